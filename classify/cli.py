@@ -1,0 +1,276 @@
+"""The `classify` command line: parses options, calls `classify.api`, renders results.
+
+Results go to stdout, progress and diagnostics to stderr. Errors are one `Error: ...` line and exit code 1;
+usage errors are Typer's (exit code 2). Heavy libraries are imported inside the commands so that
+`classify --help` starts instantly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from classify import __version__
+from classify.errors import ClassifyError
+
+app = typer.Typer(
+    name="classify",
+    help="Tag French texts by topic (devices, operators, customer relations) and sentiment.\n\n"
+    "Example: classify train && classify predict seeds/",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class PredictFormat(str, Enum):
+    table = "table"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Classifier(str, Enum):
+    logreg = "logreg"
+    svm = "svm"
+    sgd = "sgd"
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class _StderrHandler(logging.Handler):
+    def emit(self, record):
+        prefix = "Warning" if record.levelno >= logging.WARNING else "Note"
+        _stderr(f"{prefix}: {record.getMessage()}")
+
+
+def _setup_logging(quiet: bool = False) -> None:
+    logger = logging.getLogger("classify")
+    logger.handlers[:] = [_StderrHandler()]
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
+
+
+def _progress(quiet: bool):
+    start = time.perf_counter()
+    if quiet:
+        return lambda message: None
+    return lambda message: _stderr(f"[{time.perf_counter() - start:6.1f}s] {message}")
+
+
+def _fail(message: str, code: int = 1):
+    _stderr(f"Error: {message}")
+    raise typer.Exit(code)
+
+
+def _version(value: bool):
+    if value:
+        print(f"classify {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+):
+    """Tag French texts by topic and sentiment with TF-IDF features and linear models."""
+
+
+MODEL_HELP = "Model file. Default: $CLASSIFY_MODEL or models/default.joblib in the project."
+
+
+@app.command()
+def train(
+    corpus: Optional[Path] = typer.Argument(None, help="CSV, TSV or JSONL corpus. Default: the bundled corpus."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the model. Default: models/default.joblib."),
+    text_column: str = typer.Option("text", help="Column holding the text."),
+    label_column: Optional[list[str]] = typer.Option(None, help="A label column (task); repeat for several. Default: every column but text and id."),
+    multi_label: Optional[list[str]] = typer.Option(None, help="Declare a task multi-label (also detected from ';' in cells)."),
+    label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
+    format: Optional[str] = typer.Option(None, "--format", help="Corpus format when the extension does not say: csv, tsv, jsonl."),
+    classifier: Classifier = typer.Option(Classifier.svm, help="Linear classifier: svm (LinearSVC, calibrated), logreg or sgd."),
+    c: float = typer.Option(0.5, "--C", min=1e-6, help="Inverse regularisation strength (larger fits the training data closer)."),
+    fold_accents: bool = typer.Option(True, "--fold-accents/--keep-accents", help="Fold accents (é→e) before features."),
+    negation: bool = typer.Option(True, "--negation/--no-negation", help="Mark words in a negation scope (pas bon → neg_bon)."),
+    stop_words: bool = typer.Option(False, "--stop-words/--no-stop-words", help="Drop French function words (negations are always kept)."),
+    char_ngrams: bool = typer.Option(True, "--char/--no-char", help="Add character 2-5-grams to word 1-2-grams."),
+    cv: int = typer.Option(5, "--cv", min=0, help="Cross-validation folds for the scores and thresholds stored in the model (0: none)."),
+    seed: int = typer.Option(0, help="Random seed: the same seed and data give the same model."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+):
+    """Train a model on a labelled corpus and save it (one file holds every task).
+
+    Every column other than the text (and `id`) is a task; a task whose cells contain `;` is multi-label.
+
+    Example: classify train ../data/tickets.csv --label-column sentiment --out models/tickets.joblib
+    """
+    _setup_logging(quiet)
+    from classify.api import train as run_train
+    from classify.model import ModelConfig
+
+    try:
+        config = ModelConfig(classifier=classifier.value, C=c, accents=not fold_accents, negation=negation,
+                             stop_words=stop_words, char=char_ngrams, cv_folds=cv, seed=seed)
+        result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
+                           multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
+                           progress=_progress(quiet))
+    except ClassifyError as exc:
+        _fail(str(exc))
+    _stderr(_train_summary(result))
+
+
+def _train_summary(result) -> str:
+    from classify.render import metrics_line
+
+    p = result.provenance
+    lines = [f"Trained on {p['corpus']['n_documents']} documents in {result.seconds:.1f}s: {result.path}"]
+    for name, task in p["tasks"].items():
+        counts = ", ".join(f"{k} {v}" for k, v in task["label_counts"].items())
+        lines.append(f"  {name} ({task['type']}-label, {task['n_documents']} documents): {counts}")
+        cv = p["cv_metrics"].get(name)
+        lines.append(f"    cross-validated: {metrics_line(cv)}" if cv else "    cross-validated: not available")
+    for note in p["notes"]:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+@app.command()
+def predict(
+    inputs: list[str] = typer.Argument(..., help="Files (.txt: one document; .csv/.tsv/.jsonl: one per row), folders (every .txt inside), or - for stdin (one per line)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
+    format: PredictFormat = typer.Option(PredictFormat.table, "--format", "-f", help="table for people; jsonl or csv for programs."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Keep the K best labels per task in scores (and at most K labels for multi-label tasks)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Probability a multi-label label needs (0-1). Default: the per-label thresholds tuned at training."),
+    text_column: str = typer.Option("text", help="Text column of table inputs."),
+    table_format: Optional[str] = typer.Option(None, "--table-format", help="Treat file inputs as tables of this format: csv, tsv, jsonl."),
+    strict: bool = typer.Option(False, "--strict", help="Stop with exit code 1 at the first document that cannot be read (default: report it and go on)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No notes on stderr."),
+):
+    """Predict the labels of documents; one output record per input document, in input order.
+
+    Examples:
+
+      classify predict seeds/
+
+      classify predict messages.csv --format jsonl > predictions.jsonl
+
+      echo "Ma box ne marche plus depuis 3 jours" | classify predict - --format csv
+    """
+    _setup_logging(quiet)
+    from classify import api
+    from classify.inputs import check_inputs, iter_documents
+    from classify.render import PredictionWriter
+
+    try:
+        api.check_prediction_options(threshold, top_k)
+        check_inputs(inputs)
+        loaded = api.load(model)
+        labels = {name: task.labels for name, task in loaded.model.tasks_.items()}
+        writer = PredictionWriter(sys.stdout, format.value, loaded.tasks, labels)
+        documents = iter_documents(inputs, text_column=text_column, fmt=table_format)
+        total = skipped = 0
+        for prediction in api.predict(documents, loaded, threshold=threshold, top_k=top_k):
+            total += 1
+            if prediction.error:
+                skipped += 1
+                if strict:
+                    writer.close()
+                    _fail(f"{prediction.id}: {prediction.error} (--strict stops here; {total - 1} documents done).")
+                _stderr(f"Warning: {prediction.id}: {prediction.error}; not classified.")
+            writer.write(prediction)
+        writer.close()
+    except ClassifyError as exc:
+        _fail(str(exc))
+    if total == 0:
+        _fail(f"no document found in {' '.join(inputs)} (folders are searched for .txt files).")
+    if skipped:
+        _stderr(f"Warning: {skipped} of {total} documents could not be classified (see the records with an error).")
+
+
+@app.command()
+def evaluate(
+    corpus: Path = typer.Argument(..., help="Labelled CSV, TSV or JSONL with the model's task columns."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
+    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
+    text_column: str = typer.Option("text", help="Column holding the text."),
+    label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Override the multi-label thresholds (0-1)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+):
+    """Score a model on a labelled corpus: accuracy, F1 (macro, micro, weighted), per label, confusion.
+
+    Example: classify evaluate ../shared/benchmarks/xlmt-fr/dev.csv --model /tmp/x.joblib --format json
+    """
+    _setup_logging(quiet)
+    from classify import api
+    from classify.render import evaluation_table
+
+    try:
+        api.check_prediction_options(threshold, None)
+        loaded = api.load(model)
+        report = api.evaluate(corpus, loaded, text_column=text_column, label_sep=label_sep,
+                              threshold=threshold, progress=_progress(quiet))
+    except ClassifyError as exc:
+        _fail(str(exc))
+    data = report.to_dict()
+    if format is ReportFormat.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(evaluation_table(data))
+
+
+@app.command()
+def info(
+    model: Optional[Path] = typer.Argument(None, help="Model file. Default: $CLASSIFY_MODEL or models/default.joblib."),
+    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
+):
+    """Show what a model is: tasks, labels, thresholds, training corpus (path, SHA-256, size), config,
+    library versions, creation time and the cross-validated scores measured at training.
+
+    Example: classify info models/default.joblib --format json
+    """
+    _setup_logging(False)
+    from classify import api
+    from classify.render import info_table
+
+    try:
+        data = api.info(api.load(model))
+    except ClassifyError as exc:
+        _fail(str(exc))
+    if format is ReportFormat.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(info_table(data))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        _stderr("Error: interrupted.")
+        sys.exit(130)
+    except BrokenPipeError:
+        # the reader of our output went away (`| head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except Exception as exc:  # never a traceback for users; CLASSIFY_DEBUG=1 shows it
+        if os.environ.get("CLASSIFY_DEBUG"):
+            raise
+        _stderr(f"Error: unexpected {type(exc).__name__}: {exc}. Rerun with CLASSIFY_DEBUG=1 and report it.")
+        sys.exit(1)

@@ -1,0 +1,249 @@
+"""Labelled corpora: CSV, TSV or JSONL tables with one text column and one or more label columns (tasks)."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classify.errors import CorpusError
+from classify.io import decode, looks_binary
+
+log = logging.getLogger("classify")
+
+TABLE_FORMATS = ("csv", "tsv", "jsonl")
+_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+@dataclass
+class Task:
+    """A label column. Single-label: one label per document, `None` where not annotated.
+    Multi-label: a (possibly empty) list of labels per document."""
+
+    name: str
+    multi: bool
+    values: list = field(repr=False)
+
+    @property
+    def type(self) -> str:
+        return "multi" if self.multi else "single"
+
+    def annotated(self) -> list[int]:
+        """Indices of the documents that carry an annotation for this task."""
+        if self.multi:
+            return list(range(len(self.values)))
+        return [i for i, v in enumerate(self.values) if v is not None]
+
+    def label_counts(self) -> Counter:
+        if self.multi:
+            return Counter(label for labels in self.values for label in labels)
+        return Counter(v for v in self.values if v is not None)
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted(self.label_counts())
+
+
+@dataclass
+class Corpus:
+    path: str
+    sha256: str
+    ids: list[str]
+    texts: list[str]
+    tasks: dict[str, Task]
+    text_column: str = "text"
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def table_format(path: Path, fmt: str | None = None) -> str:
+    if fmt:
+        fmt = fmt.lower()
+        if fmt not in TABLE_FORMATS:
+            raise CorpusError(f"--format {fmt!r} is not a table format; use one of: {', '.join(TABLE_FORMATS)}.")
+        return fmt
+    try:
+        return _EXTENSIONS[path.suffix.lower()]
+    except KeyError:
+        raise CorpusError(
+            f"{path}: cannot tell the table format from the extension {path.suffix or '(none)'!r}; "
+            f"use .csv, .tsv or .jsonl, or pass --format csv|tsv|jsonl."
+        ) from None
+
+
+def read_table(path: Path, fmt: str | None = None, skip_bad_lines: bool = False):
+    """Read a table of strings (pandas DataFrame, every cell a str, never NaN) and the file's SHA-256."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise CorpusError(f"{path}: no such file.")
+    if path.is_dir():
+        raise CorpusError(f"{path} is a folder; a CSV, TSV or JSONL file was expected.")
+    fmt = table_format(path, fmt)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{path} cannot be read ({exc.strerror}).") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    if looks_binary(data):
+        raise CorpusError(f"{path} is a binary file, not a {fmt.upper()} table.")
+    text, _ = decode(data, str(path))
+    if not text.strip():
+        raise CorpusError(f"{path} is empty.")
+    if fmt == "jsonl":
+        rows = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                if skip_bad_lines:
+                    log.warning("%s line %d is not valid JSON (%s): skipped.", path, number, exc.msg)
+                    continue
+                raise CorpusError(
+                    f"{path} line {number} is not valid JSON ({exc.msg}); fix it or pass --skip-bad-lines."
+                ) from None
+            if not isinstance(row, dict):
+                raise CorpusError(f"{path} line {number} is not a JSON object.")
+            rows.append({k: _cell(v) for k, v in row.items()})
+        if not rows:
+            raise CorpusError(f"{path} has no JSON lines.")
+        frame = pd.DataFrame(rows).fillna("")
+    else:
+        frame = _read_delimited(text, path, fmt, skip_bad_lines)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, digest
+
+
+def _read_delimited(text: str, path, fmt: str, skip_bad_lines: bool):
+    """CSV/TSV with the csv module (strict quoting), so that a bad row is named by its line number."""
+    import csv
+
+    import pandas as pd
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",", strict=True)
+    rows = []
+    try:
+        header = next(reader)
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != len(header):
+                message = (f"{path} line {reader.line_num} has {len(row)} fields where the header has "
+                           f"{len(header)}")
+                if skip_bad_lines:
+                    log.warning("%s: skipped.", message)
+                    continue
+                raise CorpusError(f"{message}; check the quoting on that line, or pass --skip-bad-lines.")
+            rows.append(row)
+    except StopIteration:
+        raise CorpusError(f"{path} has no header row.") from None
+    except csv.Error as exc:
+        raise CorpusError(
+            f"{path} is not a valid {fmt.upper()} table: {exc} near line {reader.line_num} "
+            f"(an unclosed quote?)."
+        ) from None
+    return pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=str)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def require_column(frame, column: str, path, option: str) -> None:
+    if column in frame.columns:
+        return
+    close = difflib.get_close_matches(column, list(frame.columns), n=1, cutoff=0.4)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise CorpusError(
+        f"{path} has no column {column!r} (columns: {', '.join(map(str, frame.columns))}).{hint} "
+        f"Choose it with {option}."
+    )
+
+
+def split_labels(cell: str, sep: str) -> list[str]:
+    return sorted({part.strip() for part in cell.split(sep) if part.strip()})
+
+
+def load_corpus(
+    path,
+    *,
+    text_column: str = "text",
+    label_columns: list[str] | None = None,
+    multi_label: list[str] | None = None,
+    label_sep: str = ";",
+    fmt: str | None = None,
+    id_column: str = "id",
+    skip_bad_lines: bool = False,
+    task_types: dict[str, bool] | None = None,
+) -> Corpus:
+    """Read a labelled corpus. `task_types` (name -> multi) forces the tasks and their types (evaluation)."""
+    path = Path(path)
+    frame, digest = read_table(path, fmt, skip_bad_lines)
+    require_column(frame, text_column, path, "--text-column")
+    multi_label = list(multi_label or [])
+    if task_types is not None:
+        label_columns = [name for name in task_types if name in frame.columns]
+        if not label_columns:
+            raise CorpusError(
+                f"{path} has none of the model's tasks ({', '.join(task_types)}) as a column "
+                f"(columns: {', '.join(frame.columns)})."
+            )
+    elif label_columns:
+        for column in label_columns:
+            require_column(frame, column, path, "--label-column")
+    else:
+        label_columns = [c for c in frame.columns if c not in (text_column, id_column)]
+        if not label_columns:
+            raise CorpusError(
+                f"{path} has no label column besides {text_column!r}; a corpus needs at least one "
+                f"(e.g. a 'label' column)."
+            )
+    for column in multi_label:
+        if column not in label_columns:
+            raise CorpusError(f"--multi-label {column!r} is not one of the tasks ({', '.join(label_columns)}).")
+
+    texts = frame[text_column].tolist()
+    empty = [i for i, t in enumerate(texts) if not t.strip()]
+    if empty:
+        rows = ", ".join(str(i + 2) for i in empty[:5]) + (" ..." if len(empty) > 5 else "")
+        raise CorpusError(
+            f"{path}: {len(empty)} row(s) have an empty {text_column!r} (line {rows}); "
+            f"remove them or fill in the text."
+        )
+    if id_column in frame.columns:
+        ids = frame[id_column].tolist()
+    else:
+        ids = [f"{path}:{i + 1}" for i in range(len(texts))]
+
+    tasks: dict[str, Task] = {}
+    for column in label_columns:
+        cells = [c.strip() for c in frame[column].tolist()]
+        if task_types is not None:
+            multi = task_types[column]
+        else:
+            multi = column in multi_label or any(label_sep in c for c in cells)
+        if multi:
+            values = [split_labels(c, label_sep) for c in cells]
+        else:
+            values = [c if c else None for c in cells]
+        tasks[column] = Task(column, multi, values)
+        if not multi:
+            skipped = sum(v is None for v in values)
+            if skipped == len(values):
+                raise CorpusError(f"{path}: task {column!r} has no label in any row.")
+            if skipped:
+                log.info("task %r: %d of %d rows have no label and are skipped for it.", column, skipped, len(values))
+    return Corpus(str(path), digest, [str(i) for i in ids], texts, tasks, text_column)

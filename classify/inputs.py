@@ -1,0 +1,95 @@
+"""Documents to classify: `.txt` files, folders of `.txt`, CSV/TSV/JSONL tables, or stdin (`-`).
+
+`iter_documents` yields one `Document` per input document, in input order, lazily (a folder of 100,000
+files or a large table is never held in memory at once). A document that cannot be read is yielded with
+its `error` set, so the output keeps one record per input and nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from classify.corpus import _EXTENSIONS, read_table, require_column
+from classify.errors import InputError
+from classify.io import read_text_file
+
+MAX_TEXT_BYTES = 50 * 1024 * 1024  # a single document larger than this is refused, not loaded
+
+
+@dataclass
+class Document:
+    id: str
+    text: str | None
+    error: str | None = None
+
+
+def iter_documents(inputs, *, text_column: str = "text", id_column: str = "id", fmt: str | None = None,
+                   stdin=None, skip_bad_lines: bool = False) -> Iterator[Document]:
+    for item in inputs:
+        if item == "-":
+            yield from _stdin_documents(stdin if stdin is not None else sys.stdin)
+            continue
+        path = Path(item)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder.")
+        if path.is_dir():
+            yield from _folder_documents(path)
+        elif fmt or path.suffix.lower() in _EXTENSIONS:
+            yield from _table_documents(path, text_column, id_column, fmt, skip_bad_lines)
+        else:
+            yield _file_document(path)
+
+
+def check_inputs(inputs) -> None:
+    """Fail before any work when an input does not exist (so nothing is written)."""
+    for item in inputs:
+        if item != "-" and not Path(item).exists():
+            raise InputError(f"{item}: no such file or folder.")
+
+
+def _stdin_documents(stream) -> Iterator[Document]:
+    for number, line in enumerate(stream, 1):
+        line = line.rstrip("\r\n")
+        if line.strip():
+            yield Document(f"stdin:{number}", line)
+        else:
+            yield Document(f"stdin:{number}", None, "empty line")
+
+
+def _folder_documents(folder: Path) -> Iterator[Document]:
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() == ".txt")
+    for path in files:
+        yield _file_document(path)
+
+
+def _file_document(path: Path) -> Document:
+    try:
+        if path.stat().st_size > MAX_TEXT_BYTES:
+            return Document(str(path), None, f"larger than {MAX_TEXT_BYTES // 2**20} MiB, split it")
+        text = read_text_file(path)
+    except (InputError, OSError) as exc:
+        reason = str(exc).removeprefix(f"{path}").strip(" :.") or "unreadable"
+        return Document(str(path), None, reason)
+    if not text.strip():
+        return Document(str(path), None, "empty document")
+    return Document(str(path), text)
+
+
+def _table_documents(path, text_column, id_column, fmt, skip_bad_lines) -> Iterator[Document]:
+    from classify.errors import CorpusError
+
+    try:
+        frame, _ = read_table(path, fmt, skip_bad_lines)
+        require_column(frame, text_column, path, "--text-column")
+    except CorpusError as exc:
+        raise InputError(str(exc)) from None
+    ids = frame[id_column].tolist() if id_column in frame.columns else None
+    for row, text in enumerate(frame[text_column].tolist(), 1):
+        doc_id = ids[row - 1] if ids and ids[row - 1] else f"{path}:{row}"
+        if text.strip():
+            yield Document(doc_id, text)
+        else:
+            yield Document(doc_id, None, "empty text")

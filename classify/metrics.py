@@ -1,0 +1,79 @@
+"""Evaluation metrics in the shape `classify evaluate --format json` prints (fractions in [0, 1])."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _r(x) -> float:
+    return round(float(x), 4)
+
+
+def single_label_metrics(y_true: list[str], y_pred: list[str], labels: list[str]) -> dict:
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+    labels = sorted(set(labels) | set(y_true) | set(y_pred))
+    present = sorted(set(y_true))  # macro averages over the labels that occur in the reference
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    return {
+        "type": "single",
+        "n": len(y_true),
+        "accuracy": _r(accuracy_score(y_true, y_pred)),
+        "macro_f1": _r(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
+        "micro_f1": _r(f1_score(y_true, y_pred, labels=labels, average="micro", zero_division=0)),
+        "weighted_f1": _r(f1_score(y_true, y_pred, labels=present, average="weighted", zero_division=0)),
+        "per_label": {
+            label: {"precision": _r(p[i]), "recall": _r(r[i]), "f1": _r(f[i]), "support": int(s[i])}
+            for i, label in enumerate(labels)
+        },
+        "confusion_matrix": {
+            "labels": labels,
+            "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        },
+    }
+
+
+def multi_label_metrics(y_true: list[list[str]], y_pred: list[list[str]], labels: list[str]) -> dict:
+    from sklearn.metrics import f1_score, multilabel_confusion_matrix, precision_recall_fscore_support
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    labels = sorted(set(labels) | {x for row in y_true for x in row} | {x for row in y_pred for x in row})
+    binarizer = MultiLabelBinarizer(classes=labels)
+    T = binarizer.fit_transform(y_true)
+    P = binarizer.transform(y_pred)
+    p, r, f, s = precision_recall_fscore_support(T, P, zero_division=0)
+    present = np.flatnonzero(T.sum(axis=0) > 0)
+    cms = multilabel_confusion_matrix(T, P)
+    return {
+        "type": "multi",
+        "n": len(y_true),
+        "accuracy": _r(np.mean(np.all(T == P, axis=1))) if len(y_true) else 0.0,
+        "macro_f1": _r(np.mean(f[present])) if len(present) else 0.0,
+        "micro_f1": _r(f1_score(T, P, average="micro", zero_division=0)),
+        "weighted_f1": _r(f1_score(T, P, average="weighted", zero_division=0)),
+        "per_label": {
+            label: {"precision": _r(p[i]), "recall": _r(r[i]), "f1": _r(f[i]), "support": int(s[i])}
+            for i, label in enumerate(labels)
+        },
+        "confusion_matrix": {
+            "labels": labels,
+            "layout": "per label: [[tn, fp], [fn, tp]]",
+            "matrix": [cm.tolist() for cm in cms],
+        },
+    }
+
+
+def best_threshold(y: np.ndarray, scores: np.ndarray) -> float:
+    """The probability threshold that maximises F1 for one label on out-of-fold scores."""
+    if y.sum() == 0:
+        return 0.5
+    order = np.argsort(-scores)
+    s, t = scores[order], y[order]
+    tp = np.cumsum(t)
+    fp = np.cumsum(1 - t)
+    f1 = 2 * tp / (tp + fp + t.sum())
+    # only where the score changes can a threshold separate documents
+    last = np.r_[s[1:] != s[:-1], True]
+    i = int(np.argmax(np.where(last, f1, -1)))
+    nxt = s[i + 1] if i + 1 < len(s) else 0.0
+    return float(np.clip((s[i] + nxt) / 2, 0.05, 0.95))

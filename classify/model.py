@@ -1,0 +1,357 @@
+"""The classify model: shared French TF-IDF features and one linear classifier per task.
+
+`ClassifyModel` follows scikit-learn's estimator contract: `__init__` stores the configuration, `fit`
+learns the attributes ending in `_`, predictions check it was fitted. Every object stored in a saved model
+is a module-level class, referenced by its import path: renaming one breaks saved models.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from classify.errors import ConfigError, CorpusError
+from classify.text.normalize import Normalizer, Tokenizer
+from classify.text.resources import STOP_WORDS
+
+log = logging.getLogger("classify")
+
+CLASSIFIERS = ("logreg", "svm", "sgd")
+
+
+@dataclass
+class ModelConfig:
+    """Every setting that shapes a model; stored in the model file and shown by `classify info`."""
+
+    classifier: str = "svm"
+    C: float = 0.5
+    word_ngrams: tuple = (1, 2)
+    char_ngrams: tuple = (2, 5)
+    char: bool = True
+    min_df: int = 2
+    max_features: int | None = None
+    sublinear_tf: bool = True
+    accents: bool = False  # False: fold accents (measured better on every benchmark)
+    stop_words: bool = False
+    negation: bool = True
+    class_weight: str | None = "balanced"
+    cv_folds: int = 5
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.classifier not in CLASSIFIERS:
+            raise ConfigError(f"--classifier {self.classifier!r} is unknown; choose one of: {', '.join(CLASSIFIERS)}.")
+        if not self.C > 0:
+            raise ConfigError(f"C must be positive, got {self.C}.")
+        if self.cv_folds < 0 or self.cv_folds == 1:
+            raise ConfigError(f"--cv {self.cv_folds} is not allowed: use 0 (no cross-validation) or 2 and more.")
+        self.word_ngrams = tuple(self.word_ngrams)
+        self.char_ngrams = tuple(self.char_ngrams)
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def build_features(config: ModelConfig):
+    """Word n-grams (+ character n-grams) TF-IDF over normalised French text."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    normalizer = Normalizer(accents=config.accents)
+    stop = None
+    if config.stop_words:
+        # the stop list goes through the same normaliser as the text, so they always agree
+        stop = sorted({normalizer(w).strip() for w in STOP_WORDS})
+    word = TfidfVectorizer(
+        preprocessor=normalizer,
+        tokenizer=Tokenizer(mark_negation=config.negation),
+        token_pattern=None,
+        lowercase=False,
+        stop_words=stop,
+        ngram_range=config.word_ngrams,
+        min_df=config.min_df,
+        max_features=config.max_features,
+        sublinear_tf=config.sublinear_tf,
+        dtype=np.float32,
+    )
+    parts = [("word", word)]
+    if config.char:
+        char = TfidfVectorizer(
+            preprocessor=normalizer,
+            analyzer="char_wb",
+            lowercase=False,
+            ngram_range=config.char_ngrams,
+            min_df=config.min_df,
+            max_features=config.max_features,
+            sublinear_tf=config.sublinear_tf,
+            dtype=np.float32,
+        )
+        parts.append(("char", char))
+    return FeatureUnion(parts)
+
+
+def build_estimator(config: ModelConfig):
+    """A fresh binary or multi-class linear estimator (it only needs `decision_function`)."""
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.svm import LinearSVC
+
+    if config.classifier == "logreg":
+        return LogisticRegression(C=config.C * 20, class_weight=config.class_weight, max_iter=2000,
+                                  random_state=config.seed)
+    if config.classifier == "sgd":
+        return SGDClassifier(loss="modified_huber", alpha=1e-4 / config.C, class_weight=config.class_weight,
+                             max_iter=1000, tol=1e-4, random_state=config.seed)
+    return LinearSVC(C=config.C, class_weight=config.class_weight, random_state=config.seed)
+
+
+class LinearScorer:
+    """A fitted linear layer: `decision = X @ coef.T + intercept`, one column per label.
+
+    Whatever the estimator, the model keeps only these arrays: small, fast, and the same code explains
+    and exports every classifier.
+    """
+
+    def __init__(self, coef, intercept):
+        self.coef = np.asarray(coef, dtype=np.float32)
+        self.intercept = np.asarray(intercept, dtype=np.float32)
+
+    @classmethod
+    def from_estimator(cls, estimator, n_labels: int) -> LinearScorer:
+        coef, intercept = np.asarray(estimator.coef_), np.asarray(estimator.intercept_)
+        if n_labels == 2 and coef.shape[0] == 1:  # binary: one hyperplane, positive side = labels[1]
+            coef, intercept = np.vstack([-coef, coef]) / 2, np.r_[-intercept, intercept] / 2
+        return cls(coef, intercept)
+
+    def decision(self, X) -> np.ndarray:
+        return np.asarray(X @ self.coef.T) + self.intercept
+
+
+class Calibrator:
+    """Maps decision scores to probabilities; fitted on out-of-fold scores (Platt scaling).
+
+    Single-label: temperature scaling, `softmax(score / T)` (rows sum to 1, the best label stays best).
+    Multi-label: one sigmoid per label, `1 / (1 + exp(-(a * score + b)))`.
+    """
+
+    def __init__(self, multi: bool):
+        self.multi = multi
+
+    def fit(self, scores: np.ndarray, Y) -> Calibrator:
+        from sklearn.linear_model import LogisticRegression
+
+        if self.multi:
+            self.a_ = np.ones(scores.shape[1])
+            self.b_ = np.zeros(scores.shape[1])
+            for j in range(scores.shape[1]):
+                y = Y[:, j]
+                if 0 < y.sum() < len(y):
+                    lr = LogisticRegression(C=100.0).fit(scores[:, [j]], y)
+                    self.a_[j], self.b_[j] = lr.coef_[0, 0], lr.intercept_[0]
+                    if self.a_[j] <= 0:
+                        # out-of-fold scores too poor to fit a slope (tiny data): a calibration must keep
+                        # the classifier's order, so fall back to a unit-variance slope at the base rate
+                        prior = y.mean()
+                        self.a_[j] = 1.0 / (scores[:, j].std() + 1e-9)
+                        self.b_[j] = np.log(prior / (1 - prior)) - self.a_[j] * scores[:, j].mean()
+                else:
+                    self.a_[j], self.b_[j] = 0.0, (8.0 if y.sum() else -8.0)
+        else:
+            # temperature scaling: one parameter, keeps the classifier's ranking and its argmax
+            from scipy.optimize import minimize_scalar
+
+            truth = np.searchsorted(np.asarray(sorted(set(Y))), Y)
+
+            def loss(log_t):
+                P = _softmax(scores / np.exp(log_t))
+                return -np.mean(np.log(P[np.arange(len(truth)), truth] + 1e-12))
+
+            self.temperature_ = float(np.exp(minimize_scalar(loss, bounds=(-5, 5), method="bounded").x))
+        return self
+
+    def transform(self, scores: np.ndarray) -> np.ndarray:
+        if self.multi:
+            z = np.clip(scores * self.a_ + self.b_, -30, 30)
+            return 1.0 / (1.0 + np.exp(-z))
+        return _softmax(scores / self.temperature_)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class TaskModel:
+    """One task: labels, linear scorer, calibrator and (multi-label) per-label thresholds."""
+
+    def __init__(self, name: str, multi: bool, labels: list[str], scorer: LinearScorer, calibrator: Calibrator,
+                 thresholds=None):
+        self.name = name
+        self.multi = multi
+        self.labels = list(labels)
+        self.scorer = scorer
+        self.calibrator = calibrator
+        self.thresholds = None if thresholds is None else np.asarray(thresholds, dtype=float)
+
+    @property
+    def type(self) -> str:
+        return "multi" if self.multi else "single"
+
+    def scores(self, X) -> np.ndarray:
+        """Probabilities, shape (n_documents, n_labels), columns in `self.labels` order."""
+        return self.calibrator.transform(self.scorer.decision(X))
+
+    def decide(self, P: np.ndarray, threshold: float | None = None) -> list:
+        labels = np.asarray(self.labels, dtype=object)
+        if self.multi:
+            cut = self.thresholds if threshold is None else np.full(len(self.labels), threshold)
+            return [sorted(labels[row >= cut].tolist()) for row in P]
+        return labels[P.argmax(axis=1)].tolist()
+
+
+def _fit_binary(config, X, y):
+    """Fit one label against the rest; a constant label gets a constant scorer."""
+    if y.min() == y.max():
+        return np.zeros(X.shape[1], dtype=np.float32), (1.0 if y[0] else -1.0)
+    est = build_estimator(config).fit(X, y)
+    return np.asarray(est.coef_).ravel(), float(np.asarray(est.intercept_).ravel()[0])
+
+
+def fit_scorer(config: ModelConfig, X, Y, multi: bool, labels: list[str], n_jobs: int = 1) -> LinearScorer:
+    """Fit the linear layer: one-vs-rest per label for multi-label tasks (labels in parallel), one
+    multi-class estimator for single-label tasks."""
+    if multi:
+        from joblib import Parallel, delayed
+
+        # processes, not threads: liblinear seeds a global random generator, so threads would make
+        # results vary from run to run. Small problems are not worth starting workers for.
+        if X.shape[0] * Y.shape[1] < 200_000:
+            n_jobs = 1
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_binary)(config, X, Y[:, j]) for j in range(Y.shape[1])
+        )
+        return LinearScorer(np.vstack([c for c, _ in parts]), np.array([b for _, b in parts]))
+    est = build_estimator(config).fit(X, Y)
+    if list(est.classes_) != list(labels):
+        raise AssertionError("classes out of order")
+    return LinearScorer.from_estimator(est, len(labels))
+
+
+class ClassifyModel:
+    """Shared features + one linear classifier per task. Fit with a `Corpus`, predict with texts."""
+
+    def __init__(self, config: ModelConfig | None = None, n_jobs: int | None = None):
+        self.config = config or ModelConfig()
+        self.n_jobs = n_jobs
+
+    # -- training -----------------------------------------------------------------------------------
+    def fit(self, corpus, progress=None) -> ClassifyModel:
+        """Fit features on every text, then each task on its annotated documents. Returns self.
+
+        Each task is cross-validated (`config.cv_folds`, at least 3 folds for calibration): the
+        out-of-fold scores give the metrics stored in `cv_metrics_`, fit the probability calibration and,
+        for multi-label tasks, choose each label's threshold.
+        """
+        import os
+
+        progress = progress or (lambda message: None)
+        self.n_jobs_ = self.n_jobs or min(os.cpu_count() or 1, 8)
+        progress(f"extracting features from {len(corpus)} documents")
+        self.features_ = build_features(self.config)
+        X = self.features_.fit_transform(corpus.texts).tocsr()
+        if X.shape[1] == 0:
+            raise CorpusError("the corpus has no usable words (every text is empty after normalisation).")
+        self.n_features_ = int(X.shape[1])
+        self.tasks_: dict[str, TaskModel] = {}
+        self.cv_metrics_: dict[str, dict] = {}
+        self.notes_: list[str] = []
+        for task in corpus.tasks.values():
+            rows = task.annotated()
+            values = [task.values[i] for i in rows]
+            self.tasks_[task.name] = self._fit_task(task.name, task.multi, X[rows], values, progress)
+        return self
+
+    def _fit_task(self, name, multi, X, values, progress) -> TaskModel:
+        from sklearn.model_selection import KFold, StratifiedKFold
+        from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
+
+        from classify.metrics import best_threshold, multi_label_metrics, single_label_metrics
+
+        if multi:
+            binarizer = MultiLabelBinarizer()
+            Y = binarizer.fit_transform(values)
+            labels = [str(x) for x in binarizer.classes_]
+            if not labels:
+                raise CorpusError(f"task {name!r} has no label in any row.")
+            positives = Y.sum(axis=0)
+            counts = [int(min(p, len(Y) - p)) for p in positives if 0 < p < len(Y)] or [0]
+        else:
+            labels = sorted(set(values))
+            if len(labels) < 2:
+                raise CorpusError(
+                    f"task {name!r} has a single label ({labels[0]!r}) in the corpus: a classifier needs at "
+                    f"least two. Add examples of other labels, or choose the tasks with --label-column."
+                )
+            Y = np.asarray(values, dtype=object)
+            counts = [int((Y == label).sum()) for label in labels]
+        k = min(max(self.config.cv_folds, 3), min(counts))
+        if k < 2:
+            rare = labels[int(np.argmin(counts))] if not multi else "a label"
+            raise CorpusError(
+                f"task {name!r}: label {rare!r} has a single example; every label needs at least 2 "
+                f"(3 or more recommended) to be learned and calibrated. Add examples or drop that label."
+            )
+        splitter = (KFold if multi else StratifiedKFold)(n_splits=k, shuffle=True, random_state=self.config.seed)
+        strata = np.zeros(len(values)) if multi else LabelEncoder().fit_transform(Y)
+        oof = np.zeros((len(values), len(labels)))
+        for f, (train, test) in enumerate(splitter.split(X, strata), 1):
+            progress(f"task {name}: cross-validation fold {f}/{k}")
+            Ytrain = Y[train]
+            if not multi and len(set(Ytrain)) < len(labels):
+                raise CorpusError(f"task {name!r}: too few examples per label to cross-validate.")
+            scorer = fit_scorer(self.config, X[train], Ytrain, multi, labels, self.n_jobs_)
+            oof[test] = scorer.decision(X[test])
+        calibrator = Calibrator(multi).fit(oof, Y)
+        P = calibrator.transform(oof)
+        thresholds = None
+        if multi:
+            thresholds = np.array([best_threshold(Y[:, j], P[:, j]) for j in range(len(labels))])
+            pred = [[labels[j] for j in np.flatnonzero(row >= thresholds)] for row in P]
+            metrics = multi_label_metrics(values, pred, labels)
+        else:
+            pred = np.asarray(labels, dtype=object)[P.argmax(axis=1)].tolist()
+            metrics = single_label_metrics(list(values), pred, labels)
+        metrics["folds"] = k
+        if self.config.cv_folds:
+            self.cv_metrics_[name] = metrics
+        progress(f"task {name}: fitting on {len(values)} documents")
+        scorer = fit_scorer(self.config, X, Y, multi, labels, self.n_jobs_)
+        return TaskModel(name, multi, labels, scorer, calibrator, thresholds)
+
+    # -- prediction ---------------------------------------------------------------------------------
+    def _check_fitted(self):
+        if not hasattr(self, "tasks_"):
+            raise ModelNotFitted("this model is not fitted: call fit() or load a trained model")
+
+    def transform(self, texts):
+        self._check_fitted()
+        return self.features_.transform(list(texts)).tocsr()
+
+    def predict_scores(self, texts) -> dict[str, np.ndarray]:
+        X = self.transform(texts)
+        return {name: task.scores(X) for name, task in self.tasks_.items()}
+
+    def predict(self, texts, threshold: float | None = None) -> dict[str, list]:
+        scores = self.predict_scores(texts)
+        return {name: self.tasks_[name].decide(P, threshold) for name, P in scores.items()}
+
+
+class ModelNotFitted(ValueError):
+    pass

@@ -1,0 +1,1 @@
+"""French text handling: resources (data) and small pure normalisation functions."""

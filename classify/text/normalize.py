@@ -1,0 +1,168 @@
+"""Small pure `str -> str` functions for French text, composed in one place (`normalize`).
+
+Every function here is safe on any Unicode input, never raises and is idempotent, so the composition is
+too. The picklable `Normalizer` and `Tokenizer` objects at the bottom are what the saved model stores: do
+not rename them, saved models reference them by import path.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from classify.text import resources as R
+
+
+def fix_mojibake(text: str) -> str:
+    """Repair UTF-8 text that was decoded as cp1252/latin-1 (`FranÃ§ais` -> `Français`), when it can."""
+    if not R.MOJIBAKE_RE.search(text):
+        return text
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return text.encode(encoding).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return text
+
+
+def normalize_unicode(text: str) -> str:
+    """NFKC: composes accents, maps NBSP and narrow NBSP to spaces, ligatures (`ﬁ`) to letters; keeps `œ`."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def normalize_apostrophes(text: str) -> str:
+    """Map `’ ‘ ʼ ′ ´` and friends to the ASCII apostrophe."""
+    return text.translate(R.APOSTROPHE_TABLE)
+
+
+def normalize_spaces(text: str) -> str:
+    """Remove zero-width characters and turn every kind of space into one plain space (newlines kept)."""
+    text = R.ZERO_WIDTH_RE.sub("", text)
+    return R.SPACES_RE.sub(" ", text)
+
+
+def repair_lost_nbsp(text: str) -> str:
+    """`250?000` -> `250 000` and `«?texte?»` -> `« texte »`: a `?` that stands for a lost NBSP."""
+    text = R.LOST_NBSP_IN_NUMBER_RE.sub(" ", text)
+    return R.LOST_NBSP_QUOTES_RE.sub(lambda m: m.group(0).replace("?", " "), text)
+
+
+def expand_elisions(text: str) -> str:
+    """`l'avion` -> `le avion`, `qu'il` -> `que il`, `n'est` -> `ne est` (case kept on the first letter)."""
+
+    def full(match):
+        word = match.group(1)
+        expanded = R.ELISIONS[word.lower()]
+        return (expanded.capitalize() if word[0].isupper() else expanded) + " "
+
+    return R.ELISION_RE.sub(full, text)
+
+
+def mask_urls(text: str) -> str:
+    return R.URL_RE.sub(R.URL_TOKEN, text)
+
+
+def mask_emails(text: str) -> str:
+    return R.EMAIL_RE.sub(R.EMAIL_TOKEN, text)
+
+
+def mask_mentions(text: str) -> str:
+    return R.MENTION_RE.sub(R.MENTION_TOKEN, text)
+
+
+def mask_numbers(text: str) -> str:
+    return R.NUMBER_RE.sub(R.NUMBER_TOKEN, text)
+
+
+def shorten_elongations(text: str) -> str:
+    """`trooop` -> `troop`, `!!!!` -> `!!`: letters and punctuation repeated three times or more."""
+    text = R.ELONGATION_RE.sub(r"\1\1", text)
+    return R.REPEATED_PUNCT_RE.sub(r"\1\1", text)
+
+
+def fold_accents(text: str) -> str:
+    """`élève` -> `eleve`, `œuvre` -> `oeuvre` (unidecode; merges `où`/`ou`, hence a switch)."""
+    from unidecode import unidecode
+
+    # unidecode would delete emoji: fold only the runs of letters below U+2000 and keep the rest.
+    return R.FOLDABLE_RE.sub(lambda m: unidecode(m.group(0)), text)
+
+
+def normalize(
+    text: str,
+    *,
+    lowercase: bool = True,
+    accents: bool = True,
+    mask: bool = True,
+) -> str:
+    """The one composition used for training and prediction. `accents=False` folds accents."""
+    text = fix_mojibake(text)
+    text = normalize_unicode(text)
+    text = normalize_apostrophes(text)
+    text = normalize_spaces(text)
+    text = repair_lost_nbsp(text)
+    if mask:
+        text = mask_urls(text)
+        text = mask_emails(text)
+        text = mask_mentions(text)
+        text = mask_numbers(text)
+    text = expand_elisions(text)
+    text = shorten_elongations(text)
+    if lowercase:
+        text = text.lower()
+    if not accents:
+        text = fold_accents(text)
+    return text
+
+
+def tokenize(text: str, *, mark_negation: bool = False) -> list[str]:
+    """Split normalised text into words, `!`, `?` and emoji.
+
+    With `mark_negation`, words that follow a negation word (ne, pas, jamais, rien, sans, ...) up to the
+    next punctuation mark get a `neg_` prefix, so `pas bon` and `bon` are different features.
+    """
+    if not mark_negation:
+        return R.TOKEN_RE.findall(text)
+    tokens: list[str] = []
+    in_scope = False
+    for match in R.NEGATION_SCOPE_RE.finditer(text):
+        token = match.group(0)
+        if match.lastgroup == "stop":
+            in_scope = False
+            if token in "!?":
+                tokens.append(token)
+            continue
+        if token in R.NEGATION_WORDS or token in R.NEGATION_WORDS_FOLDED:
+            tokens.append(token)
+            in_scope = True
+        elif in_scope and match.lastgroup == "word":
+            tokens.append("neg_" + token)
+        else:
+            tokens.append(token)
+    return tokens
+
+
+class Normalizer:
+    """Picklable preprocessor for scikit-learn vectorizers (a lambda could not be saved)."""
+
+    def __init__(self, accents: bool = True, mask: bool = True):
+        self.accents = accents
+        self.mask = mask
+
+    def __call__(self, text: str) -> str:
+        return normalize(text, accents=self.accents, mask=self.mask)
+
+    def __repr__(self) -> str:
+        return f"Normalizer(accents={self.accents}, mask={self.mask})"
+
+
+class Tokenizer:
+    """Picklable tokenizer for scikit-learn vectorizers."""
+
+    def __init__(self, mark_negation: bool = False):
+        self.mark_negation = mark_negation
+
+    def __call__(self, text: str) -> list[str]:
+        return tokenize(text, mark_negation=self.mark_negation)
+
+    def __repr__(self) -> str:
+        return f"Tokenizer(mark_negation={self.mark_negation})"

@@ -1,0 +1,102 @@
+import json
+
+import pytest
+
+from classify.corpus import load_corpus
+from classify.errors import CorpusError
+
+from .conftest import TINY
+
+
+def test_bundled_format_two_tasks():
+    corpus = load_corpus(TINY)
+    assert list(corpus.tasks) == ["topics", "sentiment"]
+    assert corpus.tasks["topics"].multi and not corpus.tasks["sentiment"].multi
+    assert corpus.tasks["topics"].values[0] == ["devices"]
+    assert corpus.tasks["topics"].values[18] == []  # empty multi-label cell: no topic, a valid answer
+    assert corpus.ids[0] == "t01"
+    assert len(corpus.sha256) == 64
+
+
+def test_tsv_jsonl_and_bom(tmp_path):
+    (tmp_path / "a.tsv").write_text("text\tlabel\nbon film\tpositive\nnul\tnegative\n", encoding="utf-8-sig")
+    (tmp_path / "a.jsonl").write_text(
+        "\n".join(json.dumps({"text": t, "label": lab}) for t, lab in [("bon", "positive"), ("nul", "negative")])
+    )
+    for name in ("a.tsv", "a.jsonl"):
+        corpus = load_corpus(tmp_path / name)
+        assert corpus.texts[0] == "bon" or corpus.texts[0] == "bon film"
+        assert corpus.tasks["label"].values == ["positive", "negative"]
+
+
+def test_cp1252_is_detected_with_a_note(tmp_path, caplog):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("text,label\nTrès déçu,negative\nGénial œuvre,positive\n".encode("cp1252"))
+    with caplog.at_level("INFO", logger="classify"):
+        corpus = load_corpus(path)
+    assert corpus.texts == ["Très déçu", "Génial œuvre"]
+    assert "cp1252" in caplog.text
+
+
+def test_na_text_stays_text(tmp_path):
+    path = tmp_path / "na.csv"
+    path.write_text("text,label\nNA,neutral\nnull,neutral\n")
+    assert load_corpus(path).texts == ["NA", "null"]
+
+
+def test_single_label_empty_cell_skipped_and_counted(tmp_path, caplog):
+    path = tmp_path / "c.csv"
+    path.write_text("text,label\na,x\nb,\nc,y\n")
+    with caplog.at_level("INFO", logger="classify"):
+        task = load_corpus(path).tasks["label"]
+    assert task.annotated() == [0, 2]
+    assert "1 of 3 rows have no label" in caplog.text
+
+
+def test_multi_label_declared_and_custom_separator(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("text,tags\na,x|y\nb,x\n")
+    corpus = load_corpus(path, multi_label=["tags"], label_sep="|")
+    assert corpus.tasks["tags"].values == [["x", "y"], ["x"]]
+
+
+def test_labels_are_stripped(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("text,tags\na, x ; y \nb,x\n")
+    assert load_corpus(path).tasks["tags"].values[0] == ["x", "y"]
+
+
+@pytest.mark.parametrize(
+    "content, kwargs, message",
+    [
+        ("texte,label\na,b\n", {}, "no column 'text'"),
+        ("texte,label\na,b\n", {}, "Did you mean 'texte'?"),
+        ("text,label\na,b\n", {"label_columns": ["lable"]}, "Did you mean 'label'?"),
+        ("text\na\n", {}, "no label column"),
+        ('text,label\n"a,b\nc,d\n', {}, "not a valid CSV"),
+        ("text,label\nok,b\na,b,c,d\n", {}, "line 3 has 4 fields where the header has 2"),
+        ("text,label\n,b\n", {}, "empty 'text'"),
+        ("", {}, "is empty"),
+    ],
+)
+def test_bad_tables(tmp_path, content, kwargs, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(CorpusError, match=message.replace("(", r"\(").replace("?", r"\?")):
+        load_corpus(path, **kwargs)
+
+
+def test_bad_jsonl_line_number(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "a", "label": "x"}\n{"text": "b", "label": \n{"text": "c", "label": "y"}\n')
+    with pytest.raises(CorpusError, match="line 2 is not valid JSON"):
+        load_corpus(path)
+    assert load_corpus(path, skip_bad_lines=True).texts == ["a", "c"]
+
+
+def test_unknown_extension_asks_for_format(tmp_path):
+    path = tmp_path / "data.txt"
+    path.write_text("text,label\na,b\n")
+    with pytest.raises(CorpusError, match="--format"):
+        load_corpus(path)
+    assert load_corpus(path, fmt="csv").texts == ["a"]

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+
+from classify.api import load, train
+from classify.corpus import load_corpus
+from classify.errors import ConfigError, CorpusError
+from classify.model import ClassifyModel, ModelConfig
+from classify.persist import FORMAT_VERSION
+
+from .conftest import TINY
+
+
+def test_save_load_round_trip_predicts_the_same(tiny_model_path):
+    corpus = load_corpus(TINY)
+    texts = corpus.texts + ["Ma box internet ne marche plus, le support ne répond pas", "Match nul ce soir"]
+    loaded = load(tiny_model_path)
+    again = load(tiny_model_path)
+    a, b = loaded.model.predict_scores(texts), again.model.predict_scores(texts)
+    for task in a:
+        np.testing.assert_array_equal(a[task], b[task])
+
+
+def test_model_learns_the_tiny_corpus(tiny_model_path):
+    corpus = load_corpus(TINY)
+    predicted = load(tiny_model_path).model.predict(corpus.texts)
+    right = sum(p == t for p, t in zip(predicted["sentiment"], corpus.tasks["sentiment"].values))
+    assert right / len(corpus) > 0.9
+    truth = corpus.tasks["topics"].values
+    exact = sum(p == t for p, t in zip(predicted["topics"], truth))
+    assert exact / len(corpus) > 0.8
+
+
+def test_probabilities_are_probabilities(tiny_model_path):
+    scores = load(tiny_model_path).model.predict_scores(["Orange a coupé ma ligne sans prévenir"])
+    np.testing.assert_allclose(scores["sentiment"].sum(axis=1), 1.0, rtol=1e-6)
+    assert ((scores["topics"] >= 0) & (scores["topics"] <= 1)).all()
+
+
+def test_provenance(tiny_model_path):
+    p = load(tiny_model_path).provenance
+    assert p["corpus"]["n_documents"] == 36 and len(p["corpus"]["sha256"]) == 64
+    assert p["tasks"]["topics"]["type"] == "multi"
+    assert set(p["tasks"]["topics"]["thresholds"]) == {"devices", "operators", "customer_relations"}
+    assert p["tasks"]["sentiment"]["labels"] == ["negative", "neutral", "positive"]
+    assert {"classify", "scikit-learn", "python"} <= set(p["versions"])
+    assert set(p["cv_metrics"]) == {"topics", "sentiment"}
+    assert p["config"]["classifier"] == "svm"
+
+
+def test_same_seed_same_model(tmp_path):
+    a = train(TINY, tmp_path / "a.joblib", config=ModelConfig(cv_folds=3, seed=1))
+    b = train(TINY, tmp_path / "b.joblib", config=ModelConfig(cv_folds=3, seed=1))
+    assert a.provenance["cv_metrics"] == b.provenance["cv_metrics"]
+    texts = ["Le réseau SFR est en panne"]
+    for task, P in load(a.path).model.predict_scores(texts).items():
+        np.testing.assert_array_equal(P, load(b.path).model.predict_scores(texts)[task])
+
+
+@pytest.mark.parametrize("classifier", ["logreg", "sgd", "svm"])
+def test_every_classifier_trains(classifier):
+    corpus = load_corpus(TINY)
+    model = ClassifyModel(ModelConfig(classifier=classifier, cv_folds=3)).fit(corpus)
+    assert set(model.predict(["super téléphone"])) == {"topics", "sentiment"}
+
+
+def test_single_class_task_is_refused(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("text,label\nbon,positive\ntrès bon,positive\nsuper,positive\n")
+    with pytest.raises(CorpusError, match="single label"):
+        ClassifyModel().fit(load_corpus(path))
+
+
+def test_label_with_one_example_is_named(tmp_path):
+    rows = [f"texte numéro {i} positif,positive" for i in range(6)] + ["un seul,negative"]
+    path = tmp_path / "rare.csv"
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(CorpusError, match="'negative' has a single example"):
+        ClassifyModel().fit(load_corpus(path))
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ConfigError, match="unknown"):
+        ModelConfig(classifier="bert")
+    with pytest.raises(ConfigError, match="--cv 1"):
+        ModelConfig(cv_folds=1)
+
+
+def test_format_version_is_recorded(tiny_model_path):
+    import joblib
+
+    assert joblib.load(tiny_model_path)["format_version"] == FORMAT_VERSION

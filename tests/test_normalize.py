@@ -1,0 +1,94 @@
+import pytest
+
+from classify.text.normalize import (
+    expand_elisions,
+    fix_mojibake,
+    fold_accents,
+    normalize,
+    normalize_apostrophes,
+    repair_lost_nbsp,
+    tokenize,
+)
+
+
+@pytest.mark.parametrize(
+    "text_in, text_out",
+    [
+        ("l'avion", "le avion"),
+        ("l’avion", "le avion"),  # typographic apostrophe
+        ("qu’il n’est pas là", "que il ne est pas là"),
+        ("jusqu'à lorsqu'on puisqu'elle", "jusque à lorsque on puisque elle"),
+        ("J'ai", "Je ai"),
+        ("c'est m'a t'as s'il d'un", "ce est me a te as se il de un"),
+        ("aujourd'hui", "aujourd'hui"),  # not an elision: unchanged
+        ("prud'hommes", "prud'hommes"),
+        ("rock'n'roll", "rock'n'roll"),
+        ("pas d'apostrophe ici", "pas de apostrophe ici"),
+    ],
+)
+def test_expand_elisions(text_in, text_out):
+    assert expand_elisions(normalize_apostrophes(text_in)) == text_out
+
+
+@pytest.mark.parametrize(
+    "text_in, text_out",
+    [
+        ("O2 économiserait 250?000 euros", "xnumx"),
+        ("«?Bonjour?»", "« bonjour »"),
+        ("Vraiment ? Oui.", "vraiment ? oui."),  # a real question mark is kept
+        ("prix\u00a0: 10\u202f€", "prix : xnumx €"),  # NBSP and narrow NBSP
+        ("FranÃ§ais", "français"),  # UTF-8 read as latin-1
+        ("trooop bien!!!!", "troop bien!!"),
+        ("Contactez @Free_1337 sur https://free.fr/aide", "contactez xuserx sur xurlx"),
+        ("la 5G et le 4K", "la 5g et le 4k"),  # digits inside words are kept
+        ("cœur œuvre", "cœur œuvre"),  # œ survives (no strip_accents='ascii')
+        ("déjà normalisé", "déjà normalisé"),
+        ("", ""),
+    ],
+)
+def test_normalize_cases(text_in, text_out):
+    result = " ".join(normalize(text_in).split())
+    assert text_out in result
+
+
+def test_lost_nbsp_inside_numbers_only():
+    assert repair_lost_nbsp("250?000") == "250 000"
+    assert repair_lost_nbsp("combien?") == "combien?"
+    assert repair_lost_nbsp("en 2014?") == "en 2014?"
+
+
+def test_fold_accents_keeps_emoji_and_oe():
+    assert fold_accents("élève où œuvre 😡") == "eleve ou oeuvre 😡"
+
+
+def test_accents_switch():
+    assert normalize("Très déçu", accents=False) == "tres decu"
+    assert normalize("Très déçu", accents=True) == "très déçu"
+
+
+def test_mojibake_left_alone_when_not_mojibake():
+    assert fix_mojibake("Ça coûte 3 €") == "Ça coûte 3 €"
+
+
+@pytest.mark.parametrize(
+    "text, tokens",
+    [
+        ("pas bon", ["pas", "neg_bon"]),
+        ("ne est pas bon, mais rapide", ["ne", "neg_est", "pas", "neg_bon", "mais", "rapide"]),
+        ("sans souci. top", ["sans", "neg_souci", "top"]),
+        ("jamais content !", ["jamais", "neg_content", "!"]),
+        ("plus de réseau", ["plus", "de", "réseau"]),  # `plus` alone does not negate
+    ],
+)
+def test_negation_marking(text, tokens):
+    assert tokenize(text, mark_negation=True) == tokens
+
+
+def test_tokenizer_keeps_one_letter_words_emoji_and_hyphens():
+    assert tokenize("t-mobile a 1 😡 !") == ["t-mobile", "a", "1", "😡", "!"]
+
+
+def test_normalize_idempotent_on_french():
+    text = "L’opérateur n’a pas répondu… «?Scandaleux?» dit-il à 250?000 clients ! https://x.fr @SFR"
+    once = normalize(text)
+    assert normalize(once) == once
