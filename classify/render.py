@@ -32,15 +32,17 @@ class PredictionWriter:
     def __init__(self, stream, fmt: str, tasks: list[str], labels: dict[str, list[str]], label_sep=";"):
         self.stream, self.fmt, self.tasks, self.labels, self.sep = stream, fmt, tasks, labels, label_sep
         self.rows: list[list] = []
-        if fmt == "csv":
-            self.csv = csv.writer(stream, lineterminator="\n")
-            self.csv.writerow(["id", *tasks, *[f"score:{t}:{lab}" for t in tasks for lab in labels[t]], "error"])
+        self.csv = None
 
     def write(self, prediction) -> None:
         if self.fmt == "jsonl":
             self.stream.write(json.dumps(prediction.to_record(self.tasks), ensure_ascii=False) + "\n")
             self.stream.flush()
         elif self.fmt == "csv":
+            if self.csv is None:  # the header goes out with the first record: no input, no output
+                self.csv = csv.writer(self.stream, lineterminator="\n")
+                header = [f"score:{t}:{lab}" for t in self.tasks for lab in self.labels[t]]
+                self.csv.writerow(["id", *self.tasks, *header, "error"])
             row = [prediction.id]
             for t in self.tasks:
                 value = None if prediction.labels is None else prediction.labels[t]
@@ -67,7 +69,7 @@ class PredictionWriter:
         return cells
 
     def close(self) -> None:
-        if self.fmt == "table":
+        if self.fmt == "table" and self.rows:
             self.stream.write(table(self.rows, ["id", *self.tasks]) + "\n")
         self.stream.flush()
 
