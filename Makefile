@@ -7,7 +7,7 @@ MODEL    := models/default.joblib
 CORPUS   := seeds/corpus.csv
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: run install test lint model clean
+.PHONY: run install test lint model eval bench clean
 
 ## run: set up, train the default model if missing or older than the corpus, classify the seed articles
 run: $(MODEL)
@@ -29,6 +29,23 @@ $(MODEL): $(CORPUS) | $(VENV)/.installed
 ## test: run the whole test suite
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+## eval: 5-fold cross-validation of the bundled corpus and a held-out (20%) report in reports/
+eval: $(VENV)/.installed
+	@mkdir -p reports
+	$(CLASSIFY) cv $(CORPUS) --folds 5 --seed 0 | tee reports/cv.txt
+	$(PY) -m classify.bench split $(CORPUS) --test 0.2 --seed 0 --out reports/held-out
+	$(CLASSIFY) train reports/held-out/train.csv --out reports/held-out/model.joblib --seed 0 --quiet
+	$(CLASSIFY) evaluate reports/held-out/test.csv --model reports/held-out/model.joblib --report reports/held-out
+	@echo "Wrote reports/cv.txt and reports/held-out/report.md"
+
+## bench: classify and fastText on every benchmark in ../shared/benchmarks -> reports/bench.md, bench.json
+bench: $(VENV)/.bench $(MODEL)
+	$(PY) -m classify.bench run --benchmarks ../shared/benchmarks --out reports
+
+$(VENV)/.bench: $(VENV)/.installed
+	$(PY) -m pip install $(PIP_FLAGS) -e '.[test,bench]'
+	touch $@
 
 lint: $(VENV)/.installed
 	$(PY) -m pip install $(PIP_FLAGS) ruff

@@ -54,12 +54,15 @@ class Prediction:
     labels: dict | None  # task -> label (single) or list of labels (multi); None when `error`
     scores: dict | None  # task -> {label: probability}, best first
     error: str | None = None
+    explanation: dict | None = None  # task -> {label: [[ngram, contribution], ...]} with --explain
 
     def to_record(self, tasks: list[str]) -> dict:
         record = {"id": self.id}
         for task in tasks:
             record[task] = None if self.labels is None else self.labels[task]
         record["scores"] = self.scores
+        if self.explanation is not None:
+            record["explanation"] = self.explanation
         if self.error:
             record["error"] = self.error
         return record
@@ -91,39 +94,51 @@ def check_prediction_options(threshold: float | None, top_k: int | None) -> None
         raise ConfigError(f"--top-k must be 1 or more, got {top_k}.")
 
 
-def predict(documents: Iterable, loaded: LoadedModel, *, threshold=None, top_k=None) -> Iterator[Prediction]:
-    """Classify `Document`s lazily, CHUNK at a time, yielding one Prediction per document in order."""
+def predict(documents: Iterable, loaded: LoadedModel, *, threshold=None, top_k=None,
+            explain: int | None = None) -> Iterator[Prediction]:
+    """Classify `Document`s lazily, CHUNK at a time, yielding one Prediction per document in order.
+
+    `explain=N` adds, per document and predicted label, the N n-grams that contributed most."""
     check_prediction_options(threshold, top_k)
+    if explain is not None and explain < 1:
+        raise ConfigError(f"--explain must be 1 or more, got {explain}.")
     model = loaded.model
+    explainer = None
+    if explain:
+        from classify.explain import DocumentExplainer
+
+        explainer = DocumentExplainer(model, top=explain)
     iterator = iter(documents)
     while chunk := list(itertools.islice(iterator, CHUNK)):
         good = [d for d in chunk if d.error is None]
-        decided, scores = {}, {}
+        results = []
         if good:
-            texts = [d.text for d in good]
-            all_scores = model.predict_scores(texts)
-            for name, P in all_scores.items():
-                task = model.tasks_[name]
-                decided[name] = task.decide(P, threshold)
-                scores[name] = P
+            X = model.transform([d.text for d in good])
+            scores = {name: task.scores(X) for name, task in model.tasks_.items()}
+            decided = {name: model.tasks_[name].decide(P, threshold) for name, P in scores.items()}
+            for i in range(len(good)):
+                labels, doc_scores = {}, {}
+                for name, task in model.tasks_.items():
+                    ranked = sorted(zip(task.labels, scores[name][i]), key=lambda pair: -pair[1])
+                    if top_k:
+                        ranked = ranked[:top_k]
+                    doc_scores[name] = {label: round(float(p), 4) for label, p in ranked}
+                    value = decided[name][i]
+                    if task.multi and top_k:
+                        value = [v for v in value if v in doc_scores[name]]
+                    labels[name] = value
+                results.append((labels, doc_scores))
+            explanations = [None] * len(good)
+            if explainer:
+                explanations = explainer.explain(X, {name: [r[0][name] for r in results] for name in model.tasks_})
         position = {id(d): i for i, d in enumerate(good)}
         for doc in chunk:
             if doc.error is not None:
                 yield Prediction(doc.id, None, None, doc.error)
                 continue
             i = position[id(doc)]
-            labels, doc_scores = {}, {}
-            for name, task in model.tasks_.items():
-                ranked = sorted(zip(task.labels, scores[name][i]), key=lambda pair: -pair[1])
-                if top_k:
-                    ranked = ranked[:top_k]
-                doc_scores[name] = {label: round(float(p), 4) for label, p in ranked}
-                value = decided[name][i]
-                if task.multi and top_k:
-                    keep = set(doc_scores[name])
-                    value = [v for v in value if v in keep]
-                labels[name] = value
-            yield Prediction(doc.id, labels, doc_scores)
+            labels, doc_scores = results[i]
+            yield Prediction(doc.id, labels, doc_scores, explanation=explanations[i])
 
 
 @dataclass
@@ -131,6 +146,7 @@ class EvaluationReport:
     n_documents: int
     tasks: dict
     notes: list = field(default_factory=list)
+    details: dict = field(default_factory=dict, repr=False)  # per task: ids, texts, truth, predicted, scores
 
     def to_dict(self) -> dict:
         data = {"n_documents": self.n_documents, "tasks": self.tasks}
@@ -142,36 +158,106 @@ class EvaluationReport:
 def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", fmt=None,
              threshold=None, progress=None) -> EvaluationReport:
     from classify.corpus import load_corpus
-    from classify.metrics import multi_label_metrics, single_label_metrics
+    import numpy as np
+
+    from classify.crossval import task_metrics
 
     progress = progress or (lambda message: None)
     model = loaded.model
     types = {name: task.multi for name, task in model.tasks_.items()}
     data = load_corpus(corpus, text_column=text_column, label_sep=label_sep, fmt=fmt, task_types=types)
+    if not data.tasks:
+        raise CorpusError(f"{corpus} shares no task with the model.")
     notes = [f"task {name!r} is not a column of {corpus}: not evaluated" for name in types if name not in data.tasks]
     progress(f"predicting {len(data)} documents")
-    predicted = model.predict(data.texts, threshold=threshold)
-    tasks = {}
+    scores = {}
+    for start in range(0, len(data), CHUNK):
+        for name, P in model.predict_scores(data.texts[start:start + CHUNK]).items():
+            scores.setdefault(name, []).append(P)
+    tasks, details = {}, {}
     for name, task in data.tasks.items():
-        known = set(model.tasks_[name].labels)
-        rows = task.annotated()
-        truth = [task.values[i] for i in rows]
-        guess = [predicted[name][i] for i in rows]
-        unseen = sorted(task.label_counts().keys() - known)
-        if task.multi:
-            metrics = multi_label_metrics(truth, guess, sorted(known))
-        else:
-            metrics = single_label_metrics(truth, guess, sorted(known))
+        fitted = model.tasks_[name]
+        P = np.vstack(scores[name])
+        predicted = fitted.decide(P, threshold)
+        metrics = task_metrics(task, predicted, fitted.labels)
+        unseen = sorted(task.label_counts().keys() - set(fitted.labels))
         if unseen:
             metrics["unseen_labels"] = unseen
             notes.append(f"task {name!r}: labels the model never saw: {', '.join(unseen)} (counted as errors)")
+        rows = task.annotated()
         skipped = len(task.values) - len(rows)
         if skipped:
             metrics["skipped"] = skipped
         tasks[name] = metrics
-    if not data.tasks:
-        raise CorpusError(f"{corpus} shares no task with the model.")
-    return EvaluationReport(len(data), tasks, notes)
+        thresholds = None
+        if fitted.multi:
+            thresholds = [threshold] * len(fitted.labels) if threshold is not None else fitted.thresholds.tolist()
+        details[name] = {
+            "ids": [data.ids[i] for i in rows], "texts": [data.texts[i] for i in rows],
+            "truth": [task.values[i] for i in rows], "predicted": [predicted[i] for i in rows],
+            "scores": P[rows], "labels": fitted.labels, "multi": fitted.multi, "thresholds": thresholds,
+        }
+    return EvaluationReport(len(data), tasks, notes, details)
+
+
+def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns=None, multi_label=None,
+                   label_sep=";", fmt=None, config=None, progress=None) -> dict:
+    from classify.corpus import load_corpus
+    from classify.crossval import cross_validate as run
+    from classify.model import ModelConfig
+
+    progress = progress or (lambda message: None)
+    corpus_path = Path(corpus) if corpus else bundled_corpus()
+    progress(f"reading {corpus_path}")
+    data = load_corpus(corpus_path, text_column=text_column, label_columns=label_columns,
+                       multi_label=multi_label, label_sep=label_sep, fmt=fmt)
+    result = run(data, config or ModelConfig(), folds=folds, seed=seed, progress=progress)
+    result["corpus"] = str(corpus_path)
+    return result
+
+
+def compare(model_a: LoadedModel, model_b: LoadedModel, corpus, *, text_column="text", label_sep=";", fmt=None,
+            progress=None) -> dict:
+    """Both models' metrics on one corpus, the per-label differences (B minus A) and the documents whose
+    prediction changed, with which model was right."""
+    progress = progress or (lambda message: None)
+    progress(f"evaluating model A: {model_a.path}")
+    a = evaluate(corpus, model_a, text_column=text_column, label_sep=label_sep, fmt=fmt)
+    progress(f"evaluating model B: {model_b.path}")
+    b = evaluate(corpus, model_b, text_column=text_column, label_sep=label_sep, fmt=fmt)
+    common = [name for name in a.tasks if name in b.tasks]
+    if not common:
+        raise CorpusError(f"the two models share no task that {corpus} annotates.")
+    tasks = {}
+    for name in common:
+        ma, mb, da, db = a.tasks[name], b.tasks[name], a.details[name], b.details[name]
+        headline = {key: {"a": ma[key], "b": mb[key], "diff": round(mb[key] - ma[key], 4)}
+                    for key in ("accuracy", "macro_f1", "micro_f1", "weighted_f1")}
+        per_label = {}
+        for label in sorted(set(ma["per_label"]) | set(mb["per_label"])):
+            fa = ma["per_label"].get(label, {}).get("f1", 0.0)
+            fb = mb["per_label"].get(label, {}).get("f1", 0.0)
+            support = max(ma["per_label"].get(label, {}).get("support", 0), mb["per_label"].get(label, {}).get("support", 0))
+            per_label[label] = {"f1_a": fa, "f1_b": fb, "diff": round(fb - fa, 4), "support": support}
+        changed = []
+        for doc_id, truth, pa, pb in zip(da["ids"], da["truth"], da["predicted"], db["predicted"]):
+            if pa != pb:
+                key = (lambda v: sorted(v)) if isinstance(truth, list) else (lambda v: v)
+                right = "a" if key(pa) == key(truth) else "b" if key(pb) == key(truth) else "neither"
+                changed.append({"id": doc_id, "truth": truth, "a": pa, "b": pb, "right": right})
+        counts = {k: sum(c["right"] == k for c in changed) for k in ("a", "b", "neither")}
+        tasks[name] = {"type": ma["type"], "n": ma["n"], "metrics": headline, "per_label": per_label,
+                       "changed": {"n": len(changed), "only_a_right": counts["a"], "only_b_right": counts["b"],
+                                   "neither_right": counts["neither"], "documents": changed}}
+    notes = [f"task {name!r} is evaluated by only one of the models" for name in set(a.tasks) ^ set(b.tasks)]
+    return {"model_a": str(model_a.path), "model_b": str(model_b.path), "corpus": str(corpus),
+            "n_documents": a.n_documents, "tasks": tasks, "notes": notes + a.notes}
+
+
+def explain(loaded: LoadedModel, *, task=None, label=None, top=15) -> dict:
+    from classify.explain import top_features
+
+    return top_features(loaded.model, task=task, label=label, top=top)
 
 
 def info(loaded: LoadedModel) -> dict:

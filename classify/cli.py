@@ -78,6 +78,11 @@ def _fail(message: str, code: int = 1):
     raise typer.Exit(code)
 
 
+def _emit(format, data, render) -> None:
+    """Print `data` as indented JSON (`--format json`) or through its table renderer."""
+    print(json.dumps(data, ensure_ascii=False, indent=2) if format is ReportFormat.json else render(data))
+
+
 def _version(value: bool):
     if value:
         print(f"classify {__version__}")
@@ -159,6 +164,8 @@ def predict(
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     table_format: Optional[str] = typer.Option(None, "--table-format", help="Treat file inputs as tables of this format: csv, tsv, jsonl."),
     strict: bool = typer.Option(False, "--strict", help="Stop with exit code 1 at the first document that cannot be read (default: report it and go on)."),
+    explain: bool = typer.Option(False, "--explain", help="Add, per document and predicted label, the n-grams that contributed most."),
+    explain_top: int = typer.Option(5, "--explain-top", min=1, help="How many n-grams --explain shows per label."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No notes on stderr."),
 ):
     """Predict the labels of documents; one output record per input document, in input order.
@@ -170,6 +177,8 @@ def predict(
       classify predict messages.csv --format jsonl > predictions.jsonl
 
       echo "Ma box ne marche plus depuis 3 jours" | classify predict - --format csv
+
+      classify predict seeds/ --explain
     """
     _setup_logging(quiet)
     from classify import api
@@ -181,10 +190,11 @@ def predict(
         check_inputs(inputs)
         loaded = api.load(model)
         labels = {name: task.labels for name, task in loaded.model.tasks_.items()}
-        writer = PredictionWriter(sys.stdout, format.value, loaded.tasks, labels)
+        writer = PredictionWriter(sys.stdout, format.value, loaded.tasks, labels, explain=explain)
         documents = iter_documents(inputs, text_column=text_column, fmt=table_format)
         total = skipped = 0
-        for prediction in api.predict(documents, loaded, threshold=threshold, top_k=top_k):
+        for prediction in api.predict(documents, loaded, threshold=threshold, top_k=top_k,
+                                      explain=explain_top if explain else None):
             total += 1
             if prediction.error:
                 skipped += 1
@@ -210,11 +220,16 @@ def evaluate(
     text_column: str = typer.Option("text", help="Column holding the text."),
     label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Override the multi-label thresholds (0-1)."),
+    report_dir: Optional[Path] = typer.Option(None, "--report", help="Also write DIR/report.md, DIR/metrics.json and PNG plots."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):
     """Score a model on a labelled corpus: accuracy, F1 (macro, micro, weighted), per label, confusion.
 
-    Example: classify evaluate ../shared/benchmarks/xlmt-fr/dev.csv --model /tmp/x.joblib --format json
+    Examples:
+
+      classify evaluate ../shared/benchmarks/xlmt-fr/dev.csv --model /tmp/x.joblib --format json
+
+      classify evaluate held-out.csv --report reports/held-out
     """
     _setup_logging(quiet)
     from classify import api
@@ -223,15 +238,113 @@ def evaluate(
     try:
         api.check_prediction_options(threshold, None)
         loaded = api.load(model)
+        progress = _progress(quiet)
         report = api.evaluate(corpus, loaded, text_column=text_column, label_sep=label_sep,
-                              threshold=threshold, progress=_progress(quiet))
+                              threshold=threshold, progress=progress)
+        if report_dir is not None:
+            from classify.report import write_report
+
+            progress(f"writing the report to {report_dir}")
+            written = write_report(report, report_dir, model_name=loaded.path.name, corpus_name=Path(corpus).name)
     except ClassifyError as exc:
         _fail(str(exc))
     data = report.to_dict()
-    if format is ReportFormat.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        print(evaluation_table(data))
+    _emit(format, data, evaluation_table)
+    if report_dir is not None:
+        _stderr(f"Report: {written[0]} ({len(written)} files in {report_dir})")
+
+
+@app.command()
+def cv(
+    corpus: Optional[Path] = typer.Argument(None, help="CSV, TSV or JSONL corpus. Default: the bundled corpus."),
+    folds: int = typer.Option(5, "--folds", "-k", help="Number of folds (every label needs at least this many examples)."),
+    seed: int = typer.Option(0, help="Random seed for the folds and the models: same seed, same figures."),
+    text_column: str = typer.Option("text", help="Column holding the text."),
+    label_column: Optional[list[str]] = typer.Option(None, help="A label column (task); repeat for several. Default: every column but text and id."),
+    multi_label: Optional[list[str]] = typer.Option(None, help="Declare a task multi-label (also detected from ';' in cells)."),
+    label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
+    classifier: Classifier = typer.Option(Classifier.svm, help="Linear classifier: svm, logreg or sgd."),
+    c: float = typer.Option(0.5, "--C", min=1e-6, help="Inverse regularisation strength."),
+    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+):
+    """Cross-validate the whole pipeline: train on K-1 folds, score the held-out fold, K times.
+
+    Folds are stratified on every label of every task (iterative stratification for multi-label tasks).
+    Prints the mean and standard deviation over folds of every metric that `evaluate` reports.
+
+    Example: classify cv seeds/corpus.csv --folds 5 --format json
+    """
+    _setup_logging(quiet)
+    from classify import api
+    from classify.model import ModelConfig
+    from classify.render import cv_table
+
+    try:
+        if folds < 2:
+            raise ClassifyError(f"--folds must be 2 or more, got {folds}.")
+        config = ModelConfig(classifier=classifier.value, C=c, seed=seed)
+        result = api.cross_validate(corpus, folds=folds, seed=seed, text_column=text_column,
+                                    label_columns=label_column or None, multi_label=multi_label,
+                                    label_sep=label_sep, config=config, progress=_progress(quiet))
+    except ClassifyError as exc:
+        _fail(str(exc))
+    _emit(format, result, cv_table)
+
+
+@app.command()
+def explain(
+    model: Optional[Path] = typer.Argument(None, help="Model file. Default: $CLASSIFY_MODEL or models/default.joblib."),
+    task: Optional[str] = typer.Option(None, "--task", "-t", help="Only this task. Default: every task."),
+    label: Optional[str] = typer.Option(None, "--label", "-l", help="Only this label."),
+    top: int = typer.Option(15, "--top", "-n", help="How many n-grams per side."),
+    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
+):
+    """Show the n-grams that push most towards and against each label (the linear model's weights).
+
+    Words appear as the model sees them (accents folded, `neg_` marks a negated word); character
+    n-grams are in quotes.
+
+    Example: classify explain --task sentiment --label negative --top 20
+    """
+    _setup_logging(False)
+    from classify import api
+    from classify.render import explain_table
+
+    try:
+        if top < 1:
+            raise ClassifyError(f"--top must be 1 or more, got {top}.")
+        data = api.explain(api.load(model), task=task, label=label, top=top)
+    except ClassifyError as exc:
+        _fail(str(exc))
+    _emit(format, data, explain_table)
+
+
+@app.command()
+def compare(
+    model_a: Path = typer.Argument(..., help="First model (A: the reference)."),
+    model_b: Path = typer.Argument(..., help="Second model (B: the candidate)."),
+    corpus: Path = typer.Argument(..., help="Labelled CSV, TSV or JSONL to score both on."),
+    text_column: str = typer.Option("text", help="Column holding the text."),
+    label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
+    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+):
+    """Score two models on one corpus side by side: metrics, per-label F1 differences (B - A) and the
+    documents whose prediction changed, with which model got them right.
+
+    Example: classify compare models/default.joblib models/new.joblib held-out.csv
+    """
+    _setup_logging(quiet)
+    from classify import api
+    from classify.render import compare_table
+
+    try:
+        a, b = api.load(model_a), api.load(model_b)
+        data = api.compare(a, b, corpus, text_column=text_column, label_sep=label_sep, progress=_progress(quiet))
+    except ClassifyError as exc:
+        _fail(str(exc))
+    _emit(format, data, compare_table)
 
 
 @app.command()
@@ -252,10 +365,7 @@ def info(
         data = api.info(api.load(model))
     except ClassifyError as exc:
         _fail(str(exc))
-    if format is ReportFormat.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        print(info_table(data))
+    _emit(format, data, info_table)
 
 
 def main() -> None:

@@ -29,8 +29,10 @@ def _shorten(text: str, width: int) -> str:
 class PredictionWriter:
     """Writes prediction records as they come. jsonl/csv lines are flushed one by one."""
 
-    def __init__(self, stream, fmt: str, tasks: list[str], labels: dict[str, list[str]], label_sep=";"):
+    def __init__(self, stream, fmt: str, tasks: list[str], labels: dict[str, list[str]], label_sep=";",
+                 explain: bool = False):
         self.stream, self.fmt, self.tasks, self.labels, self.sep = stream, fmt, tasks, labels, label_sep
+        self.explain = explain
         self.rows: list[list] = []
         self.csv = None
 
@@ -42,7 +44,7 @@ class PredictionWriter:
             if self.csv is None:  # the header goes out with the first record: no input, no output
                 self.csv = csv.writer(self.stream, lineterminator="\n")
                 header = [f"score:{t}:{lab}" for t in self.tasks for lab in self.labels[t]]
-                self.csv.writerow(["id", *self.tasks, *header, "error"])
+                self.csv.writerow(["id", *self.tasks, *header, *(["explanation"] if self.explain else []), "error"])
             row = [prediction.id]
             for t in self.tasks:
                 value = None if prediction.labels is None else prediction.labels[t]
@@ -50,6 +52,8 @@ class PredictionWriter:
             for t in self.tasks:
                 scores = (prediction.scores or {}).get(t, {})
                 row.extend(scores.get(lab, "") for lab in self.labels[t])
+            if self.explain:
+                row.append(_evidence(prediction.explanation))
             row.append(prediction.error or "")
             self.csv.writerow(row)
             self.stream.flush()
@@ -58,7 +62,8 @@ class PredictionWriter:
 
     def _table_row(self, p) -> list:
         if p.error:
-            return [_shorten(p.id, 48), f"(not classified: {p.error})"] + [""] * (len(self.tasks) - 1)
+            return ([_shorten(p.id, 48), f"(not classified: {p.error})"] + [""] * (len(self.tasks) - 1)
+                    + ([""] if self.explain else []))
         cells = [_shorten(p.id, 48)]
         for t in self.tasks:
             value, scores = p.labels[t], p.scores[t]
@@ -66,12 +71,26 @@ class PredictionWriter:
                 cells.append(", ".join(f"{v} {scores[v]:.2f}" for v in value) or "(none)")
             else:
                 cells.append(f"{value} {scores[value]:.2f}")
+        if self.explain:
+            cells.append(_evidence(p.explanation))
         return cells
 
     def close(self) -> None:
         if self.fmt == "table" and self.rows:
-            self.stream.write(table(self.rows, ["id", *self.tasks]) + "\n")
+            header = ["id", *self.tasks, *(["evidence"] if self.explain else [])]
+            self.stream.write(table(self.rows, header) + "\n")
         self.stream.flush()
+
+
+def _evidence(explanation: dict | None) -> str:
+    """`label: ngram, ngram; label: ...` from a prediction's explanation (one line, for table and CSV)."""
+    if not explanation:
+        return ""
+    parts = []
+    for labels in explanation.values():
+        for label, pairs in labels.items():
+            parts.append(f"{label}: " + ", ".join(ngram for ngram, _ in pairs))
+    return "; ".join(parts)
 
 
 def evaluation_table(report: dict) -> str:
@@ -136,3 +155,58 @@ def info_table(data: dict) -> str:
     for note in data.get("notes", []):
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def cv_table(result: dict) -> str:
+    parts = [f"{result['n_documents']} documents, {result['folds']}-fold cross-validation (seed {result['seed']}); "
+             f"mean ± standard deviation over folds"]
+    for name, m in result["tasks"].items():
+        parts.append("")
+        head = "  ".join(f"{label} {m[key]['mean']:.3f} ± {m[key]['std']:.3f}" for key, label in
+                         (("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("micro_f1", "micro-F1"),
+                          ("weighted_f1", "weighted-F1")))
+        parts.append(f"task {name} ({m['type']}-label): {head}")
+        rows = [[lab, *(f"{v[k]['mean']:.3f} ± {v[k]['std']:.3f}" for k in ("precision", "recall", "f1")), v["support"]]
+                for lab, v in m["per_label"].items()]
+        parts.append(table(rows, ["label", "precision", "recall", "f1", "support"], {1, 2, 3, 4}))
+    return "\n".join(parts)
+
+
+def explain_table(data: dict) -> str:
+    parts = []
+    for task, labels in data.items():
+        for label, sides in labels.items():
+            parts.append(f"task {task}, label {label}")
+            towards, against = sides["towards"], sides["against"]
+            rows = []
+            for i in range(max(len(towards), len(against))):
+                t = towards[i] if i < len(towards) else ["", ""]
+                a = against[i] if i < len(against) else ["", ""]
+                rows.append([t[0], f"{t[1]:+.3f}" if t[1] != "" else "", a[0], f"{a[1]:+.3f}" if a[1] != "" else ""])
+            parts.append(table(rows, ["towards", "weight", "against", "weight"], {1, 3}))
+            parts.append("")
+    return "\n".join(parts).rstrip()
+
+
+def compare_table(data: dict) -> str:
+    parts = [f"A: {data['model_a']}", f"B: {data['model_b']}", f"corpus: {data['corpus']} ({data['n_documents']} documents)"]
+    for name, t in data["tasks"].items():
+        parts.append("")
+        parts.append(f"task {name} ({t['type']}-label, {t['n']} documents)")
+        rows = [[key, f"{v['a']:.3f}", f"{v['b']:.3f}", f"{v['diff']:+.3f}"] for key, v in t["metrics"].items()]
+        parts.append(table(rows, ["metric", "A", "B", "B - A"], {1, 2, 3}))
+        rows = [[lab, f"{v['f1_a']:.3f}", f"{v['f1_b']:.3f}", f"{v['diff']:+.3f}", v["support"]]
+                for lab, v in t["per_label"].items()]
+        parts.append(table(rows, ["label", "F1 A", "F1 B", "B - A", "support"], {1, 2, 3, 4}))
+        c = t["changed"]
+        parts.append(f"{c['n']} document{'s' if c['n'] != 1 else ''} changed prediction: B right where A was wrong {c['only_b_right']}, "
+                     f"A right where B is wrong {c['only_a_right']}, both wrong {c['neither_right']}")
+        show = lambda v: ", ".join(v) or "(none)" if isinstance(v, list) else str(v)
+        rows = [[_shorten(d["id"], 40), show(d["truth"]), show(d["a"]), show(d["b"]), d["right"]] for d in c["documents"][:20]]
+        if rows:
+            parts.append(table(rows, ["id", "reference", "A", "B", "right"]))
+            if c["n"] > 20:
+                parts.append(f"... and {c['n'] - 20} more (--format json lists them all)")
+    for note in data.get("notes", []):
+        parts.append(f"note: {note}")
+    return "\n".join(parts)

@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import TINY
 
-COMMANDS = ["train", "predict", "evaluate", "info"]
+COMMANDS = ["train", "predict", "evaluate", "cv", "explain", "compare", "info"]
 
 
 def error_line(stderr: str) -> str:
@@ -305,7 +305,8 @@ def test_subprocess_train_predict_evaluate_info(tmp_path):
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_subprocess_errors_are_one_line_without_traceback(command, tmp_path):
-    args = {"train": ["nope.csv"], "predict": ["nope.txt"], "evaluate": ["nope.csv"],
+    args = {"train": ["nope.csv"], "predict": ["nope.txt"], "evaluate": ["nope.csv"], "cv": ["nope.csv"],
+            "explain": [tmp_path / "nope.joblib"], "compare": [tmp_path / "a.joblib", tmp_path / "b.joblib", TINY],
             "info": [tmp_path / "nope.joblib"]}[command]
     r = _run(command, *args)
     assert r.returncode == 1

@@ -1,0 +1,347 @@
+"""The project's scoreboard (`make bench`) and the held-out split behind `make eval`.
+
+    python -m classify.bench split CORPUS --test 0.2 --seed 0 --out DIR   # DIR/train.csv, DIR/test.csv
+    python -m classify.bench run [--benchmarks ../shared/benchmarks] [--out reports] [--only NAME]...
+
+`run` trains classify and fastText on each benchmark that is present, with the same train/eval split,
+and writes `reports/bench.md` and `reports/bench.json`. Every (dataset, system) run happens in its own
+process so that its peak memory is its own. fastText runs once with default settings and once with
+`-autotune-duration 60` on the dev split where the dataset has one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+# name -> (folder, label column, multi-label?, evaluation split or "cv")
+DATASETS = {
+    "xlmt-fr": ("xlmt-fr", "label", False, "dev"),
+    "allocine-sample": ("allocine-sample", "label", False, "dev"),
+    "masakhanews-fr": ("masakhanews-fr", "label", False, "dev"),
+    "lemonde-2022": ("lemonde-2022", "label", False, "test"),
+    "allocine-genres": ("allocine-genres", "genres", True, "test"),
+    "deft2017": ("deft2017", "label", False, "cv"),
+}
+CV_FOLDS = 5
+AUTOTUNE_SECONDS = 60
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+# -- data ------------------------------------------------------------------------------------------------
+
+def _read(path: Path, label: str, multi: bool):
+    """Texts and labels (list of labels for multi-label); rows without a single label are dropped."""
+    texts, labels = [], []
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            cell = (row.get(label) or "").strip()
+            if multi:
+                texts.append(row["text"])
+                labels.append([x.strip() for x in cell.split(";") if x.strip()])
+            elif cell:
+                texts.append(row["text"])
+                labels.append(cell)
+    return texts, labels
+
+
+def _write_corpus(path: Path, texts, labels, multi: bool) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        for t, y in zip(texts, labels):
+            w.writerow([t, ";".join(y) if multi else y])
+
+
+def _scores(truth, predicted, multi: bool, labels) -> dict:
+    from classify.metrics import multi_label_metrics, single_label_metrics
+
+    m = (multi_label_metrics if multi else single_label_metrics)(truth, predicted, sorted(labels))
+    headline = m["micro_f1"] if multi else m["macro_f1"]
+    return {"headline": headline, "accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"]}
+
+
+def _splits(root: Path, name: str):
+    """[(train texts, train labels, eval texts, eval labels, dev for autotune or None)] (5 for CV)."""
+    folder, label, multi, split = DATASETS[name]
+    base = root / folder
+    texts, labels = _read(base / "train.csv", label, multi)
+    if split != "cv":
+        et, el = _read(base / f"{split}.csv", label, multi)
+        dev = (et, el) if split == "dev" else None
+        return [(texts, labels, et, el, dev)], multi
+    from sklearn.model_selection import StratifiedKFold
+
+    out = []
+    for train, test in StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0).split(texts, labels):
+        out.append(([texts[i] for i in train], [labels[i] for i in train],
+                     [texts[i] for i in test], [labels[i] for i in test], None))
+    return out, multi
+
+
+# -- one system on one dataset (runs in a child process) ----------------------------------------------------
+
+def _run_classify(splits, multi, workdir: Path) -> dict:
+    from classify.api import train
+    from classify.persist import load_model
+
+    results, train_s, predict_rate, size = [], 0.0, [], 0
+    for k, (tt, tl, et, el, _) in enumerate(splits):
+        corpus = workdir / f"train{k}.csv"
+        _write_corpus(corpus, tt, tl, multi)
+        out = workdir / f"model{k}.joblib"
+        start = time.perf_counter()
+        train(corpus, out, multi_label=["label"] if multi else None)
+        train_s += time.perf_counter() - start
+        size = out.stat().st_size
+        model, _ = load_model(out)
+        start = time.perf_counter()
+        predicted = []
+        for i in range(0, len(et), 1000):
+            predicted.extend(model.predict(et[i:i + 1000])["label"])
+        predict_rate.append(len(et) / (time.perf_counter() - start))
+        labels = model.tasks_["label"].labels
+        results.append(_scores(el, predicted, multi, labels))
+    return _merge(results, train_s, float(np.mean(predict_rate)), size)
+
+
+def _fasttext_file(path: Path, texts, labels, multi: bool) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for t, y in zip(texts, labels):
+            ys = y if multi else [y]
+            tags = " ".join("__label__" + lab.replace(" ", "_") for lab in ys)
+            f.write(f"{tags} {' '.join(t.split())}\n")
+
+
+def _run_fasttext(splits, multi, workdir: Path, autotune: bool) -> dict:
+    import fasttext
+
+    results, train_s, predict_rate, size = [], 0.0, [], 0
+    for k, (tt, tl, et, el, dev) in enumerate(splits):
+        train_file = workdir / f"ft{k}.train"
+        _fasttext_file(train_file, tt, tl, multi)
+        options = {"loss": "ova"} if multi else {}
+        if autotune:
+            dev_file = workdir / f"ft{k}.dev"
+            _fasttext_file(dev_file, *dev, multi)
+            options.update(autotuneValidationFile=str(dev_file), autotuneDuration=AUTOTUNE_SECONDS)
+        start = time.perf_counter()
+        model = fasttext.train_supervised(input=str(train_file), verbose=0, seed=0, thread=2, **options) \
+            if not autotune else fasttext.train_supervised(input=str(train_file), verbose=0, thread=2, **options)
+        train_s += time.perf_counter() - start
+        path = workdir / f"ft{k}.bin"
+        model.save_model(str(path))
+        size = path.stat().st_size
+        lines = [" ".join(t.split()) for t in et]
+        start = time.perf_counter()
+        if multi:
+            raw = [model.predict(line, k=-1, threshold=0.5)[0] for line in lines]
+        else:
+            raw = [model.predict(line)[0] for line in lines]
+        predict_rate.append(len(et) / (time.perf_counter() - start))
+        strip = lambda lab: lab[len("__label__"):]
+        predicted = [[strip(x) for x in r] for r in raw] if multi else [strip(r[0]) for r in raw]
+        known = {x for y in tl for x in (y if multi else [y])}
+        results.append(_scores(el, predicted, multi, known))
+    return _merge(results, train_s, float(np.mean(predict_rate)), size)
+
+
+def _merge(results, train_s, rate, size) -> dict:
+    out = {k: round(float(np.mean([r[k] for r in results])), 4) for k in results[0]}
+    out.update(train_seconds=round(train_s, 2), docs_per_second=round(rate, 1), model_bytes=size)
+    return out
+
+
+def run_one(root: Path, name: str, system: str) -> dict:
+    splits, multi = _splits(root, name)
+    with tempfile.TemporaryDirectory(prefix="classify-bench-") as tmp:
+        if system == "classify":
+            result = _run_classify(splits, multi, Path(tmp))
+        elif system == "fasttext":
+            result = _run_fasttext(splits, multi, Path(tmp), autotune=False)
+        else:
+            result = _run_fasttext(splits, multi, Path(tmp), autotune=True)
+    result["peak_mb"] = round(_peak_mb(), 1)
+    return result
+
+
+# -- the whole scoreboard -----------------------------------------------------------------------------------
+
+def _cold_start(python: str) -> dict:
+    """Wall time of `classify --help` and of `classify predict one.txt` with the default model."""
+    from classify.paths import default_model_path
+
+    exe = [python, "-m", "classify"]
+    out = {}
+
+    def best_of(cmd, n=5):
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+        return round(min(times), 3)
+
+    out["help_seconds"] = best_of(exe + ["--help"])
+    model = default_model_path()
+    if model.exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            one = Path(tmp) / "one.txt"
+            one.write_text("Ma box ne capte plus rien depuis la mise à jour, et le service client ne répond pas.",
+                           encoding="utf-8")
+            out["predict_one_seconds"] = best_of(exe + ["predict", str(one), "--model", str(model), "-q"])
+    return out
+
+
+def run(root: Path, out_dir: Path, only: list[str] | None = None) -> Path | None:
+    if not root.is_dir():
+        _stderr(f"No benchmarks at {root}: nothing to run (they are read from ../shared/benchmarks when present).")
+        return None
+    try:
+        import fasttext  # noqa: F401
+        systems = ["classify", "fasttext", "fasttext-autotune"]
+    except ImportError:
+        _stderr("Note: fastText is not installed (pip install 'classify[bench]'); running classify only.")
+        systems = ["classify"]
+    names = [n for n in DATASETS if (root / DATASETS[n][0]).is_dir() and (not only or n in only)]
+    results: dict = {}
+    start = time.perf_counter()
+    for name in names:
+        results[name] = {}
+        for system in systems:
+            if system == "fasttext-autotune" and DATASETS[name][3] != "dev":
+                continue
+            _stderr(f"[{time.perf_counter() - start:6.0f}s] {name}: {system}")
+            proc = subprocess.run([sys.executable, "-m", "classify.bench", "one", str(root), name, system],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+                _stderr(f"Warning: {name}/{system} failed: {last}")
+                results[name][system] = {"error": last}
+                continue
+            results[name][system] = json.loads(proc.stdout.strip().splitlines()[-1])
+            r = results[name][system]
+            _stderr(f"         headline {r['headline']:.3f}, accuracy {r['accuracy']:.3f}, "
+                    f"train {r['train_seconds']:.1f}s, {r['docs_per_second']:.0f} docs/s, peak {r['peak_mb']:.0f} MB")
+    _stderr(f"[{time.perf_counter() - start:6.0f}s] cold start")
+    cold = _cold_start(sys.executable)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+            "commit": _commit(), "datasets": results, "cold_start": cold}
+    (out_dir / "bench.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    md = out_dir / "bench.md"
+    md.write_text(render(data), encoding="utf-8")
+    _stderr(f"Wrote {md} and {out_dir / 'bench.json'} in {time.perf_counter() - start:.0f}s")
+    return md
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def render(data: dict) -> str:
+    lines = [f"# Benchmarks (commit {data['commit']}, {data['machine']['cpus']} CPUs, Python {data['machine']['python']})",
+             "",
+             "Headline metric: macro-F1 for single-label tasks, micro-F1 for multi-label ones. Train on `train.csv`, "
+             "evaluate on `dev.csv` (else `test.csv`; `deft2017`: 5-fold CV, times summed over folds). "
+             "Throughput: documents per second predicted, after loading.",
+             "",
+             "| dataset | eval | system | headline | accuracy | train s | docs/s | model MB | peak MB |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for name, systems in data["datasets"].items():
+        split = DATASETS[name][3]
+        for system, r in systems.items():
+            if "error" in r:
+                lines.append(f"| {name} | {split} | {system} | failed: {r['error']} | | | | | |")
+                continue
+            lines.append(f"| {name} | {split} | {system} | {r['headline']:.3f} | {r['accuracy']:.3f} | "
+                         f"{r['train_seconds']:.1f} | {r['docs_per_second']:.0f} | {r['model_bytes'] / 1e6:.1f} | "
+                         f"{r['peak_mb']:.0f} |")
+    cold = data.get("cold_start", {})
+    lines += ["", "Cold start (best of 5, wall): `classify --help` "
+              f"{cold.get('help_seconds', float('nan')):.2f} s"]
+    if "predict_one_seconds" in cold:
+        lines[-1] += f"; `classify predict one.txt` with the default model {cold['predict_one_seconds']:.2f} s"
+    return "\n".join(lines) + "\n"
+
+
+# -- held-out split for `make eval` ---------------------------------------------------------------------------
+
+def split(corpus: Path, test: float, seed: int, out: Path) -> None:
+    """Stratified (on every label of every task) train/test split of a corpus, written as CSV."""
+    from classify.corpus import load_corpus, read_table
+    from classify.crossval import make_folds
+
+    data = load_corpus(corpus)
+    k = round(1 / test)
+    fold = make_folds(data, k, seed)
+    frame, _ = read_table(Path(corpus))
+    header, rows = list(frame.columns), frame.to_dict("records")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, keep in (("train", fold != 0), ("test", fold == 0)):
+        with open(out / f"{name}.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=header)
+            w.writeheader()
+            for row, k_ in zip(rows, keep):
+                if k_:
+                    w.writerow(row)
+    _stderr(f"Wrote {out / 'train.csv'} ({int((fold != 0).sum())} documents) and {out / 'test.csv'} "
+            f"({int((fold == 0).sum())} documents)")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m classify.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="run the scoreboard")
+    p.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--only", action="append", help="only this dataset (repeatable)")
+    p = sub.add_parser("one", help="internal: one system on one dataset, JSON on stdout")
+    p.add_argument("root", type=Path)
+    p.add_argument("name", choices=list(DATASETS))
+    p.add_argument("system", choices=["classify", "fasttext", "fasttext-autotune"])
+    p = sub.add_parser("split", help="held-out split of a corpus")
+    p.add_argument("corpus", type=Path)
+    p.add_argument("--test", type=float, default=0.2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run(args.benchmarks, args.out, args.only)
+    elif args.command == "one":
+        print(json.dumps(run_one(args.root, args.name, args.system)))
+    else:
+        from classify.errors import ClassifyError
+
+        try:
+            split(args.corpus, args.test, args.seed, args.out)
+        except ClassifyError as exc:
+            _stderr(f"Error: {exc}")
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

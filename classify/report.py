@@ -1,0 +1,249 @@
+"""`classify evaluate --report DIR`: a Markdown report, the metrics as JSON, and PNG plots.
+
+Everything written is a function of the model and the corpus only (no timestamps, no absolute paths of
+temporary files), so the same run gives byte-identical `report.md` and `metrics.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from classify.errors import ClassifyError
+
+EXAMPLES = 3  # misclassified documents shown per confusion
+CONFUSIONS = 5  # label pairs shown per task
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "-", name).strip("-") or "task"
+
+
+def _short(text: str, width: int = 140) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _md_table(header: list[str], rows: list[list]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def _f(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def write_report(report, out_dir, *, model_name: str, corpus_name: str) -> list[Path]:
+    """Write report.md, metrics.json and the plots into `out_dir`; returns the written paths."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ClassifyError(f"cannot create the report folder {out}: {exc.strerror}.") from None
+    written = []
+    data = report.to_dict()
+    metrics_path = out / "metrics.json"
+    metrics_path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    written.append(metrics_path)
+
+    lines = [f"# Evaluation of `{model_name}` on `{corpus_name}`", ""]
+    summary = [[name, m["type"], m["n"], _f(m["accuracy"]), _f(m["macro_f1"]), _f(m["micro_f1"]),
+                _f(m["weighted_f1"])] for name, m in data["tasks"].items()]
+    lines += [f"{data['n_documents']} documents.", "",
+              _md_table(["task", "type", "documents", "accuracy", "macro-F1", "micro-F1", "weighted-F1"], summary), ""]
+    if any(m["type"] == "multi" for m in data["tasks"].values()):
+        lines += ["For multi-label tasks, accuracy is exact-match accuracy (every label of a document right).", ""]
+    for note in data.get("notes", []):
+        lines += [f"- Note: {note}"]
+    if data.get("notes"):
+        lines.append("")
+
+    for name, m in data["tasks"].items():
+        detail = report.details[name]
+        slug = _slug(name)
+        lines += [f"## Task `{name}` ({m['type']}-label)", ""]
+        rows = [[f"`{lab}`", _f(v["precision"]), _f(v["recall"]), _f(v["f1"]), v["support"]]
+                for lab, v in m["per_label"].items()]
+        lines += [_md_table(["label", "precision", "recall", "F1", "support"], rows), ""]
+        if m.get("unseen_labels"):
+            lines += ["Labels the model never saw (always wrong): " + ", ".join(f"`{x}`" for x in m["unseen_labels"]), ""]
+        if m.get("skipped"):
+            lines += [f"{m['skipped']} documents without a label for this task were skipped.", ""]
+        bars = out / f"per-label-{slug}.png"
+        _plot_per_label(m, name, bars)
+        written.append(bars)
+        lines += [f"![precision, recall and F1 per label]({bars.name})", ""]
+        if m["type"] == "single":
+            cm_path = out / f"confusion-{slug}.png"
+            _plot_confusion(m["confusion_matrix"], name, cm_path)
+            written.append(cm_path)
+            cm = m["confusion_matrix"]
+            lines += ["Confusion matrix (rows: true label, columns: predicted label):", "",
+                      _md_table(["true \\ predicted", *cm["labels"]],
+                                [[f"`{lab}`", *row] for lab, row in zip(cm["labels"], cm["matrix"])]), "",
+                      f"![confusion matrix]({cm_path.name})", ""]
+            lines += _single_confusions(detail)
+        else:
+            cm = m["confusion_matrix"]
+            lines += ["Per-label confusion:", "",
+                      _md_table(["label", "tn", "fp", "fn", "tp"],
+                                [[f"`{lab}`", c[0][0], c[0][1], c[1][0], c[1][1]] for lab, c in zip(cm["labels"], cm["matrix"])]), ""]
+            pr_path = out / f"pr-curves-{slug}.png"
+            _plot_pr_curves(detail, name, pr_path)
+            written.append(pr_path)
+            lines += [f"![precision-recall curve per label, chosen threshold marked]({pr_path.name})", ""]
+            lines += _multi_confusions(detail)
+
+    md = out / "report.md"
+    md.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+    written.insert(0, md)
+    return written
+
+
+def _single_confusions(detail) -> list[str]:
+    labels = detail["labels"]
+    pairs = Counter((t, p) for t, p in zip(detail["truth"], detail["predicted"]) if t != p)
+    if not pairs:
+        return ["No document was misclassified.", ""]
+    lines = ["### Most frequent confusions", ""]
+    for (true, pred), count in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:CONFUSIONS]:
+        lines += [f"**`{true}` predicted as `{pred}`**: {count} document{'s' if count > 1 else ''}", ""]
+        j = labels.index(pred) if pred in labels else None
+        rows = [i for i, (t, p) in enumerate(zip(detail["truth"], detail["predicted"])) if t == true and p == pred]
+        if j is not None:  # the most confident mistakes first
+            rows.sort(key=lambda i: (-detail["scores"][i, j], detail["ids"][i]))
+        for i in rows[:EXAMPLES]:
+            conf = f" ({detail['scores'][i, j]:.2f})" if j is not None else ""
+            lines.append(f"- `{detail['ids'][i]}`{conf}: {_short(detail['texts'][i])}")
+        lines.append("")
+    return lines
+
+
+def _multi_confusions(detail) -> list[str]:
+    labels = detail["labels"]
+    errors = []
+    for j, label in enumerate(labels):
+        fp = [i for i, (t, p) in enumerate(zip(detail["truth"], detail["predicted"])) if label in p and label not in t]
+        fn = [i for i, (t, p) in enumerate(zip(detail["truth"], detail["predicted"])) if label in t and label not in p]
+        if fp:
+            errors.append((len(fp), label, "predicted but not in the reference (false positives)", fp, j, -1))
+        if fn:
+            errors.append((len(fn), label, "in the reference but missed (false negatives)", fn, j, 1))
+    if not errors:
+        return ["No label was wrong on any document.", ""]
+    lines = ["### Most frequent errors", ""]
+    for count, label, what, rows, j, sign in sorted(errors, key=lambda e: (-e[0], e[1], e[2]))[:CONFUSIONS]:
+        lines += [f"**`{label}` {what}**: {count} document{'s' if count > 1 else ''}", ""]
+        # the worst mistakes first: highest scores for false positives, lowest for false negatives
+        rows = sorted(rows, key=lambda i: (sign * detail["scores"][i, j], detail["ids"][i]))
+        for i in rows[:EXAMPLES]:
+            truth = ", ".join(detail["truth"][i]) or "(none)"
+            lines.append(f"- `{detail['ids'][i]}` (score {detail['scores'][i, j]:.2f}, reference: {truth}): "
+                         f"{_short(detail['texts'][i])}")
+        lines.append("")
+    return lines
+
+
+# -- plots ------------------------------------------------------------------------------------------------
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.size": 9,
+                         "svg.hashsalt": "classify", "path.simplify": True})
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    # no creation date in the PNG: the same data gives the same file
+    fig.savefig(path, bbox_inches="tight", metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def _plot_confusion(cm: dict, task: str, path: Path) -> None:
+    plt = _pyplot()
+    labels, M = cm["labels"], np.asarray(cm["matrix"], dtype=float)
+    rows = M.sum(axis=1, keepdims=True)
+    share = np.divide(M, rows, out=np.zeros_like(M), where=rows > 0)
+    size = max(3.5, 0.55 * len(labels) + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    for (r, c), value in np.ndenumerate(M):
+        if len(labels) <= 25:
+            ax.text(c, r, f"{int(value)}", ha="center", va="center", fontsize=8,
+                    color="white" if share[r, c] > 0.6 else "black")
+    ax.set_xlabel("predicted label")
+    ax.set_ylabel("true label")
+    ax.set_title(f"{task}: confusion matrix (colour: share of the true label)")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    _save(fig, path)
+
+
+def _plot_per_label(m: dict, task: str, path: Path) -> None:
+    plt = _pyplot()
+    labels = list(m["per_label"])
+    values = {k: [m["per_label"][lab][k] for lab in labels] for k in ("precision", "recall", "f1")}
+    fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(labels) + 2), 3.8))
+    x = np.arange(len(labels))
+    for offset, (key, colour) in zip((-0.27, 0, 0.27), (("precision", "#4C72B0"), ("recall", "#DD8452"), ("f1", "#55A868"))):
+        ax.bar(x + offset, values[key], width=0.27, label=key, color=colour)
+    ax.set_xticks(x, [f"{lab}\n(n={m['per_label'][lab]['support']})" for lab in labels],
+                  rotation=45 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.set_title(f"{task}: precision, recall and F1 per label")
+    ax.legend(loc="lower right", ncols=3, fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    _save(fig, path)
+
+
+def _plot_pr_curves(detail, task: str, path: Path) -> None:
+    from sklearn.metrics import precision_recall_curve
+
+    plt = _pyplot()
+    labels = detail["labels"]
+    cols = min(4, len(labels))
+    rows = (len(labels) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.9 * rows), squeeze=False)
+    truth = detail["truth"]
+    for j, label in enumerate(labels):
+        ax = axes[j // cols][j % cols]
+        y = np.array([label in t for t in truth], dtype=int)
+        s = detail["scores"][:, j]
+        ax.set_title(f"{label} (n={int(y.sum())})", fontsize=9)
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        if y.sum() == 0:
+            ax.text(0.5, 0.5, "no positive example", ha="center", va="center")
+            continue
+        precision, recall, _ = precision_recall_curve(y, s)
+        ax.plot(recall, precision, color="#4C72B0")
+        cut = detail["thresholds"][j]
+        chosen = s >= cut
+        tp = int((chosen & (y == 1)).sum())
+        p = tp / chosen.sum() if chosen.sum() else 1.0
+        r = tp / y.sum()
+        ax.plot([r], [p], "o", color="#C44E52", label=f"threshold {cut:.2f}")
+        ax.legend(loc="lower left", fontsize=7)
+        if j % cols == 0:
+            ax.set_ylabel("precision")
+        if j // cols == rows - 1:
+            ax.set_xlabel("recall")
+    for k in range(len(labels), rows * cols):
+        axes[k // cols][k % cols].axis("off")
+    fig.suptitle(f"{task}: precision-recall per label, chosen threshold marked", fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
