@@ -24,6 +24,7 @@ class TrainResult:
     path: Path
     provenance: dict
     seconds: float
+    sha256: str = ""
 
 
 def train(corpus=None, out=None, *, text_column="text", label_columns=None, multi_label=None, label_sep=";",
@@ -44,8 +45,8 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
     seconds = time.perf_counter() - start
     provenance = make_provenance(model, data, seconds)
     progress(f"writing {out}")
-    save_model(model, provenance, out)
-    return TrainResult(out, provenance, seconds)
+    _, digest = save_model(model, provenance, out)
+    return TrainResult(out, provenance, seconds, digest)
 
 
 @dataclass
@@ -79,11 +80,12 @@ class LoadedModel:
         return list(self.model.tasks_)
 
 
-def load(model=None) -> LoadedModel:
+def load(model=None, trust: bool = False) -> LoadedModel:
+    """Load a model; `.joblib` files must match their SHA-256 record unless `trust`."""
     from classify.persist import load_model
 
     path = Path(model) if model else default_model_path()
-    m, provenance = load_model(path)
+    m, provenance = load_model(path, trust=trust)
     return LoadedModel(m, provenance, path)
 
 
@@ -258,6 +260,12 @@ def explain(loaded: LoadedModel, *, task=None, label=None, top=15) -> dict:
     from classify.explain import top_features
 
     return top_features(loaded.model, task=task, label=label, top=top)
+
+
+def export(model, out, *, trust: bool = False) -> Path:
+    from classify.persist import export_skops
+
+    return export_skops(Path(model) if model else default_model_path(), out, trust=trust)
 
 
 def info(loaded: LoadedModel) -> dict:

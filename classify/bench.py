@@ -112,7 +112,7 @@ def _run_classify(splits, multi, workdir: Path) -> dict:
         train(corpus, out, multi_label=["label"] if multi else None)
         train_s += time.perf_counter() - start
         size = out.stat().st_size
-        model, _ = load_model(out)
+        model, _ = load_model(out, trust=True)  # just written by this process
         start = time.perf_counter()
         predicted = []
         for i in range(0, len(et), 1000):

@@ -96,7 +96,8 @@ def _main(
     """Tag French texts by topic and sentiment with TF-IDF features and linear models."""
 
 
-MODEL_HELP = "Model file. Default: $CLASSIFY_MODEL or models/default.joblib in the project."
+MODEL_HELP = "Model file (.joblib or .skops). Default: $CLASSIFY_MODEL or models/default.joblib in the project."
+TRUST_HELP = "Load a .joblib model even without a matching SHA-256 record (it runs code: only files you trust)."
 
 
 @app.command()
@@ -143,7 +144,8 @@ def _train_summary(result) -> str:
     from classify.render import metrics_line
 
     p = result.provenance
-    lines = [f"Trained on {p['corpus']['n_documents']} documents in {result.seconds:.1f}s: {result.path}"]
+    lines = [f"Trained on {p['corpus']['n_documents']} documents in {result.seconds:.1f}s: {result.path}",
+             f"  sha256 {result.sha256} (recorded in {result.path.name}.sha256)"]
     for name, task in p["tasks"].items():
         counts = ", ".join(f"{k} {v}" for k, v in task["label_counts"].items())
         lines.append(f"  {name} ({task['type']}-label, {task['n_documents']} documents): {counts}")
@@ -158,6 +160,7 @@ def _train_summary(result) -> str:
 def predict(
     inputs: list[str] = typer.Argument(..., help="Files (.txt: one document; .csv/.tsv/.jsonl: one per row), folders (every .txt inside), or - for stdin (one per line)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     format: PredictFormat = typer.Option(PredictFormat.table, "--format", "-f", help="table for people; jsonl or csv for programs."),
     top_k: Optional[int] = typer.Option(None, "--top-k", help="Keep the K best labels per task in scores (and at most K labels for multi-label tasks)."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Probability a multi-label label needs (0-1). Default: the per-label thresholds tuned at training."),
@@ -188,7 +191,7 @@ def predict(
     try:
         api.check_prediction_options(threshold, top_k)
         check_inputs(inputs)
-        loaded = api.load(model)
+        loaded = api.load(model, trust=trust)
         labels = {name: task.labels for name, task in loaded.model.tasks_.items()}
         writer = PredictionWriter(sys.stdout, format.value, loaded.tasks, labels, explain=explain)
         documents = iter_documents(inputs, text_column=text_column, fmt=table_format)
@@ -216,6 +219,7 @@ def predict(
 def evaluate(
     corpus: Path = typer.Argument(..., help="Labelled CSV, TSV or JSONL with the model's task columns."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
     text_column: str = typer.Option("text", help="Column holding the text."),
     label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
@@ -237,7 +241,7 @@ def evaluate(
 
     try:
         api.check_prediction_options(threshold, None)
-        loaded = api.load(model)
+        loaded = api.load(model, trust=trust)
         progress = _progress(quiet)
         report = api.evaluate(corpus, loaded, text_column=text_column, label_sep=label_sep,
                               threshold=threshold, progress=progress)
@@ -295,6 +299,7 @@ def cv(
 @app.command()
 def explain(
     model: Optional[Path] = typer.Argument(None, help="Model file. Default: $CLASSIFY_MODEL or models/default.joblib."),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     task: Optional[str] = typer.Option(None, "--task", "-t", help="Only this task. Default: every task."),
     label: Optional[str] = typer.Option(None, "--label", "-l", help="Only this label."),
     top: int = typer.Option(15, "--top", "-n", help="How many n-grams per side."),
@@ -314,7 +319,7 @@ def explain(
     try:
         if top < 1:
             raise ClassifyError(f"--top must be 1 or more, got {top}.")
-        data = api.explain(api.load(model), task=task, label=label, top=top)
+        data = api.explain(api.load(model, trust=trust), task=task, label=label, top=top)
     except ClassifyError as exc:
         _fail(str(exc))
     _emit(format, data, explain_table)
@@ -328,6 +333,7 @@ def compare(
     text_column: str = typer.Option("text", help="Column holding the text."),
     label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):
     """Score two models on one corpus side by side: metrics, per-label F1 differences (B - A) and the
@@ -340,7 +346,7 @@ def compare(
     from classify.render import compare_table
 
     try:
-        a, b = api.load(model_a), api.load(model_b)
+        a, b = api.load(model_a, trust=trust), api.load(model_b, trust=trust)
         data = api.compare(a, b, corpus, text_column=text_column, label_sep=label_sep, progress=_progress(quiet))
     except ClassifyError as exc:
         _fail(str(exc))
@@ -348,8 +354,30 @@ def compare(
 
 
 @app.command()
+def export(
+    model: Optional[Path] = typer.Argument(None, help="Model file. Default: $CLASSIFY_MODEL or models/default.joblib."),
+    to: Path = typer.Option(..., "--to", help="The .skops file to write."),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+):
+    """Export a model to the skops format, to share it: loading a .skops file never runs code, it only
+    builds the types classify allows. Every command reads .skops models like .joblib ones.
+
+    Example: classify export models/default.joblib --to shared/default.skops
+    """
+    _setup_logging(False)
+    from classify import api
+
+    try:
+        out = api.export(model, to, trust=trust)
+    except ClassifyError as exc:
+        _fail(str(exc))
+    _stderr(f"Exported {out}")
+
+
+@app.command()
 def info(
     model: Optional[Path] = typer.Argument(None, help="Model file. Default: $CLASSIFY_MODEL or models/default.joblib."),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
 ):
     """Show what a model is: tasks, labels, thresholds, training corpus (path, SHA-256, size), config,
@@ -362,7 +390,7 @@ def info(
     from classify.render import info_table
 
     try:
-        data = api.info(api.load(model))
+        data = api.info(api.load(model, trust=trust))
     except ClassifyError as exc:
         _fail(str(exc))
     _emit(format, data, info_table)

@@ -6,6 +6,7 @@ A model file is a joblib pickle of `{"format": "classify-model", "format_version
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pickle
@@ -64,8 +65,71 @@ def make_provenance(model, corpus, seconds: float) -> dict:
     }
 
 
-def save_model(model, provenance: dict, path) -> Path:
-    """Write atomically: a temporary file in the same folder, flushed to disk, then renamed over `path`."""
+def sidecar(path) -> Path:
+    """Where the SHA-256 of a model file is recorded (`sha256sum` format): `<model>.sha256`."""
+    path = Path(path)
+    return path.with_name(path.name + ".sha256")
+
+
+def file_sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _remove_stale_temporaries(folder: Path, name: str) -> None:
+    """Temporary files left by a training that was killed (SIGKILL cannot clean up): `.name.PID.*.tmp`
+    whose process is gone. A running training's temporary is never touched."""
+    for tmp in folder.glob(f".{name}.*.tmp"):
+        parts = tmp.name[len(name) + 2:].split(".")
+        if not parts or not parts[0].isdigit():
+            continue
+        try:
+            os.kill(int(parts[0]), 0)
+        except ProcessLookupError:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+        except OSError:
+            pass
+
+
+def _atomic_write(folder: Path, name: str, write) -> str:
+    """Write a temporary file in `folder` with `write(handle)`, flush it to disk; return its path."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a model is an ordinary file
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def save_model(model, provenance: dict, path) -> tuple[Path, str]:
+    """Write atomically and record the file's SHA-256 beside it; returns (path, sha256).
+
+    Model and record are written to temporary files in the same folder, flushed to disk, then renamed
+    over the old ones while holding a lock on the folder, so that two trainings writing the same path end
+    with one complete model and its own record, and a killed training leaves the previous pair untouched.
+    """
+    import fcntl
+
     import joblib
 
     path = Path(path)
@@ -74,44 +138,78 @@ def save_model(model, provenance: dict, path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelFileError(f"cannot create the folder {folder} ({exc.strerror}).") from exc
+    _remove_stale_temporaries(folder, path.name)
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "provenance": provenance, "model": model}
+    tmp = tmp_sum = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise ModelFileError(f"cannot write a model in {folder} ({exc.strerror}); choose another --out.") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            joblib.dump(payload, handle, compress=3)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a model is an ordinary file
-        os.replace(tmp, path)
-    except BaseException as exc:
+        tmp = _atomic_write(folder, path.name, lambda handle: joblib.dump(payload, handle, compress=3))
+        digest = file_sha256(tmp)
+        record = f"{digest}  {path.name}\n".encode()
+        tmp_sum = _atomic_write(folder, path.name, lambda handle: handle.write(record))
+        lock = os.open(folder, os.O_RDONLY)
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.replace(tmp, path)
+            os.replace(tmp_sum, sidecar(path))
+        finally:
+            os.close(lock)
+    except BaseException as exc:
+        for leftover in (tmp, tmp_sum):
+            if leftover:
+                _unlink(leftover)
         if isinstance(exc, OSError):
             raise ModelFileError(f"cannot write {path} ({exc.strerror}); the previous model is untouched.") from exc
         raise
-    return path
+    return path, digest
 
 
-def load_model(path):
-    """Load a model file; returns (model, provenance). Raises ModelFileError with the reason and a fix."""
-    import joblib
+def verify(path: Path) -> None:
+    """Refuse a model file whose SHA-256 is not the one recorded beside it at training."""
+    record = sidecar(path)
+    if not record.exists():
+        raise ModelFileError(
+            f"{path} has no SHA-256 record ({record.name}): loading a model file runs code, so only files "
+            f"written by `classify train` are loaded. If you trust this file, pass --trust."
+        )
+    try:
+        expected = record.read_text(encoding="ascii").split()[0].lower()
+    except (OSError, UnicodeDecodeError, IndexError):
+        raise ModelFileError(f"{record} is not a SHA-256 record; retrain the model or pass --trust.") from None
+    actual = file_sha256(path)
+    if actual != expected:
+        raise ModelFileError(
+            f"{path} does not match its SHA-256 record ({actual[:12]}… instead of {expected[:12]}…): it changed "
+            f"since training. Retrain it, or pass --trust if you know where it comes from."
+        )
 
+
+def load_model(path, trust: bool = False):
+    """Load a model file; returns (model, provenance). Raises ModelFileError with the reason and a fix.
+
+    `.joblib` files are verified against their SHA-256 record first (unless `trust`); `.skops` files are
+    loaded with skops, which builds only the types this package allows and never runs pickled code.
+    """
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"no model at {path}. Train one with `classify train` (or pass --model PATH).")
     if path.is_dir():
-        raise ModelFileError(f"{path} is a folder; --model expects a model file (.joblib).")
+        raise ModelFileError(f"{path} is a folder; --model expects a model file (.joblib or .skops).")
+    if path.suffix == ".skops":
+        payload = _load_skops(path)
+    else:
+        if not trust:
+            verify(path)
+        payload = _load_joblib(path)
+    return _check_payload(payload, path)
+
+
+def _load_joblib(path: Path):
+    import joblib
+
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            payload = joblib.load(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return joblib.load(path)
     except (EOFError, pickle.UnpicklingError, ValueError, KeyError, IndexError, TypeError, OSError,
             AttributeError, ModuleNotFoundError, ImportError, MemoryError) as exc:
         raise ModelFileError(
@@ -119,6 +217,37 @@ def load_model(path):
         ) from None
     except Exception as exc:  # an arbitrary pickle can raise anything while loading
         raise ModelFileError(f"{path} cannot be loaded ({type(exc).__name__}: {exc}).") from None
+
+
+# The only non-standard types a `.skops` model may contain: this package's own classes.
+SKOPS_TRUSTED = [
+    "classify.model.Calibrator", "classify.model.ClassifyModel", "classify.model.LinearScorer",
+    "classify.model.ModelConfig", "classify.model.TaskModel", "classify.text.normalize.Normalizer",
+    "classify.text.normalize.Tokenizer",
+]
+
+
+def _load_skops(path: Path):
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise ModelFileError(f"{path} is a skops file: install skops (pip install skops).") from None
+    try:
+        untrusted = sorted(set(sio.get_untrusted_types(file=path)) - set(SKOPS_TRUSTED))
+    except Exception as exc:  # a damaged zip or schema
+        raise ModelFileError(f"{path} is not a skops model or is damaged ({type(exc).__name__}).") from None
+    if untrusted:
+        raise ModelFileError(
+            f"{path} contains types classify does not trust: {', '.join(untrusted)}; it was not written by "
+            f"`classify export` and is not loaded."
+        )
+    try:
+        return sio.load(path, trusted=SKOPS_TRUSTED)
+    except Exception as exc:
+        raise ModelFileError(f"{path} cannot be loaded by skops ({type(exc).__name__}: {exc}).") from None
+
+
+def _check_payload(payload, path: Path):
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a classify model (no classify header).")
     version = payload.get("format_version")
@@ -136,5 +265,24 @@ def load_model(path):
             "%s was trained with scikit-learn %s and this is %s: predictions may differ; "
             "retrain it with `classify train` to be sure.", path, trained_with, sklearn.__version__,
         )
-    del caught
     return payload["model"], provenance
+
+
+def export_skops(model_path, out, trust: bool = False) -> Path:
+    """Rewrite a model as a `.skops` file: shareable, loadable without running pickled code."""
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise ModelFileError("exporting needs skops: pip install skops.") from None
+    out = Path(out)
+    if out.suffix != ".skops":
+        raise ModelFileError(f"--to {out}: the file name must end in .skops.")
+    model, provenance = load_model(model_path, trust=trust)
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "provenance": provenance, "model": model}
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _atomic_write(out.parent, out.name, lambda handle: handle.write(sio.dumps(payload)))
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ModelFileError(f"cannot write {out} ({exc.strerror}).") from exc
+    return out

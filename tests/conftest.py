@@ -43,6 +43,7 @@ def tiny_model(tiny_model_path, tmp_path):
     """A private copy of the session model, safe to damage."""
     path = tmp_path / "tiny.joblib"
     shutil.copy(tiny_model_path, path)
+    shutil.copy(tiny_model_path.with_name("tiny.joblib.sha256"), tmp_path / "tiny.joblib.sha256")
     return path
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import TINY
 
-COMMANDS = ["train", "predict", "evaluate", "cv", "explain", "compare", "info"]
+COMMANDS = ["train", "predict", "evaluate", "cv", "explain", "compare", "export", "info"]
 
 
 def error_line(stderr: str) -> str:
@@ -210,6 +210,8 @@ def test_predict_with_a_file_that_is_not_a_model(cli, docs, tmp_path):
     fake = tmp_path / "fake.joblib"
     fake.write_text("not a model")
     code, _, stderr = cli("predict", docs, "--model", fake)
+    assert code == 1 and "has no SHA-256 record" in error_line(stderr)
+    code, _, stderr = cli("predict", docs, "--model", fake, "--trust")
     assert code == 1 and "not a classify model" in error_line(stderr)
 
 
@@ -307,6 +309,7 @@ def test_subprocess_train_predict_evaluate_info(tmp_path):
 def test_subprocess_errors_are_one_line_without_traceback(command, tmp_path):
     args = {"train": ["nope.csv"], "predict": ["nope.txt"], "evaluate": ["nope.csv"], "cv": ["nope.csv"],
             "explain": [tmp_path / "nope.joblib"], "compare": [tmp_path / "a.joblib", tmp_path / "b.joblib", TINY],
+            "export": [tmp_path / "nope.joblib", "--to", tmp_path / "x.skops"],
             "info": [tmp_path / "nope.joblib"]}[command]
     r = _run(command, *args)
     assert r.returncode == 1

@@ -21,17 +21,19 @@ def test_not_a_model(tmp_path):
     path = tmp_path / "text.joblib"
     path.write_text("hello")
     with pytest.raises(ModelFileError, match="not a classify model"):
-        load_model(path)
+        load_model(path, trust=True)
     joblib.dump({"some": "dict"}, path)
     with pytest.raises(ModelFileError, match="not a classify model"):
-        load_model(path)
+        load_model(path, trust=True)
 
 
 def test_truncated_model(tiny_model):
     data = tiny_model.read_bytes()
     tiny_model.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ModelFileError, match="damaged"):
+    with pytest.raises(ModelFileError, match="does not match its SHA-256 record"):
         load_model(tiny_model)
+    with pytest.raises(ModelFileError, match="damaged"):
+        load_model(tiny_model, trust=True)
 
 
 def test_newer_format_is_refused(tiny_model):
@@ -39,7 +41,7 @@ def test_newer_format_is_refused(tiny_model):
     payload["format_version"] = 99
     joblib.dump(payload, tiny_model)
     with pytest.raises(ModelFileError, match="format 99, newer"):
-        load_model(tiny_model)
+        load_model(tiny_model, trust=True)
 
 
 def test_other_sklearn_version_warns(tiny_model, caplog):
@@ -47,7 +49,7 @@ def test_other_sklearn_version_warns(tiny_model, caplog):
     payload["provenance"]["versions"]["scikit-learn"] = "0.1.0"
     joblib.dump(payload, tiny_model)
     with caplog.at_level("WARNING", logger="classify"):
-        load_model(tiny_model)
+        load_model(tiny_model, trust=True)
     assert "scikit-learn 0.1.0" in caplog.text and "retrain" in caplog.text
 
 
@@ -62,7 +64,8 @@ def test_failed_write_keeps_previous_model(tiny_model, monkeypatch):
     with pytest.raises(ModelFileError, match="No space left.*previous model is untouched"):
         save_model(model, provenance, tiny_model)
     assert tiny_model.read_bytes() == before
-    assert [p.name for p in tiny_model.parent.iterdir()] == [tiny_model.name]  # no temporary left
+    assert sorted(p.name for p in tiny_model.parent.iterdir()) == ["tiny.joblib", "tiny.joblib.sha256"]
+    load_model(tiny_model)  # and it still verifies
 
 
 def test_interrupted_write_keeps_previous_model(tiny_model, monkeypatch):
@@ -82,4 +85,4 @@ def test_pickle_of_wrong_thing(tmp_path):
     path = tmp_path / "list.joblib"
     path.write_bytes(pickle.dumps([1, 2, 3]))
     with pytest.raises(ModelFileError, match="not a classify model"):
-        load_model(path)
+        load_model(path, trust=True)
