@@ -177,6 +177,27 @@ def split_labels(cell: str, sep: str) -> list[str]:
     return sorted({part.strip() for part in cell.split(sep) if part.strip()})
 
 
+def warn_duplicate_ids(ids, path) -> None:
+    """Duplicated ids make outputs ambiguous: say so (once, with the first examples), keep every row."""
+    counts = Counter(i for i in ids if i)
+    duplicated = [i for i, n in counts.items() if n > 1]
+    if duplicated:
+        shown = ", ".join(repr(i) for i in duplicated[:5]) + (" ..." if len(duplicated) > 5 else "")
+        log.warning("%s: %d id(s) appear more than once (%s): every row is kept; outputs will repeat them.",
+                    path, len(duplicated), shown)
+
+
+def _warn_case_variants(task: Task, path) -> None:
+    """Labels are case-sensitive; `Positive` beside `positive` is almost always a typo: report it."""
+    by_folded: dict[str, list[str]] = {}
+    for label in task.label_counts():
+        by_folded.setdefault(label.casefold(), []).append(label)
+    for variants in by_folded.values():
+        if len(variants) > 1:
+            log.warning("%s: task %r has labels differing only in case (%s): they are kept apart; "
+                        "fix the corpus if they mean the same.", path, task.name, ", ".join(sorted(variants)))
+
+
 def load_corpus(
     path,
     *,
@@ -225,6 +246,7 @@ def load_corpus(
         )
     if id_column in frame.columns:
         ids = frame[id_column].tolist()
+        warn_duplicate_ids(ids, path)
     else:
         ids = [f"{path}:{i + 1}" for i in range(len(texts))]
 
@@ -240,6 +262,7 @@ def load_corpus(
         else:
             values = [c if c else None for c in cells]
         tasks[column] = Task(column, multi, values)
+        _warn_case_variants(tasks[column], path)
         if not multi:
             skipped = sum(v is None for v in values)
             if skipped == len(values):

@@ -7,14 +7,17 @@ its `error` set, so the output keeps one record per input and nothing is dropped
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from classify.corpus import _EXTENSIONS, read_table, require_column
+from classify.corpus import _EXTENSIONS, read_table, require_column, warn_duplicate_ids
 from classify.errors import InputError
 from classify.io import read_text_file
+
+log = logging.getLogger("classify")
 
 MAX_TEXT_BYTES = 50 * 1024 * 1024  # a single document larger than this is refused, not loaded
 
@@ -60,8 +63,14 @@ def _stdin_documents(stream) -> Iterator[Document]:
 
 
 def _folder_documents(folder: Path) -> Iterator[Document]:
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() == ".txt")
-    for path in files:
+    files, others = [], []
+    for p in folder.rglob("*"):
+        if p.is_file():
+            (files if p.suffix.lower() == ".txt" else others).append(p)
+    if others:
+        shown = ", ".join(p.name for p in sorted(others)[:5]) + (" ..." if len(others) > 5 else "")
+        log.warning("%s: %d file(s) without the .txt extension skipped (%s).", folder, len(others), shown)
+    for path in sorted(files):
         yield _file_document(path)
 
 
@@ -87,6 +96,8 @@ def _table_documents(path, text_column, id_column, fmt, skip_bad_lines) -> Itera
     except CorpusError as exc:
         raise InputError(str(exc)) from None
     ids = frame[id_column].tolist() if id_column in frame.columns else None
+    if ids:
+        warn_duplicate_ids(ids, path)
     for row, text in enumerate(frame[text_column].tolist(), 1):
         doc_id = ids[row - 1] if ids and ids[row - 1] else f"{path}:{row}"
         if text.strip():

@@ -265,7 +265,13 @@ class ClassifyModel:
         self.n_jobs_ = self.n_jobs or min(os.cpu_count() or 1, 8)
         progress(f"extracting features from {len(corpus)} documents")
         self.features_ = build_features(self.config)
-        X = self.features_.fit_transform(corpus.texts).tocsr()
+        try:
+            X = self.features_.fit_transform(corpus.texts).tocsr()
+        except ValueError as exc:  # scikit-learn: "After pruning, no terms remain" / "empty vocabulary"
+            raise CorpusError(
+                f"no n-gram occurs in {self.config.min_df} or more documents of this {len(corpus)}-document "
+                f"corpus, so there are no features to learn from; add documents."
+            ) from exc
         if X.shape[1] == 0:
             raise CorpusError("the corpus has no usable words (every text is empty after normalisation).")
         self.n_features_ = int(X.shape[1])

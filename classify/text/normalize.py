@@ -54,7 +54,10 @@ def expand_elisions(text: str) -> str:
         expanded = R.ELISIONS[word.lower()]
         return (expanded.capitalize() if word[0].isupper() else expanded) + " "
 
-    return R.ELISION_RE.sub(full, text)
+    # one pass cannot see an elision glued to the previous one (`qu'qu'a`): repeat to the fixed point
+    while (expanded := R.ELISION_RE.sub(full, text)) != text:  # each pass expands at least one
+        text = expanded
+    return text
 
 
 def mask_urls(text: str) -> str:
@@ -97,21 +100,19 @@ def normalize(
     """The one composition used for training and prediction. `accents=False` folds accents."""
     text = fix_mojibake(text)
     text = normalize_unicode(text)
+    if not accents:  # first, so that what unidecode produces (¢ → C/, ½ → 1/2) is normalised like the rest
+        text = fold_accents(text)
     text = normalize_apostrophes(text)
     text = normalize_spaces(text)
     text = repair_lost_nbsp(text)
     if mask:
-        text = mask_urls(text)
-        text = mask_emails(text)
-        text = mask_mentions(text)
-        text = mask_numbers(text)
+        # to the fixed point: a mask can uncover another (`0@a` → ` xnumx @a`, now a mention)
+        while (masked := mask_numbers(mask_mentions(mask_emails(mask_urls(text))))) != text:
+            text = masked
     text = expand_elisions(text)
-    text = shorten_elongations(text)
     if lowercase:
         text = text.lower()
-    if not accents:
-        text = fold_accents(text)
-    return text
+    return shorten_elongations(text)  # after lower case: `DDd` is an elongation too
 
 
 def tokenize(text: str, *, mark_negation: bool = False) -> list[str]:

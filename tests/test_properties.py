@@ -1,0 +1,112 @@
+"""Property tests (hypothesis): the normaliser, the readers and predict hold for any input."""
+
+import io
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from classify.errors import ClassifyError
+from classify.text.normalize import Normalizer, Tokenizer
+
+PIECES = (list(string.ascii_letters + " '’!?.,;:-\u00a0\u202f\t\n0123456789@#/") + list("éèêëàâäîïôöùûüçœæÉÈÀÇ«»…😀👍🏻")
+          + ["qu'", "l'", "n'", "pas", "ne", "http://x.fr", "Ã©", "?000", "trooop"])
+FRENCH = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=200), FRENCH))
+def test_normaliser_never_raises_and_is_idempotent(text):
+    for normalize in (Normalizer(accents=False), Normalizer(accents=True)):
+        once = normalize(text)
+        assert isinstance(once, str)
+        assert normalize(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=200), FRENCH))
+def test_tokenizer_never_raises(text):
+    tokens = Tokenizer(mark_negation=True)(Normalizer()(text))
+    assert all(isinstance(t, str) and t and " " not in t for t in tokens)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=400), ext=st.sampled_from([".csv", ".tsv", ".jsonl"]))
+def test_corpus_reader_raises_only_our_errors_on_arbitrary_bytes(tmp_path, data, ext):
+    from classify.corpus import load_corpus
+
+    path = tmp_path / f"corpus{ext}"
+    path.write_bytes(data)
+    try:
+        corpus = load_corpus(path)
+    except ClassifyError:
+        return
+    assert len(corpus.texts) == len(corpus.ids)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=400))
+def test_corpus_reader_on_near_valid_csv(tmp_path, data):
+    from classify.corpus import load_corpus
+
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"text,label\n" + data)
+    try:
+        load_corpus(path)
+    except ClassifyError:
+        pass
+
+
+ITEM = st.one_of(
+    st.tuples(st.just("txt"), st.text(max_size=40)),
+    st.tuples(st.just("bin"), st.binary(min_size=1, max_size=60)),
+    st.tuples(st.just("csv"), st.lists(st.text(alphabet=string.ascii_letters + " ,\"\n'é", max_size=20), max_size=4)),
+    st.tuples(st.just("stdin"), st.lists(st.text(alphabet=string.ascii_letters + " é", max_size=20), max_size=4)),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(ITEM, min_size=1, max_size=6))
+def test_predict_gives_one_record_per_input_document(tmp_path_factory, tiny_model_path, items, monkeypatch):
+    import csv
+    import sys
+
+    from classify import api
+    from classify.inputs import iter_documents
+
+    folder = tmp_path_factory.mktemp("inputs")
+    inputs, expected, stdin_lines = [], 0, None
+    for n, (kind, value) in enumerate(items):
+        if kind == "txt":
+            path = folder / f"{n}.txt"
+            path.write_text(value, encoding="utf-8")
+            inputs.append(str(path))
+            expected += 1
+        elif kind == "bin":
+            path = folder / f"{n}.txt"
+            path.write_bytes(value)
+            inputs.append(str(path))
+            expected += 1
+        elif kind == "csv":
+            path = folder / f"{n}.csv"
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(["text"])
+                w.writerows([[v] for v in value])
+            inputs.append(str(path))
+            expected += len(value)
+        elif stdin_lines is None:
+            stdin_lines = value
+            inputs.append("-")
+            expected += len(value)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(line.replace("\n", " ") + "\n" for line in stdin_lines or [])))
+    loaded = api.load(tiny_model_path)
+    try:
+        records = list(api.predict(iter_documents(inputs), loaded))
+    except ClassifyError:
+        # a table that cannot be parsed as a whole is an error for the whole run, never a silent gap
+        assert any(kind == "csv" for kind, _ in items)
+        return
+    assert len(records) == expected
+    for record in records:
+        assert (record.labels is None) == (record.error is not None)
