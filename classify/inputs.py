@@ -69,7 +69,7 @@ def _folder_documents(folder: Path) -> Iterator[Document]:
             (files if p.suffix.lower() == ".txt" else others).append(p)
     if others:
         shown = ", ".join(p.name for p in sorted(others)[:5]) + (" ..." if len(others) > 5 else "")
-        log.warning("%s: %d file(s) without the .txt extension skipped (%s).", folder, len(others), shown)
+        log.info("%s: %d file(s) without the .txt extension skipped (%s).", folder, len(others), shown)
     for path in sorted(files):
         yield _file_document(path)
 
