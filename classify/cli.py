@@ -130,6 +130,8 @@ def train(
     from classify.model import ModelConfig
 
     try:
+        if label_column and text_column in label_column:
+            raise ClassifyError(f"--text-column {text_column!r} cannot also be a --label-column.")
         config = ModelConfig(classifier=classifier.value, C=c, accents=not fold_accents, negation=negation,
                              stop_words=stop_words, char=char_ngrams, cv_folds=cv, seed=seed)
         result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
@@ -168,7 +170,7 @@ def predict(
     table_format: Optional[str] = typer.Option(None, "--table-format", help="Treat file inputs as tables of this format: csv, tsv, jsonl."),
     strict: bool = typer.Option(False, "--strict", help="Stop with exit code 1 at the first document that cannot be read (default: report it and go on)."),
     explain: bool = typer.Option(False, "--explain", help="Add, per document and predicted label, the n-grams that contributed most."),
-    explain_top: int = typer.Option(5, "--explain-top", min=1, help="How many n-grams --explain shows per label."),
+    explain_top: Optional[int] = typer.Option(None, "--explain-top", min=1, help="How many n-grams --explain shows per label (default 5)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No notes on stderr."),
 ):
     """Predict the labels of documents; one output record per input document, in input order.
@@ -190,6 +192,8 @@ def predict(
 
     try:
         api.check_prediction_options(threshold, top_k)
+        if explain_top is not None and not explain:
+            raise ClassifyError("--explain-top only makes sense with --explain.")
         check_inputs(inputs)
         loaded = api.load(model, trust=trust)
         labels = {name: task.labels for name, task in loaded.model.tasks_.items()}
@@ -197,7 +201,7 @@ def predict(
         documents = iter_documents(inputs, text_column=text_column, fmt=table_format)
         total = skipped = 0
         for prediction in api.predict(documents, loaded, threshold=threshold, top_k=top_k,
-                                      explain=explain_top if explain else None):
+                                      explain=(explain_top or 5) if explain else None):
             total += 1
             if prediction.error:
                 skipped += 1

@@ -263,6 +263,13 @@ class ClassifyModel:
 
         progress = progress or (lambda message: None)
         self.n_jobs_ = self.n_jobs or min(os.cpu_count() or 1, 8)
+        for task in corpus.tasks.values():  # the cheap checks first: fail before any real work
+            labels = task.labels
+            if not task.multi and len(labels) < 2:
+                raise CorpusError(
+                    f"task {task.name!r} has a single label ({labels[0]!r}) in the corpus: a classifier needs at "
+                    f"least two. Add examples of other labels, or choose the tasks with --label-column."
+                )
         progress(f"extracting features from {len(corpus)} documents")
         self.features_ = build_features(self.config)
         try:

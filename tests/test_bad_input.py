@@ -1,0 +1,179 @@
+"""Bad input never crashes: one `Error:` line naming the file (and row) with exit code 1 or 2 and nothing
+written, or a documented handling (a warning, a record with an error) when the rest can go on."""
+
+import csv
+import json
+import zipfile
+
+import pytest
+
+from .conftest import TINY
+from .test_cli import _run, error_line
+
+TEXT = "Le service client de Free ne répond jamais, c'est honteux."
+
+
+# -- files ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def messy_folder(tmp_path):
+    """Every encoding and line ending users send, and binary files among the .txt ones."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "01-utf8.txt").write_text(TEXT, encoding="utf-8")
+    (folder / "02-bom.txt").write_bytes(b"\xef\xbb\xbf" + TEXT.encode("utf-8"))
+    (folder / "03-utf16.txt").write_text(TEXT, encoding="utf-16")
+    (folder / "04-cp1252.txt").write_bytes("Très déçu, l’écran est cassé œuvre".encode("cp1252"))
+    (folder / "05-latin1.txt").write_bytes("Réseau coupé à Besançon".encode("latin-1"))
+    (folder / "06-crlf.txt").write_bytes("Première ligne\r\nDeuxième ligne\r\n".encode("utf-8"))
+    (folder / "07-empty.txt").write_bytes(b"")
+    (folder / "08-blank.txt").write_text(" \n\t\u00a0\n", encoding="utf-8")
+    (folder / "09-scan.txt").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\x00\x00stream")
+    (folder / "10-photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with zipfile.ZipFile(folder / "11-archive.txt", "w") as z:
+        z.writestr("a.txt", "hello")
+    with open(folder / "12-huge.txt", "wb") as f:  # sparse: bigger than the limit without using the disk
+        f.truncate(51 * 2**20)
+    (folder / "report.pdf").write_bytes(b"%PDF-1.4 not a txt")
+    return folder
+
+
+def test_folder_of_mixed_encodings_and_binaries(cli, tiny_model, messy_folder):
+    code, out, err = cli("predict", messy_folder, "--model", tiny_model, "--format", "jsonl")
+    assert code == 0  # documented: unreadable documents are reported, the rest predicted
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"].rsplit("/", 1)[1] for r in records] == [f"{i:02d}-{n}.txt" for i, n in enumerate(
+        ["utf8", "bom", "utf16", "cp1252", "latin1", "crlf", "empty", "blank", "scan", "photo", "archive", "huge"], 1)]
+    good = {r["id"].rsplit("/", 1)[1]: r for r in records if not r.get("error")}
+    assert set(good) == {"01-utf8.txt", "02-bom.txt", "03-utf16.txt", "04-cp1252.txt", "05-latin1.txt", "06-crlf.txt"}
+    # the same text in UTF-8, with a BOM and in UTF-16 gets the same prediction
+    assert good["01-utf8.txt"]["scores"] == good["02-bom.txt"]["scores"] == good["03-utf16.txt"]["scores"]
+    errors = {r["id"].rsplit("/", 1)[1]: r["error"] for r in records if r.get("error")}
+    assert errors["07-empty.txt"] == errors["08-blank.txt"] == "empty document"
+    assert all("binary" in errors[n] for n in ("09-scan.txt", "10-photo.txt", "11-archive.txt"))
+    assert "larger than 50 MiB" in errors["12-huge.txt"]
+    assert "6 of 12 documents could not be classified" in err
+    assert "04-cp1252.txt is not UTF-8: read it as cp1252" in err
+    assert "1 file(s) without the .txt extension skipped (report.pdf)" in err
+
+
+def test_strict_stops_at_the_first_bad_document_and_output_stays_valid(cli, tiny_model, messy_folder):
+    code, out, err = cli("predict", messy_folder, "--model", tiny_model, "--format", "csv", "--strict")
+    assert code == 1
+    assert "07-empty.txt: empty document (--strict stops here; 6 documents done)" in error_line(err)
+    rows = list(csv.DictReader(out.splitlines()))
+    assert len(rows) == 6 and all(r["sentiment"] for r in rows)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    (None, None, "is a folder"),
+    ("e.csv", b"", "is empty"),
+    ("w.csv", b"  \n\n ", "is empty"),
+    ("b.csv", b"\x00\x01\x02PK\x03\x04" * 50, "is a binary file"),
+])
+def test_train_on_unusable_files(cli, tmp_path, name, content, message):
+    corpus = tmp_path
+    if name:
+        corpus = tmp_path / name
+        corpus.write_bytes(content)
+    out = tmp_path / "m.joblib"
+    code, stdout, err = cli("train", corpus, "--out", out)
+    assert code == 1 and message in error_line(err) and str(tmp_path) in error_line(err)
+    assert stdout == "" and not out.exists()
+
+
+# -- tables -----------------------------------------------------------------------------------------------
+def test_duplicated_ids_are_reported_and_kept(cli, tiny_model, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,text\n7,Panne de fibre\n7,Merci au conseiller\n8,Nouveau Pixel\n", encoding="utf-8")
+    code, out, err = cli("predict", path, "--model", tiny_model, "--format", "jsonl")
+    assert code == 0
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["7", "7", "8"]
+    assert "1 id(s) appear more than once ('7')" in err
+
+
+def test_labels_with_stray_spaces_are_stripped_and_case_variants_reported(cli, tmp_path):
+    rows = [(f"texte positif numero {i} super", " positive " if i % 2 else "positive") for i in range(6)]
+    rows += [(f"texte negatif numero {i} nul", "negative") for i in range(6)] + [("encore positif super", "Positive")] * 3
+    path = tmp_path / "c.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "sentiment"])
+        w.writerows(rows)
+    out = tmp_path / "m.joblib"
+    code, _, err = cli("train", path, "--out", out, "--cv", "3")
+    assert code == 0
+    assert "labels differing only in case (Positive, positive)" in err
+    code, info, _ = cli("info", out, "--format", "json")
+    assert json.loads(info)["tasks"]["sentiment"]["label_counts"] == {"Positive": 3, "negative": 6, "positive": 6}
+
+
+@pytest.mark.parametrize("content, message", [
+    ("text,sentiment\na,positive\nb,positive\nc,positive\n", "has a single label ('positive')"),
+    ("text,sentiment\nun deux,positive\nun trois,positive\nun quatre,negative\nun cinq,negative\nun six,neutral\n",
+     "label 'neutral' has a single example"),
+    ("text,sentiment\nun,positive\n,negative\n", "1 row(s) have an empty 'text' (line 3)"),
+    ("text,sentiment\n\"un,positive\nb,negative\n", "line"),
+])
+def test_train_bad_tables(cli, tmp_path, content, message):
+    path = tmp_path / "c.csv"
+    path.write_text(content, encoding="utf-8")
+    out = tmp_path / "m.joblib"
+    code, stdout, err = cli("train", path, "--out", out)
+    assert code == 1 and message in error_line(err)
+    assert stdout == "" and not out.exists()
+
+
+def test_jsonl_bad_line_and_skip(cli, tiny_model, tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"text": "Panne fibre"}\n{"text": oops}\n{"text": "Merci"}\n', encoding="utf-8")
+    code, out, err = cli("predict", path, "--model", tiny_model, "--format", "jsonl")
+    assert code == 1 and "t.jsonl line 2 is not valid JSON" in error_line(err) and out == ""
+
+
+# -- models -----------------------------------------------------------------------------------------------
+def test_evaluate_with_a_model_whose_tasks_do_not_match(cli, tiny_model, tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("text,genre\nun film,drame\n", encoding="utf-8")
+    code, out, err = cli("evaluate", path, "--model", tiny_model)
+    assert code == 1 and out == ""
+    assert "has none of the model's tasks (topics, sentiment) as a column (columns: text, genre)" in error_line(err)
+
+
+# -- options ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("args, code, message", [
+    (["train", TINY, "--text-column", "text", "--label-column", "text"], 1, "cannot also be a --label-column"),
+    (["predict", "-", "--explain-top", "3"], 1, "--explain-top only makes sense with --explain"),
+    (["predict", "-", "--threshold", "-0.1"], 1, "--threshold must be between 0 and 1"),
+    (["predict", "-", "--top-k", "0"], 1, "--top-k must be 1 or more"),
+    (["cv", TINY, "--folds", "0"], 1, "--folds must be 2 or more"),
+    (["train", TINY, "--cv", "1"], 1, "--cv 1 is not allowed"),
+    (["predict", "-", "--format", "yaml"], 2, "yaml"),
+])
+def test_bad_options_rejected_before_any_work(cli, tiny_model, tmp_path, args, code, message):
+    out = tmp_path / "m.joblib"
+    extra = ["--model", tiny_model] if args[0] == "predict" else (["--out", out] if args[0] == "train" else [])
+    got, stdout, err = cli(*args, *extra, input="Panne de fibre\n")
+    assert got == code and message in err and stdout == ""
+    assert not out.exists()
+    if code == 1:
+        error_line(err)
+
+
+# -- one real process per family ------------------------------------------------------------------------------
+@pytest.mark.parametrize("family", ["files", "tables", "models", "options"])
+def test_subprocess_bad_input_families(tmp_path, family):
+    if family == "files":
+        (tmp_path / "bin.csv").write_bytes(b"\x00" * 100)
+        args, message = ["train", tmp_path / "bin.csv", "--out", tmp_path / "m.joblib"], "is a binary file"
+    elif family == "tables":
+        (tmp_path / "c.csv").write_text("texte,sentiment\na,b\n", encoding="utf-8")
+        args, message = ["train", tmp_path / "c.csv", "--out", tmp_path / "m.joblib"], "Did you mean 'texte'?"
+    elif family == "models":
+        (tmp_path / "m.joblib").write_bytes(b"\x80\x04truncated")
+        args, message = ["info", tmp_path / "m.joblib", "--trust"], "not a classify model or is damaged"
+    else:
+        args, message = ["predict", TINY, "--threshold", "2", "--model", tmp_path / "none.joblib"], "--threshold"
+    r = _run(*args)
+    assert r.returncode == 1 and r.stdout == ""
+    assert message in error_line(r.stderr)
+    assert not (tmp_path / "m.joblib").exists() or family == "models"
