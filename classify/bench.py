@@ -144,8 +144,16 @@ def _run_fasttext(splits, multi, workdir: Path, autotune: bool) -> dict:
             _fasttext_file(dev_file, *dev, multi)
             options.update(autotuneValidationFile=str(dev_file), autotuneDuration=AUTOTUNE_SECONDS)
         start = time.perf_counter()
-        model = fasttext.train_supervised(input=str(train_file), verbose=0, seed=0, thread=2, **options) \
-            if not autotune else fasttext.train_supervised(input=str(train_file), verbose=0, thread=2, **options)
+        for attempt in range(3):  # autotune sometimes tries a learning rate that diverges ("Encountered NaN")
+            try:
+                model = fasttext.train_supervised(input=str(train_file), verbose=0, thread=2, **options) \
+                    if autotune else fasttext.train_supervised(input=str(train_file), verbose=0, seed=0, thread=2,
+                                                               **options)
+                break
+            except RuntimeError:
+                if not autotune or attempt == 2:
+                    raise
+                _stderr(f"fastText autotune diverged (attempt {attempt + 1}); trying again")
         train_s += time.perf_counter() - start
         path = workdir / f"ft{k}.bin"
         model.save_model(str(path))

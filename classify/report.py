@@ -201,10 +201,11 @@ def _plot_per_label(m: dict, task: str, path: Path) -> None:
         ax.bar(x + offset, values[key], width=0.27, label=key, color=colour)
     ax.set_xticks(x, [f"{lab}\n(n={m['per_label'][lab]['support']})" for lab in labels],
                   rotation=45 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.2)
+    ax.set_yticks(np.arange(0, 1.01, 0.2))
     ax.set_ylabel("score")
     ax.set_title(f"{task}: precision, recall and F1 per label")
-    ax.legend(loc="lower right", ncols=3, fontsize=8)
+    ax.legend(loc="upper center", ncols=3, fontsize=8, frameon=False)
     ax.grid(axis="y", alpha=0.3)
     _save(fig, path)
 
