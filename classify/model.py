@@ -61,18 +61,23 @@ class ModelConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+def build_normalizer(config: ModelConfig) -> Normalizer:
+    return Normalizer(accents=config.accents)
+
+
 def build_features(config: ModelConfig):
-    """Word n-grams (+ character n-grams) TF-IDF over normalised French text."""
+    """Word n-grams (+ character n-grams, + word vectors) TF-IDF over French text that
+    `ClassifyModel` has normalised once (`build_normalizer`) before it reaches them."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-    normalizer = Normalizer(accents=config.accents)
+    normalizer = build_normalizer(config)
     stop = None
     if config.stop_words:
         # the stop list goes through the same normaliser as the text, so they always agree
         stop = sorted({normalizer(w).strip() for w in STOP_WORDS})
     word = TfidfVectorizer(
-        preprocessor=normalizer,
+        preprocessor=_identity,
         tokenizer=Tokenizer(mark_negation=config.negation),
         token_pattern=None,
         lowercase=False,
@@ -86,7 +91,7 @@ def build_features(config: ModelConfig):
     parts = [("word", word)]
     if config.char:
         char = TfidfVectorizer(
-            preprocessor=normalizer,
+            preprocessor=_identity,
             analyzer="char_wb",
             lowercase=False,
             ngram_range=config.char_ngrams,
@@ -99,8 +104,13 @@ def build_features(config: ModelConfig):
     if config.vectors:
         from classify.vectors import MeanVectors
 
-        parts.append(("vectors", MeanVectors(scale=config.vectors_scale, accents=config.accents)))
+        parts.append(("vectors", MeanVectors(scale=config.vectors_scale, accents=config.accents, normalized=True)))
     return FeatureUnion(parts)
+
+
+def _identity(text: str) -> str:
+    """The vectorizers' preprocessor: the text arrives normalised (once for all feature blocks)."""
+    return text
 
 
 def build_estimator(config: ModelConfig):
@@ -277,9 +287,10 @@ class ClassifyModel:
                     f"least two. Add examples of other labels, or choose the tasks with --label-column."
                 )
         progress(f"extracting features from {len(corpus)} documents")
+        self.normalizer_ = build_normalizer(self.config)
         self.features_ = build_features(self.config)
         try:
-            X = self.features_.fit_transform(corpus.texts).tocsr()
+            X = self.features_.fit_transform([self.normalizer_(t) for t in corpus.texts]).tocsr()
         except ValueError as exc:  # scikit-learn: "After pruning, no terms remain" / "empty vocabulary"
             raise CorpusError(
                 f"no n-gram occurs in {self.config.min_df} or more documents of this {len(corpus)}-document "
@@ -361,7 +372,9 @@ class ClassifyModel:
 
     def transform(self, texts):
         self._check_fitted()
-        return self.features_.transform(list(texts)).tocsr()
+        normalize = getattr(self, "normalizer_", None)  # models before 0.1.0's last change normalise inside
+        texts = [normalize(t) for t in texts] if normalize else list(texts)
+        return self.features_.transform(texts).tocsr()
 
     def predict_scores(self, texts) -> dict[str, np.ndarray]:
         X = self.transform(texts)

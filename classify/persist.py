@@ -219,9 +219,9 @@ def _load_joblib(path: Path):
         raise ModelFileError(f"{path} cannot be loaded ({type(exc).__name__}: {exc}).") from None
 
 
-# The only non-standard types a `.skops` model may contain: this package's own classes.
+# The only non-standard types a `.skops` model may contain: this package's own classes and function.
 SKOPS_TRUSTED = [
-    "classify.model.Calibrator", "classify.model.ClassifyModel", "classify.model.LinearScorer",
+    "classify.model._identity", "classify.model.Calibrator", "classify.model.ClassifyModel", "classify.model.LinearScorer",
     "classify.model.ModelConfig", "classify.model.TaskModel", "classify.text.normalize.Normalizer",
     "classify.text.normalize.Tokenizer",
 ]

@@ -40,10 +40,11 @@ class MeanVectors:
     first use and must be the same files at prediction time.
     """
 
-    def __init__(self, folder=None, scale: float = 2.0, accents: bool = False):
+    def __init__(self, folder=None, scale: float = 2.0, accents: bool = False, normalized: bool = False):
         self.folder = str(folder or default_dir())
         self.scale = scale
         self.accents = accents
+        self.normalized = normalized  # True: texts arrive normalised (inside a ClassifyModel)
 
     # scikit-learn API -------------------------------------------------------------------------------
     def fit(self, texts, y=None):
@@ -58,7 +59,8 @@ class MeanVectors:
         if getattr(self, "sha256_", self._sha) != self._sha:
             raise ConfigError(f"the word vectors in {self.folder} are not the ones this model was trained with; "
                               f"rebuild them with `python -m classify.vectors build` or retrain the model.")
-        normalize, tokenize = Normalizer(accents=self.accents), Tokenizer(mark_negation=False)
+        normalize = (lambda t: t) if getattr(self, "normalized", False) else Normalizer(accents=self.accents)
+        tokenize = Tokenizer(mark_negation=False)
         out = np.zeros((len(texts), matrix.shape[1]), dtype=np.float32)
         for i, text in enumerate(texts):
             rows = [words[t] for t in tokenize(normalize(text)) if t in words]
@@ -76,7 +78,7 @@ class MeanVectors:
         return np.asarray([f"vector[{j}]" for j in range(self._load()[1].shape[1])], dtype=object)
 
     def get_params(self, deep=True):
-        return {"folder": self.folder, "scale": self.scale, "accents": self.accents}
+        return {"folder": self.folder, "scale": self.scale, "accents": self.accents, "normalized": self.normalized}
 
     def set_params(self, **params):
         for k, v in params.items():

@@ -82,12 +82,26 @@ def shorten_elongations(text: str) -> str:
     return R.REPEATED_PUNCT_RE.sub(r"\1\1", text)
 
 
+_FOLDED: dict[str, str] = {}  # character -> its unidecode transliteration, filled as characters are met
+
+
 def fold_accents(text: str) -> str:
-    """`élève` -> `eleve`, `œuvre` -> `oeuvre` (unidecode; merges `où`/`ou`, hence a switch)."""
+    """`élève` -> `eleve`, `œuvre` -> `oeuvre` (unidecode; merges `où`/`ou`, hence a switch).
+
+    Only characters between U+0080 and U+1FFF are folded: unidecode would delete emoji. unidecode maps
+    character by character, so a translation table of the characters present gives the same result."""
+    if text.isascii():
+        return text
     from unidecode import unidecode
 
-    # unidecode would delete emoji: fold only the runs of letters below U+2000 and keep the rest.
-    return R.FOLDABLE_RE.sub(lambda m: unidecode(m.group(0)), text)
+    table = {}
+    for c in set(text):
+        if "\x80" <= c < "\u2000":
+            folded = _FOLDED.get(c)
+            if folded is None:
+                folded = _FOLDED[c] = unidecode(c)
+            table[ord(c)] = folded
+    return text.translate(table)
 
 
 def normalize(

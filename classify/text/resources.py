@@ -71,7 +71,6 @@ STOP_WORDS = frozenset(
 NEGATION_WORDS = frozenset("ne pas jamais rien sans aucun aucune ni guère".split())
 
 NEGATION_WORDS_FOLDED = frozenset("guere".split())
-FOLDABLE_RE = re.compile(r"[^\u2000-\U0010ffff]+")
 # For negation marking: the same tokens as TOKEN_RE, plus the punctuation that closes a negation scope.
 NEGATION_SCOPE_RE = re.compile(
     r"(?P<word>\w+(?:-\w+)*)"
