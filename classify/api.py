@@ -28,7 +28,7 @@ class TrainResult:
 
 
 def train(corpus=None, out=None, *, text_column="text", label_columns=None, multi_label=None, label_sep=";",
-          fmt=None, config=None, progress=None) -> TrainResult:
+          fmt=None, config=None, progress=None, skip_bad_lines=False) -> TrainResult:
     from classify.corpus import load_corpus
     from classify.model import ClassifyModel, ModelConfig
     from classify.persist import make_provenance, save_model
@@ -40,7 +40,7 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
     start = time.perf_counter()
     progress(f"reading {corpus_path}")
     data = load_corpus(corpus_path, text_column=text_column, label_columns=label_columns,
-                       multi_label=multi_label, label_sep=label_sep, fmt=fmt)
+                       multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
     model = ClassifyModel(config).fit(data, progress=progress)
     seconds = time.perf_counter() - start
     provenance = make_provenance(model, data, seconds)
@@ -158,7 +158,7 @@ class EvaluationReport:
 
 
 def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", fmt=None,
-             threshold=None, progress=None) -> EvaluationReport:
+             threshold=None, progress=None, skip_bad_lines=False) -> EvaluationReport:
     from classify.corpus import load_corpus
     import numpy as np
 
@@ -167,7 +167,8 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
     progress = progress or (lambda message: None)
     model = loaded.model
     types = {name: task.multi for name, task in model.tasks_.items()}
-    data = load_corpus(corpus, text_column=text_column, label_sep=label_sep, fmt=fmt, task_types=types)
+    data = load_corpus(corpus, text_column=text_column, label_sep=label_sep, fmt=fmt, task_types=types,
+                       skip_bad_lines=skip_bad_lines)
     if not data.tasks:
         raise CorpusError(f"{corpus} shares no task with the model.")
     notes = [f"task {name!r} is not a column of {corpus}: not evaluated" for name in types if name not in data.tasks]
@@ -203,7 +204,7 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
 
 
 def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns=None, multi_label=None,
-                   label_sep=";", fmt=None, config=None, progress=None) -> dict:
+                   label_sep=";", fmt=None, config=None, progress=None, skip_bad_lines=False) -> dict:
     from classify.corpus import load_corpus
     from classify.crossval import cross_validate as run
     from classify.model import ModelConfig
@@ -212,7 +213,7 @@ def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns
     corpus_path = Path(corpus) if corpus else bundled_corpus()
     progress(f"reading {corpus_path}")
     data = load_corpus(corpus_path, text_column=text_column, label_columns=label_columns,
-                       multi_label=multi_label, label_sep=label_sep, fmt=fmt)
+                       multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
     result = run(data, config or ModelConfig(), folds=folds, seed=seed, progress=progress)
     result["corpus"] = str(corpus_path)
     return result

@@ -5,8 +5,9 @@
 
 `run` trains classify and fastText on each benchmark that is present, with the same train/eval split,
 and writes `reports/bench.md` and `reports/bench.json`. Every (dataset, system) run happens in its own
-process so that its peak memory is its own. fastText runs once with default settings and once with
-`-autotune-duration 60` on the dev split where the dataset has one.
+process so that its peak memory is its own. fastText runs with its default settings, with the settings of
+its tutorial (`-lr 1.0 -epoch 25 -wordNgrams 2`), and with `-autotune-duration 60` on the dev split where
+the dataset has one.
 """
 
 from __future__ import annotations
@@ -131,14 +132,20 @@ def _fasttext_file(path: Path, texts, labels, multi: bool) -> None:
             f.write(f"{tags} {' '.join(t.split())}\n")
 
 
-def _run_fasttext(splits, multi, workdir: Path, autotune: bool) -> dict:
+# the settings fastText's own text-classification tutorial arrives at by hand
+TUTORIAL = {"lr": 1.0, "epoch": 25, "wordNgrams": 2}
+
+
+def _run_fasttext(splits, multi, workdir: Path, autotune: bool, options: dict | None = None) -> dict:
     import fasttext
+
+    base_options = options
 
     results, train_s, predict_rate, size = [], 0.0, [], 0
     for k, (tt, tl, et, el, dev) in enumerate(splits):
         train_file = workdir / f"ft{k}.train"
         _fasttext_file(train_file, tt, tl, multi)
-        options = {"loss": "ova"} if multi else {}
+        options = {**(base_options or {}), **({"loss": "ova"} if multi else {})}
         if autotune:
             dev_file = workdir / f"ft{k}.dev"
             _fasttext_file(dev_file, *dev, multi)
@@ -185,6 +192,8 @@ def run_one(root: Path, name: str, system: str) -> dict:
             result = _run_classify(splits, multi, Path(tmp))
         elif system == "fasttext":
             result = _run_fasttext(splits, multi, Path(tmp), autotune=False)
+        elif system == "fasttext-tutorial":
+            result = _run_fasttext(splits, multi, Path(tmp), autotune=False, options=TUTORIAL)
         else:
             result = _run_fasttext(splits, multi, Path(tmp), autotune=True)
     result["peak_mb"] = round(_peak_mb(), 1)
@@ -225,7 +234,7 @@ def run(root: Path, out_dir: Path, only: list[str] | None = None) -> Path | None
         return None
     try:
         import fasttext  # noqa: F401
-        systems = ["classify", "fasttext", "fasttext-autotune"]
+        systems = ["classify", "fasttext", "fasttext-tutorial", "fasttext-autotune"]
     except ImportError:
         _stderr("Note: fastText is not installed (pip install 'classify[bench]'); running classify only.")
         systems = ["classify"]
@@ -330,7 +339,7 @@ def main(argv=None) -> None:
     p = sub.add_parser("one", help="internal: one system on one dataset, JSON on stdout")
     p.add_argument("root", type=Path)
     p.add_argument("name", choices=list(DATASETS))
-    p.add_argument("system", choices=["classify", "fasttext", "fasttext-autotune"])
+    p.add_argument("system", choices=["classify", "fasttext", "fasttext-tutorial", "fasttext-autotune"])
     p = sub.add_parser("split", help="held-out split of a corpus")
     p.add_argument("corpus", type=Path)
     p.add_argument("--test", type=float, default=0.2)

