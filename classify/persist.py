@@ -144,11 +144,17 @@ def save_model(model, provenance: dict, path) -> tuple[Path, str]:
     try:
         tmp = _atomic_write(folder, path.name, lambda handle: joblib.dump(payload, handle, compress=3))
         digest = file_sha256(tmp)
-        record = f"{digest}  {path.name}\n".encode()
-        tmp_sum = _atomic_write(folder, path.name, lambda handle: handle.write(record))
+        record = f"{digest}  {path.name}\n"
+        tmp_sum = _atomic_write(folder, path.name, lambda handle: handle.write(record.encode()))
         lock = os.open(folder, os.O_RDONLY)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            # Two renames cannot be one: during the switch the record lists both digests, so that a
+            # training killed between the renames leaves a model that matches its record, old or new.
+            previous = _recorded_digests(path)
+            if previous:
+                both = (record + "".join(f"{d}  {path.name}\n" for d in previous if d != digest)).encode()
+                os.replace(_atomic_write(folder, path.name, lambda handle: handle.write(both)), sidecar(path))
             os.replace(tmp, path)
             os.replace(tmp_sum, sidecar(path))
         finally:
@@ -163,6 +169,16 @@ def save_model(model, provenance: dict, path) -> tuple[Path, str]:
     return path, digest
 
 
+def _recorded_digests(path: Path) -> list[str]:
+    """The digests in the record beside `path` (one, or two while a training switches files); [] if none."""
+    try:
+        lines = sidecar(path).read_text(encoding="ascii").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    digests = [line.split()[0].lower() for line in lines if line.strip()]
+    return [d for d in digests if len(d) == 64 and all(c in "0123456789abcdef" for c in d)]
+
+
 def verify(path: Path) -> None:
     """Refuse a model file whose SHA-256 is not the one recorded beside it at training."""
     record = sidecar(path)
@@ -171,12 +187,12 @@ def verify(path: Path) -> None:
             f"{path} has no SHA-256 record ({record.name}): loading a model file runs code, so only files "
             f"written by `classify train` are loaded. If you trust this file, pass --trust."
         )
-    try:
-        expected = record.read_text(encoding="ascii").split()[0].lower()
-    except (OSError, UnicodeDecodeError, IndexError):
-        raise ModelFileError(f"{record} is not a SHA-256 record; retrain the model or pass --trust.") from None
+    expected = _recorded_digests(path)
+    if not expected:
+        raise ModelFileError(f"{record} is not a SHA-256 record; retrain the model or pass --trust.")
     actual = file_sha256(path)
-    if actual != expected:
+    if actual not in expected:
+        expected = expected[0]
         raise ModelFileError(
             f"{path} does not match its SHA-256 record ({actual[:12]}… instead of {expected[:12]}…): it changed "
             f"since training. Retrain it, or pass --trust if you know where it comes from."

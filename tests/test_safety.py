@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import joblib
 import pytest
@@ -107,24 +108,50 @@ def test_sigkill_during_training_leaves_the_previous_model_intact(tmp_path):
     assert _run("train", TINY, "--out", model, "--cv", "3").returncode == 0
     before, record = model.read_bytes(), sidecar(model).read_bytes()
     corpus = _big_corpus(tmp_path)
-    completed = 0
+    interrupted = 0
     for delay in (0.4, 1.2, 2.5, 4):
         proc = subprocess.Popen([exe, "train", str(corpus), "--out", str(model), "--cv", "3", "-q"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        if proc.returncode == 0:  # it finished first: then the new pair is complete
-            completed += 1
-            load_model(model)
-            before, record = model.read_bytes(), sidecar(model).read_bytes()
-            continue
-        assert model.read_bytes() == before and sidecar(model).read_bytes() == record, delay
+        # whenever the kill lands (even after the rename, while the interpreter shuts down), the path holds
+        # a complete model that matches its record: the previous one or the new one, nothing in between
         load_model(model)
-    assert completed < 4, "training always finished before the kill: the test did not test anything"
+        if model.read_bytes() == before:
+            assert sidecar(model).read_bytes() == record, delay
+            interrupted += 1
+        before, record = model.read_bytes(), sidecar(model).read_bytes()
+    assert interrupted > 0, "training always finished before the kill: the test did not test anything"
     # the temporaries of killed trainings are cleaned by the next training
     assert _run("train", TINY, "--out", model, "--cv", "3").returncode == 0
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_killed_between_the_two_renames_the_new_model_matches_its_record(tiny_model, monkeypatch):
+    """Model and record are two files: a training stopped after the model's rename and before the record's
+    still leaves a pair that loads (the record lists both digests during the switch)."""
+    from classify import persist
+
+    real_replace = os.replace
+    calls = []
+
+    def stop_before_the_final_record(src, dst):
+        calls.append(Path(dst).name)
+        if len(calls) == 3:  # transitional record, model, then the final record: stop there
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    before = tiny_model.read_bytes()
+    model, provenance = load_model(tiny_model)
+    provenance = dict(provenance, training_seconds=provenance["training_seconds"] + 1)
+    monkeypatch.setattr(persist.os, "replace", stop_before_the_final_record)
+    with pytest.raises(KeyboardInterrupt):
+        persist.save_model(model, provenance, tiny_model)
+    monkeypatch.undo()
+    assert calls == [tiny_model.name + ".sha256", tiny_model.name, tiny_model.name + ".sha256"]
+    assert tiny_model.read_bytes() != before
+    assert load_model(tiny_model)[1]["training_seconds"] == provenance["training_seconds"]
 
 
 def test_two_trainings_on_the_same_path_end_with_one_complete_model(tmp_path):
