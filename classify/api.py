@@ -28,7 +28,10 @@ class TrainResult:
 
 
 def train(corpus=None, out=None, *, text_column="text", label_columns=None, multi_label=None, label_sep=";",
-          fmt=None, config=None, progress=None, skip_bad_lines=False) -> TrainResult:
+          fmt=None, config=None, progress=None, skip_bad_lines=False, tune=False, time_budget=300.0, dev=None,
+          trials=27) -> TrainResult:
+    """Train on a corpus file and save the model. `tune=True` searches the configuration first (see
+    `classify.tune`), within `time_budget` seconds, scoring on the `dev` file when given."""
     from classify.corpus import load_corpus
     from classify.model import ClassifyModel, ModelConfig
     from classify.persist import make_provenance, save_model
@@ -37,11 +40,32 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
     corpus_path = Path(corpus) if corpus else bundled_corpus()
     out = Path(out) if out else default_model_path()
     config = config or ModelConfig()
+    if dev is not None and not tune:
+        raise ConfigError("--dev is only used by --tune; to score a model on a file, use `classify evaluate`.")
     start = time.perf_counter()
     progress(f"reading {corpus_path}")
     data = load_corpus(corpus_path, text_column=text_column, label_columns=label_columns,
                        multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
-    model = ClassifyModel(config).fit(data, progress=progress)
+    if tune:
+        from classify.tune import tune as run_tune
+
+        dev_data = None
+        if dev is not None:
+            progress(f"reading {dev}")
+            try:
+                dev_data = load_corpus(Path(dev), text_column=text_column, label_columns=list(data.tasks),
+                                       multi_label=[t.name for t in data.tasks.values() if t.multi],
+                                       label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
+            except CorpusError as exc:
+                if "has no column" not in str(exc):
+                    raise
+                columns = ", ".join([text_column, *data.tasks])
+                raise CorpusError(f"the --dev file {dev} must have the training file's columns ({columns}); "
+                                  f"{str(exc).split(' (columns')[0].split(' has ')[-1]}.") from None
+        model, _ = run_tune(data, config, dev=dev_data, budget=time_budget, trials=trials, seed=config.seed,
+                            progress=progress)
+    else:
+        model = ClassifyModel(config).fit(data, progress=progress)
     seconds = time.perf_counter() - start
     provenance = make_provenance(model, data, seconds)
     progress(f"writing {out}")

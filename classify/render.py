@@ -152,9 +152,33 @@ def info_table(data: dict) -> str:
         lines.append(table(rows, header, set(range(1, len(header)))))
         cv = data.get("cv_metrics", {}).get(name)
         lines.append("cross-validated: " + (metrics_line(cv) if cv else "not available"))
+    if data.get("tuning"):
+        lines.append("")
+        lines.extend(tuning_lines(data["tuning"], top=10))
     for note in data.get("notes", []):
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def _changes(changes: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in changes.items()) or "(the given configuration)"
+
+
+def tuning_lines(t: dict, top: int = 10) -> list[str]:
+    """What `--tune` did: schedule, stop reason, the winner, the best trials of the furthest rung."""
+    done = [x for x in t["trials"] if x.get("score") is not None]
+    lines = [f"tuning         {len(t['trials'])} trials over {t['trials_planned']} configurations in "
+             f"{t['search_seconds']:.0f}s of a {t['budget_seconds']:.0f}s budget ({t['strategy']}; {t['stopped']})",
+             f"               scored by {t['metric']} on the {t['selection']}",
+             f"best           {t['best']['score']:.4f} on {t['best']['documents']} documents: "
+             f"{_changes(t['best']['changes'])}"]
+    if done:
+        furthest = max(x["documents"] for x in done)
+        ranked = sorted((x for x in done if x["documents"] == furthest), key=lambda x: -x["score"])[:top]
+        rows = [[x["trial"], f"{x['score']:.4f}", f"{x['seconds']:.1f}", _changes(x["changes"])] for x in ranked]
+        lines.append(f"best trials on {furthest} documents:")
+        lines.append(table(rows, ["trial", "score", "seconds", "changes"], {0, 1, 2}))
+    return lines
 
 
 def cv_table(result: dict) -> str:

@@ -33,6 +33,12 @@ def default_dir() -> Path:
     return Path(env) if env else project_dir() / "models" / "vectors" / NAME
 
 
+def available(folder=None) -> bool:
+    """Whether the extracted vectors are there (`python -m classify.vectors build` makes them)."""
+    folder = Path(folder) if folder else default_dir()
+    return all((folder / name).is_file() for name in ("vectors.npy", "words.tsv", "meta.json"))
+
+
 class MeanVectors:
     """A stateless scikit-learn transformer: texts -> (n, 300) float32 mean word vectors.
 

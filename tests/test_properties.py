@@ -14,7 +14,7 @@ PIECES = (list(string.ascii_letters + " '’!?.,;:-\u00a0\u202f\t\n0123456789@#/
 FRENCH = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=200), FRENCH))
 def test_normaliser_never_raises_and_is_idempotent(text):
     for normalize in (Normalizer(accents=False), Normalizer(accents=True)):
@@ -23,14 +23,14 @@ def test_normaliser_never_raises_and_is_idempotent(text):
         assert normalize(once) == once
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=200), FRENCH))
 def test_tokenizer_never_raises(text):
     tokens = Tokenizer(mark_negation=True)(Normalizer()(text))
     assert all(isinstance(t, str) and t and " " not in t for t in tokens)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.binary(max_size=400), ext=st.sampled_from([".csv", ".tsv", ".jsonl"]))
 def test_corpus_reader_raises_only_our_errors_on_arbitrary_bytes(tmp_path, data, ext):
     from classify.corpus import load_corpus
@@ -44,7 +44,7 @@ def test_corpus_reader_raises_only_our_errors_on_arbitrary_bytes(tmp_path, data,
     assert len(corpus.texts) == len(corpus.ids)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.binary(max_size=400))
 def test_corpus_reader_on_near_valid_csv(tmp_path, data):
     from classify.corpus import load_corpus
@@ -65,7 +65,7 @@ ITEM = st.one_of(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(items=st.lists(ITEM, min_size=1, max_size=6))
 def test_predict_gives_one_record_per_input_document(tmp_path_factory, tiny_model_path, items, monkeypatch):
     import csv
