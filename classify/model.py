@@ -326,6 +326,10 @@ class ClassifyModel:
             ) from exc
         if X.shape[1] == 0:
             raise CorpusError("the corpus has no usable words (every text is empty after normalisation).")
+        from classify.features import CompiledUnion
+
+        # the fitted state in classify's own types: predicting never imports scikit-learn
+        self.features_ = CompiledUnion.from_sklearn(self.features_)
         self.n_features_ = int(X.shape[1])
         # width of the dense word-vector block at the end of X (NB-SVM leaves it unweighted)
         self.dense_tail_ = X.shape[1] - sum(len(t.vocabulary_) for _, t in self.features_.transformer_list

@@ -86,6 +86,6 @@ def test_bad_config_is_refused():
 
 
 def test_format_version_is_recorded(tiny_model_path):
-    import joblib
+    from classify.persist import read_payload
 
-    assert joblib.load(tiny_model_path)["format_version"] == FORMAT_VERSION
+    assert read_payload(tiny_model_path)["format_version"] == FORMAT_VERSION

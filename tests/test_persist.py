@@ -4,7 +4,8 @@ import joblib
 import pytest
 
 from classify.errors import ModelFileError
-from classify.persist import load_model, save_model
+from classify import persist
+from classify.persist import load_model, read_payload, save_model, write_payload
 
 
 def test_missing_model(tmp_path):
@@ -37,17 +38,19 @@ def test_truncated_model(tiny_model):
 
 
 def test_newer_format_is_refused(tiny_model):
-    payload = joblib.load(tiny_model)
+    payload = read_payload(tiny_model)
     payload["format_version"] = 99
-    joblib.dump(payload, tiny_model)
+    with open(tiny_model, "wb") as handle:
+        write_payload(payload, handle)
     with pytest.raises(ModelFileError, match="format 99, newer"):
         load_model(tiny_model, trust=True)
 
 
 def test_other_sklearn_version_warns(tiny_model, caplog):
-    payload = joblib.load(tiny_model)
+    payload = read_payload(tiny_model)
     payload["provenance"]["versions"]["scikit-learn"] = "0.1.0"
-    joblib.dump(payload, tiny_model)
+    with open(tiny_model, "wb") as handle:
+        write_payload(payload, handle)
     with caplog.at_level("WARNING", logger="classify"):
         load_model(tiny_model, trust=True)
     assert "scikit-learn 0.1.0" in caplog.text and "retrain" in caplog.text
@@ -59,7 +62,7 @@ def test_failed_write_keeps_previous_model(tiny_model, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(joblib, "dump", boom)
+    monkeypatch.setattr(persist, "write_payload", boom)
     model, provenance = load_model(tiny_model)
     with pytest.raises(ModelFileError, match="No space left.*previous model is untouched"):
         save_model(model, provenance, tiny_model)
@@ -75,10 +78,19 @@ def test_interrupted_write_keeps_previous_model(tiny_model, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(joblib, "dump", interrupted)
+    monkeypatch.setattr(persist, "write_payload", interrupted)
     with pytest.raises(KeyboardInterrupt):
         save_model(model, provenance, tiny_model)
     assert tiny_model.read_bytes() == before
+
+
+def test_models_written_by_joblib_still_load(tiny_model):
+    """classify 0.1 wrote models with joblib.dump: they load (and verify) as before."""
+    payload = read_payload(tiny_model)
+    joblib.dump(payload, tiny_model, compress=3)
+    assert tiny_model.read_bytes()[:1] != persist.MAGIC[:1]
+    model, provenance = load_model(tiny_model, trust=True)
+    assert provenance == payload["provenance"] and list(model.tasks_) == ["topics", "sentiment"]
 
 
 def test_pickle_of_wrong_thing(tmp_path):

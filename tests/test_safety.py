@@ -9,11 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-import joblib
 import pytest
 
 from classify.errors import ModelFileError
-from classify.persist import file_sha256, load_model, sidecar
+from classify.persist import file_sha256, load_model, read_payload, sidecar, write_payload
 
 from .conftest import TINY
 from .test_cli import _run, error_line
@@ -43,9 +42,10 @@ def test_a_model_without_record_is_refused_unless_trusted(cli, tiny_model):
 
 
 def test_a_modified_model_is_refused(cli, tiny_model):
-    payload = joblib.load(tiny_model)
+    payload = read_payload(tiny_model)
     payload["provenance"]["created_at"] = "tampered"
-    joblib.dump(payload, tiny_model)
+    with open(tiny_model, "wb") as handle:
+        write_payload(payload, handle)
     code, _, err = cli("info", tiny_model)
     assert code == 1
     assert "does not match its SHA-256 record" in error_line(err)

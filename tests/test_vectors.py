@@ -70,3 +70,17 @@ def test_missing_or_changed_vectors_are_clear_errors(cli, vectors, tmp_path):
     code, _, err = cli("train", TINY, "--out", tmp_path / "n.joblib", "--vectors", "-q")
     assert code == 1 and "no word vectors in" in error_line(err)
     assert not (tmp_path / "n.joblib").exists()
+
+
+def test_hashed_index_gives_the_rows_of_the_dict_index(vectors):
+    from classify.vectors import DictIndex, HashedIndex, MeanVectors
+
+    hashed = HashedIndex.open(vectors / "folded.tsv")  # written beside the .tsv on first use
+    assert (vectors / "folded.keys.npy").exists() and (vectors / "folded.rows.npy").exists()
+    tokens = ["nul", "inconnu", "panne", "nul", "merci", ""]
+    assert hashed.rows_of(tokens).tolist() == DictIndex.read(vectors / "folded.tsv").rows_of(tokens) == [1, 0, 1, 3]
+    assert hashed.rows_of([]).tolist() == []
+    texts = ["Panne, encore nul !", "Merci, super", "rien de connu"]
+    few = np.vstack([MeanVectors().fit(texts).transform([t]) for t in texts])  # hashed index
+    many = MeanVectors().fit(texts).transform(texts * 100)[:3]  # dict index
+    assert np.array_equal(few, many)

@@ -1,0 +1,78 @@
+"""The compiled TF-IDF features compute scikit-learn's matrix, and prediction never imports scikit-learn."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from classify.corpus import load_corpus
+from classify.features import CompiledTfidf, CompiledUnion
+from classify.model import ModelConfig, build_features, build_normalizer
+
+from .conftest import TINY
+
+CONFIGS = [
+    ModelConfig(),
+    ModelConfig(stop_words=True, word_ngrams=(1, 3), char_ngrams=(1, 6), sublinear_tf=False, min_df=1),
+    ModelConfig(char=False, word_ngrams=(2, 2), negation=False, accents=True),
+]
+
+
+def _fitted(config):
+    normalize = build_normalizer(config)
+    texts = [normalize(t) for t in load_corpus(TINY).texts]
+    return normalize, build_features(config).fit(texts), texts
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=["default", "wide", "words-only"])
+def test_compiled_features_equal_scikit_learns(config):
+    normalize, union, texts = _fitted(config)
+    compiled = CompiledUnion.from_sklearn(union)
+    others = [normalize(t) for t in ["", "   ", "Le réseau SFR est en panne !!", "pas du tout content 😡 de la box",
+                                     "mot_inconnu xyz"]]
+    for batch in (texts, others):
+        A, B = union.transform(batch).tocsr(), compiled.transform(batch)
+        assert A.shape == B.shape
+        assert abs(A - B).max() < 1e-6
+        assert ((A != 0) != (B != 0)).nnz == 0
+    assert [n for _, b in compiled.transformer_list for n in b.get_feature_names_out()] == \
+        [n for _, b in union.transformer_list for n in b.get_feature_names_out()]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(max_size=80), min_size=1, max_size=4))
+def test_compiled_features_equal_scikit_learns_on_any_text(batch):
+    normalize, union, _ = FITTED
+    batch = [normalize(t) for t in batch]
+    A, B = union.transform(batch).tocsr(), CompiledUnion.from_sklearn(union).transform(batch)
+    assert A.shape == B.shape and (abs(A - B).max() if A.nnz or B.nnz else 0) < 1e-6
+
+
+FITTED = _fitted(CONFIGS[1])
+
+
+def test_only_classify_vectorizers_compile():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    with pytest.raises(ValueError):
+        CompiledTfidf.from_sklearn(TfidfVectorizer(analyzer="char").fit(["abc abd"]))
+
+
+def test_predicting_imports_neither_scikit_learn_nor_joblib(tiny_model_path):
+    code = (
+        "import sys\n"
+        "from classify import api\n"
+        "from classify.inputs import Document\n"
+        f"loaded = api.load({str(tiny_model_path)!r})\n"
+        "out = list(api.predict([Document('a', 'La box ne marche plus')], loaded))\n"
+        "assert out[0].labels['sentiment'], out\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'joblib')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
