@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -121,50 +122,95 @@ def check_prediction_options(threshold: float | None, top_k: int | None) -> None
 
 
 def predict(documents: Iterable, loaded: LoadedModel, *, threshold=None, top_k=None,
-            explain: int | None = None) -> Iterator[Prediction]:
+            explain: int | None = None, jobs: int = 1) -> Iterator[Prediction]:
     """Classify `Document`s lazily, CHUNK at a time, yielding one Prediction per document in order.
 
-    `explain=N` adds, per document and predicted label, the N n-grams that contributed most."""
+    `explain=N` adds, per document and predicted label, the N n-grams that contributed most. `jobs=N`
+    spreads the chunks over N worker processes (0: one per core); the order of the output is kept and at
+    most 2 chunks per worker are in flight, so memory stays bounded whatever the input size."""
     check_prediction_options(threshold, top_k)
     if explain is not None and explain < 1:
         raise ConfigError(f"--explain must be 1 or more, got {explain}.")
-    model = loaded.model
+    if jobs < 0:
+        raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
+    jobs = jobs or os.cpu_count() or 1
     explainer = None
     if explain:
         from classify.explain import DocumentExplainer
 
-        explainer = DocumentExplainer(model, top=explain)
+        explainer = DocumentExplainer(loaded.model, top=explain)
+    task = (loaded.model, threshold, top_k, explainer)
+    chunks = _chunks(documents)
+    if jobs == 1:
+        for chunk in chunks:
+            yield from _predict_chunk(chunk, *task)
+        return
+    yield from _predict_in_workers(chunks, task, jobs)
+
+
+def _chunks(documents: Iterable) -> Iterator[list]:
     iterator = iter(documents)
     while chunk := list(itertools.islice(iterator, CHUNK)):
-        good = [d for d in chunk if d.error is None]
-        results = []
-        if good:
-            X = model.transform([d.text for d in good])
-            scores = {name: task.scores(X) for name, task in model.tasks_.items()}
-            decided = {name: model.tasks_[name].decide(P, threshold) for name, P in scores.items()}
-            for i in range(len(good)):
-                labels, doc_scores = {}, {}
-                for name, task in model.tasks_.items():
-                    ranked = sorted(zip(task.labels, scores[name][i]), key=lambda pair: -pair[1])
-                    if top_k:
-                        ranked = ranked[:top_k]
-                    doc_scores[name] = {label: round(float(p), 4) for label, p in ranked}
-                    value = decided[name][i]
-                    if task.multi and top_k:
-                        value = [v for v in value if v in doc_scores[name]]
-                    labels[name] = value
-                results.append((labels, doc_scores))
-            explanations = [None] * len(good)
-            if explainer:
-                explanations = explainer.explain(X, {name: [r[0][name] for r in results] for name in model.tasks_})
-        position = {id(d): i for i, d in enumerate(good)}
-        for doc in chunk:
-            if doc.error is not None:
-                yield Prediction(doc.id, None, None, doc.error)
-                continue
-            i = position[id(doc)]
-            labels, doc_scores = results[i]
-            yield Prediction(doc.id, labels, doc_scores, explanation=explanations[i])
+        yield chunk
+
+
+_WORKER_TASK = None  # (model, threshold, top_k, explainer), inherited by forked workers
+
+
+def _worker_chunk(chunk: list) -> list:
+    return _predict_chunk(chunk, *_WORKER_TASK)
+
+
+def _predict_in_workers(chunks: Iterator[list], task: tuple, jobs: int) -> Iterator[Prediction]:
+    """Ordered, bounded fan-out of chunks to forked processes that already hold the model."""
+    import collections
+    import multiprocessing
+
+    global _WORKER_TASK
+    _WORKER_TASK = task
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs) as pool:
+        pending: collections.deque = collections.deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_worker_chunk, (chunk,)))
+            if len(pending) >= 2 * jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+def _predict_chunk(chunk: list, model, threshold, top_k, explainer) -> list[Prediction]:
+    out = []
+    good = [d for d in chunk if d.error is None]
+    results = []
+    explanations = [None] * len(good)
+    if good:
+        X = model.transform([d.text for d in good])
+        scores = {name: task.scores(X) for name, task in model.tasks_.items()}
+        decided = {name: model.tasks_[name].decide(P, threshold) for name, P in scores.items()}
+        for i in range(len(good)):
+            labels, doc_scores = {}, {}
+            for name, task in model.tasks_.items():
+                ranked = sorted(zip(task.labels, scores[name][i]), key=lambda pair: -pair[1])
+                if top_k:
+                    ranked = ranked[:top_k]
+                doc_scores[name] = {label: round(float(p), 4) for label, p in ranked}
+                value = decided[name][i]
+                if task.multi and top_k:
+                    value = [v for v in value if v in doc_scores[name]]
+                labels[name] = value
+            results.append((labels, doc_scores))
+        if explainer:
+            explanations = explainer.explain(X, {name: [r[0][name] for r in results] for name in model.tasks_})
+    position = {id(d): i for i, d in enumerate(good)}
+    for doc in chunk:
+        if doc.error is not None:
+            out.append(Prediction(doc.id, None, None, doc.error))
+            continue
+        i = position[id(doc)]
+        labels, doc_scores = results[i]
+        out.append(Prediction(doc.id, labels, doc_scores, explanation=explanations[i]))
+    return out
 
 
 @dataclass

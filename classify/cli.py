@@ -190,6 +190,7 @@ def predict(
     strict: bool = typer.Option(False, "--strict", help="Stop with exit code 1 at the first document that cannot be read (default: report it and go on)."),
     explain: bool = typer.Option(False, "--explain", help="Add, per document and predicted label, the n-grams that contributed most."),
     explain_top: Optional[int] = typer.Option(None, "--explain-top", min=1, help="How many n-grams --explain shows per label (default 5)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Worker processes (0: one per core); the output order is kept."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No notes on stderr."),
 ):
     """Predict the labels of documents; one output record per input document, in input order.
@@ -203,6 +204,8 @@ def predict(
       echo "Ma box ne marche plus depuis 3 jours" | classify predict - --format csv
 
       classify predict seeds/ --explain
+
+      classify predict big.jsonl --format jsonl --jobs 0 > out.jsonl
     """
     _setup_logging(quiet)
     from classify import api
@@ -220,7 +223,7 @@ def predict(
         documents = iter_documents(inputs, text_column=text_column, fmt=table_format, skip_bad_lines=skip_bad_lines)
         total = skipped = 0
         for prediction in api.predict(documents, loaded, threshold=threshold, top_k=top_k,
-                                      explain=(explain_top or 5) if explain else None):
+                                      explain=(explain_top or 5) if explain else None, jobs=jobs):
             total += 1
             if prediction.error:
                 skipped += 1

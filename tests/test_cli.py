@@ -319,3 +319,16 @@ def test_subprocess_errors_are_one_line_without_traceback(command, tmp_path):
 def test_python_dash_m(tmp_path):
     r = subprocess.run([sys.executable, "-m", "classify", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "predict" in r.stdout
+
+
+def test_predict_with_workers_gives_the_same_records_in_the_same_order(cli, tiny_model_path, monkeypatch):
+    from classify import api
+
+    monkeypatch.setattr(api, "CHUNK", 4)  # tiny.csv becomes 9 chunks, more than the workers hold at once
+    code, one, err = cli("predict", TINY, "--model", tiny_model_path, "--format", "jsonl", "-q")
+    assert code == 0, err
+    code, two, err = cli("predict", TINY, "--model", tiny_model_path, "--format", "jsonl", "--jobs", "2", "-q")
+    assert code == 0, err
+    assert two == one and len(one.splitlines()) == 36
+    code, _, err = cli("predict", TINY, "--model", tiny_model_path, "--jobs", "-1")
+    assert code == 2 and "--jobs" in err
