@@ -30,7 +30,7 @@ class TrainResult:
 
 def train(corpus=None, out=None, *, text_column="text", label_columns=None, multi_label=None, label_sep=";",
           fmt=None, config=None, progress=None, skip_bad_lines=False, tune=False, time_budget=300.0, dev=None,
-          trials=27) -> TrainResult:
+          trials=27, streaming=False, epochs=1) -> TrainResult:
     """Train on a corpus file and save the model. `tune=True` searches the configuration first (see
     `classify.tune`), within `time_budget` seconds, scoring on the `dev` file when given."""
     from classify.corpus import load_corpus
@@ -43,7 +43,28 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
     config = config or ModelConfig()
     if dev is not None and not tune:
         raise ConfigError("--dev is only used by --tune; to score a model on a file, use `classify evaluate`.")
+    if streaming:
+        unsupported = [flag for flag, used in (("--tune", tune), ("--vectors", config.vectors),
+                                               ("--nbsvm", config.nbsvm)) if used]
+        if unsupported:
+            raise ConfigError(f"{', '.join(unsupported)} cannot be combined with --streaming.")
+    elif epochs != 1:
+        raise ConfigError("--epochs is only used by --streaming.")
     start = time.perf_counter()
+    if streaming:
+        from dataclasses import replace
+
+        from classify.streaming import train_streaming
+
+        model, data = train_streaming(corpus_path, replace(config, classifier="sgd", cv_folds=0),
+                                      text_column=text_column, label_columns=label_columns,
+                                      multi_label=multi_label, label_sep=label_sep, fmt=fmt,
+                                      skip_bad_lines=skip_bad_lines, epochs=epochs, progress=progress)
+        seconds = time.perf_counter() - start
+        provenance = make_provenance(model, data, seconds)
+        progress(f"writing {out}")
+        _, digest = save_model(model, provenance, out)
+        return TrainResult(out, provenance, seconds, digest)
     progress(f"reading {corpus_path}")
     data = load_corpus(corpus_path, text_column=text_column, label_columns=label_columns,
                        multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)

@@ -124,6 +124,8 @@ def train(
     time_budget: float = typer.Option(300.0, "--time-budget", help="Seconds the --tune search may take (Ctrl-C stops it early and keeps the best so far)."),
     dev: Optional[Path] = typer.Option(None, "--dev", help="Labelled file that --tune scores candidates on (default: 3-fold cross-validation of the training file)."),
     trials: int = typer.Option(27, "--trials", help="Configurations --tune starts with (a third goes on at each rung)."),
+    streaming: bool = typer.Option(False, "--streaming", help="Out-of-core training for corpora larger than memory: hashed n-grams and SGD fed a chunk at a time (the file is read lazily)."),
+    epochs: int = typer.Option(1, "--epochs", min=1, help="Passes over the file with --streaming."),
     seed: int = typer.Option(0, help="Random seed: the same seed and data give the same model (and the same --tune search)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):
@@ -136,6 +138,8 @@ def train(
       classify train ../data/tickets.csv --label-column sentiment --out models/tickets.joblib
 
       classify train train.csv --tune --dev dev.csv --time-budget 600 --out models/tuned.joblib
+
+      classify train huge.jsonl --streaming --label-column label --out models/huge.joblib
     """
     _setup_logging(quiet)
     from classify.api import train as run_train
@@ -150,14 +154,14 @@ def train(
         result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
                            multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
                            progress=_progress(quiet), skip_bad_lines=skip_bad_lines, tune=tune,
-                           time_budget=time_budget, dev=dev, trials=trials)
+                           time_budget=time_budget, dev=dev, trials=trials, streaming=streaming, epochs=epochs)
     except ClassifyError as exc:
         _fail(str(exc))
     _stderr(_train_summary(result))
 
 
 def _train_summary(result) -> str:
-    from classify.render import metrics_line
+    from classify.render import metrics_line, score_kind
 
     p = result.provenance
     lines = [f"Trained on {p['corpus']['n_documents']} documents in {result.seconds:.1f}s: {result.path}",
@@ -166,7 +170,7 @@ def _train_summary(result) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in task["label_counts"].items())
         lines.append(f"  {name} ({task['type']}-label, {task['n_documents']} documents): {counts}")
         cv = p["cv_metrics"].get(name)
-        lines.append(f"    cross-validated: {metrics_line(cv)}" if cv else "    cross-validated: not available")
+        lines.append(f"    {score_kind(cv)}: {metrics_line(cv)}" if cv else "    cross-validated: not available")
     if p.get("tuning"):
         from classify.render import tuning_lines
 

@@ -125,6 +125,13 @@ def metrics_line(m: dict) -> str:
     return (f"accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}, micro-F1 {m['micro_f1']:.3f}")
 
 
+def score_kind(metrics: dict | None) -> str:
+    """How the scores stored in a model were measured."""
+    if metrics and metrics.get("held_out"):
+        return f"held-out ({metrics['held_out']} rows)"
+    return "cross-validated"
+
+
 def info_table(data: dict) -> str:
     v = data.get("versions", {})
     c = data.get("corpus", {})
@@ -151,7 +158,7 @@ def info_table(data: dict) -> str:
         header = ["label", "documents"] + (["threshold"] if t["type"] == "multi" else []) + ["cv f1"]
         lines.append(table(rows, header, set(range(1, len(header)))))
         cv = data.get("cv_metrics", {}).get(name)
-        lines.append("cross-validated: " + (metrics_line(cv) if cv else "not available"))
+        lines.append(f"{score_kind(cv)}: " + (metrics_line(cv) if cv else "not available"))
     if data.get("tuning"):
         lines.append("")
         lines.extend(tuning_lines(data["tuning"], top=10))

@@ -1,0 +1,75 @@
+"""`train --streaming`: out-of-core training, read lazily a chunk at a time, same model file afterwards."""
+
+import csv
+import json
+
+import pytest
+
+from classify import streaming
+from classify.persist import file_sha256, load_model
+
+from .conftest import TINY
+from .test_cli import error_line
+
+
+def _bigger(tmp_path, copies=6, fmt="csv"):
+    rows = list(csv.DictReader(open(TINY, encoding="utf-8")))
+    path = tmp_path / f"stream.{fmt}"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        if fmt == "csv":
+            w = csv.writer(f)
+            w.writerow(["text", "topics", "sentiment"])
+        for k in range(copies):
+            for r in rows:
+                row = [f"{r['text']} ({k})", r["topics"], r["sentiment"]]
+                if fmt == "csv":
+                    w.writerow(row)
+                else:
+                    f.write(json.dumps(dict(zip(["text", "topics", "sentiment"], row)), ensure_ascii=False) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_streaming_training_in_many_chunks_gives_an_ordinary_model(cli, tmp_path, monkeypatch, fmt):
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", 10)  # 216 rows: about twenty chunks
+    corpus = _bigger(tmp_path, fmt=fmt)
+    out = tmp_path / "s.joblib"
+    code, _, err = cli("train", corpus, "--out", out, "--streaming", "--epochs", "2")
+    assert code == 0, err
+    assert "pass 1: scanning" in err and "pass 2: trained on" in err and "pass 3: trained on" in err
+    _, provenance = load_model(out)
+    assert provenance["corpus"]["n_documents"] == 216 and provenance["corpus"]["sha256"] == file_sha256(corpus)
+    assert provenance["config"]["classifier"] == "sgd"
+    assert provenance["tasks"]["topics"]["type"] == "multi" and set(provenance["tasks"]["topics"]["thresholds"]) == \
+        {"customer_relations", "devices", "operators"}
+    assert provenance["tasks"]["sentiment"]["label_counts"] == {"negative": 72, "neutral": 72, "positive": 72}
+    assert provenance["cv_metrics"]["sentiment"]["held_out"] == 11  # one row in twenty
+    assert "trained with --streaming on 216 rows (2 epoch(s))" in provenance["notes"][0]
+    code, out_lines, err = cli("predict", TINY, "--model", out, "--format", "jsonl", "-q")
+    assert code == 0, err
+    records = [json.loads(line) for line in out_lines.splitlines()]
+    assert len(records) == 36 and all(r["sentiment"] in {"negative", "neutral", "positive"} for r in records)
+    # it learns: on its own training texts it is right far more often than chance (1/3)
+    truth = [r["sentiment"] for r in csv.DictReader(open(TINY, encoding="utf-8"))]
+    assert sum(r["sentiment"] == t for r, t in zip(records, truth)) / 36 > 0.6
+
+
+def test_streaming_bad_rows_are_named(cli, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nbonne box,positive\n,negative\n", encoding="utf-8")
+    code, _, err = cli("train", bad, "--out", tmp_path / "m.joblib", "--streaming", "-q")
+    assert code == 1 and error_line(err) == f"Error: {bad} line 3 has an empty 'text'; remove it or fill in the text."
+    bad.write_text("text,label\nbonne box,positive\nmauvaise,negative,extra\n", encoding="utf-8")
+    code, _, err = cli("train", bad, "--out", tmp_path / "m.joblib", "--streaming", "-q")
+    assert code == 1 and "line 3 has 3 fields where the header has 2" in error_line(err)
+    assert not (tmp_path / "m.joblib").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--streaming", "--tune"], "--tune cannot be combined with --streaming"),
+    (["--streaming", "--nbsvm"], "--nbsvm cannot be combined with --streaming"),
+    (["--epochs", "3"], "--epochs is only used by --streaming"),
+])
+def test_streaming_option_conflicts(cli, tmp_path, args, message):
+    code, _, err = cli("train", TINY, "--out", tmp_path / "m.joblib", *args, "-q")
+    assert code == 1 and message in error_line(err)
