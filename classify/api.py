@@ -143,12 +143,13 @@ def check_prediction_options(threshold: float | None, top_k: int | None) -> None
 
 
 def predict(documents: Iterable, loaded: LoadedModel, *, threshold=None, top_k=None,
-            explain: int | None = None, jobs: int = 1) -> Iterator[Prediction]:
+            explain: int | None = None, jobs: int = 1, client=None) -> Iterator[Prediction]:
     """Classify `Document`s lazily, CHUNK at a time, yielding one Prediction per document in order.
 
     `explain=N` adds, per document and predicted label, the N n-grams that contributed most. `jobs=N`
     spreads the chunks over N worker processes (0: one per core); the order of the output is kept and at
-    most 2 chunks per worker are in flight, so memory stays bounded whatever the input size."""
+    most 2 chunks per worker are in flight, so memory stays bounded whatever the input size. `client` (a
+    `distributed.Client`, see `classify.cluster`) does the same on a Dask cluster."""
     check_prediction_options(threshold, top_k)
     if explain is not None and explain < 1:
         raise ConfigError(f"--explain must be 1 or more, got {explain}.")
@@ -162,6 +163,12 @@ def predict(documents: Iterable, loaded: LoadedModel, *, threshold=None, top_k=N
         explainer = DocumentExplainer(loaded.model, top=explain)
     task = (loaded.model, threshold, top_k, explainer)
     chunks = _chunks(documents)
+    if client is not None:
+        from classify.cluster import ordered_map
+
+        for predictions in ordered_map(client, _chunk_task, chunks, task):
+            yield from predictions
+        return
     if jobs == 1:
         for chunk in chunks:
             yield from _predict_chunk(chunk, *task)
@@ -176,6 +183,10 @@ def _chunks(documents: Iterable) -> Iterator[list]:
 
 
 _WORKER_TASK = None  # (model, threshold, top_k, explainer), inherited by forked workers
+
+
+def _chunk_task(chunk: list, task: tuple) -> list:
+    return _predict_chunk(chunk, *task)
 
 
 def _worker_chunk(chunk: list) -> list:
@@ -295,7 +306,7 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
 
 
 def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns=None, multi_label=None,
-                   label_sep=";", fmt=None, config=None, progress=None, skip_bad_lines=False) -> dict:
+                   label_sep=";", fmt=None, config=None, progress=None, skip_bad_lines=False, client=None) -> dict:
     from classify.corpus import load_corpus
     from classify.crossval import cross_validate as run
     from classify.model import ModelConfig
@@ -305,7 +316,7 @@ def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns
     progress(f"reading {corpus_path}")
     data = load_corpus(corpus_path, text_column=text_column, label_columns=label_columns,
                        multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
-    result = run(data, config or ModelConfig(), folds=folds, seed=seed, progress=progress)
+    result = run(data, config or ModelConfig(), folds=folds, seed=seed, progress=progress, client=client)
     result["corpus"] = str(corpus_path)
     return result
 

@@ -160,6 +160,20 @@ def train(
     _stderr(_train_summary(result))
 
 
+def _write_predictions(predictions, writer, strict: bool) -> tuple[int, int]:
+    total = skipped = 0
+    for prediction in predictions:
+        total += 1
+        if prediction.error:
+            skipped += 1
+            if strict:
+                writer.close()
+                _fail(f"{prediction.id}: {prediction.error} (--strict stops here; {total - 1} documents done).")
+            _stderr(f"Warning: {prediction.id}: {prediction.error}; not classified.")
+        writer.write(prediction)
+    return total, skipped
+
+
 def _train_summary(result) -> str:
     from classify.render import metrics_line, score_kind
 
@@ -195,6 +209,8 @@ def predict(
     explain: bool = typer.Option(False, "--explain", help="Add, per document and predicted label, the n-grams that contributed most."),
     explain_top: Optional[int] = typer.Option(None, "--explain-top", min=1, help="How many n-grams --explain shows per label (default 5)."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Worker processes (0: one per core); the output order is kept."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on a Dask cluster: its scheduler's address (tcp://HOST:PORT). Needs classify[dask]."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="'local': start a Dask LocalCluster here (--jobs workers, default one per core)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No notes on stderr."),
 ):
     """Predict the labels of documents; one output record per input document, in input order.
@@ -210,32 +226,34 @@ def predict(
       classify predict seeds/ --explain
 
       classify predict big.jsonl --format jsonl --jobs 0 > out.jsonl
+
+      classify predict big.jsonl --format jsonl --scheduler tcp://10.0.0.5:8786 > out.jsonl
     """
     _setup_logging(quiet)
     from classify import api
     from classify.inputs import check_inputs, iter_documents
     from classify.render import PredictionWriter
 
+    from classify import cluster
+
     try:
         api.check_prediction_options(threshold, top_k)
         if explain_top is not None and not explain:
             raise ClassifyError("--explain-top only makes sense with --explain.")
+        cluster.check(scheduler, dask)
+        if scheduler and jobs != 1:
+            raise ClassifyError("--jobs sets the processes of this machine or of --dask local; with --scheduler, "
+                                "the cluster's workers do the work.")
         check_inputs(inputs)
         loaded = api.load(model, trust=trust)
         labels = {name: task.labels for name, task in loaded.model.tasks_.items()}
         writer = PredictionWriter(sys.stdout, format.value, loaded.tasks, labels, explain=explain)
         documents = iter_documents(inputs, text_column=text_column, fmt=table_format, skip_bad_lines=skip_bad_lines)
-        total = skipped = 0
-        for prediction in api.predict(documents, loaded, threshold=threshold, top_k=top_k,
-                                      explain=(explain_top or 5) if explain else None, jobs=jobs):
-            total += 1
-            if prediction.error:
-                skipped += 1
-                if strict:
-                    writer.close()
-                    _fail(f"{prediction.id}: {prediction.error} (--strict stops here; {total - 1} documents done).")
-                _stderr(f"Warning: {prediction.id}: {prediction.error}; not classified.")
-            writer.write(prediction)
+        with cluster.client_for(scheduler, dask, workers=jobs if jobs > 1 else None) as client:
+            predictions = api.predict(documents, loaded, threshold=threshold, top_k=top_k,
+                                      explain=(explain_top or 5) if explain else None,
+                                      jobs=1 if client else jobs, client=client)
+            total, skipped = _write_predictions(predictions, writer, strict)
         writer.close()
     except ClassifyError as exc:
         _fail(str(exc))
@@ -303,6 +321,8 @@ def cv(
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (as train --vectors)."),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run the folds on a Dask cluster: its scheduler's address (tcp://HOST:PORT). Needs classify[dask]."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="'local': run the folds on a Dask LocalCluster started here (one worker per core)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):
     """Cross-validate the whole pipeline: train on K-1 folds, score the held-out fold, K times.
@@ -310,7 +330,11 @@ def cv(
     Folds are stratified on every label of every task (iterative stratification for multi-label tasks).
     Prints the mean and standard deviation over folds of every metric that `evaluate` reports.
 
-    Example: classify cv seeds/corpus.csv --folds 5 --format json
+    Examples:
+
+      classify cv seeds/corpus.csv --folds 5 --format json
+
+      classify cv big.csv --folds 10 --scheduler tcp://10.0.0.5:8786
     """
     _setup_logging(quiet)
     from classify import api
@@ -321,10 +345,14 @@ def cv(
         if folds < 2:
             raise ClassifyError(f"--folds must be 2 or more, got {folds}.")
         config = ModelConfig(classifier=classifier.value, C=c, vectors=vectors, seed=seed)
-        result = api.cross_validate(corpus, folds=folds, seed=seed, text_column=text_column,
-                                    label_columns=label_column or None, multi_label=multi_label,
-                                    label_sep=label_sep, config=config, progress=_progress(quiet),
-                                    skip_bad_lines=skip_bad_lines)
+        from classify import cluster
+
+        cluster.check(scheduler, dask)
+        with cluster.client_for(scheduler, dask) as client:
+            result = api.cross_validate(corpus, folds=folds, seed=seed, text_column=text_column,
+                                        label_columns=label_column or None, multi_label=multi_label,
+                                        label_sep=label_sep, config=config, progress=_progress(quiet),
+                                        skip_bad_lines=skip_bad_lines, client=client)
     except ClassifyError as exc:
         _fail(str(exc))
     _emit(format, result, cv_table)

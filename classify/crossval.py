@@ -130,26 +130,40 @@ def summarise(per_fold: list[dict]) -> dict:
     return out
 
 
-def cross_validate(corpus, config, folds: int = 5, seed: int = 0, progress=None) -> dict:
-    """Train on k-1 folds and score on the held-out one, k times; returns
-    `{"n_documents", "folds", "seed", "tasks": {task: summary}, "per_fold": {task: [metrics, ...]}}`."""
-    from dataclasses import replace
-
+def _run_fold(f: int, shared: tuple) -> dict:
+    """Train on every fold but `f`, score fold `f`: {task: metrics}. Runs where it is sent (Dask)."""
     from classify.model import ClassifyModel
+
+    corpus, fold, inner, n_jobs = shared
+    train, test = subset(corpus, np.flatnonzero(fold != f)), subset(corpus, np.flatnonzero(fold == f))
+    model = ClassifyModel(inner, n_jobs=n_jobs).fit(train)
+    predicted = model.predict(test.texts)
+    return {name: task_metrics(task, predicted[name], model.tasks_[name].labels) for name, task in test.tasks.items()}
+
+
+def cross_validate(corpus, config, folds: int = 5, seed: int = 0, progress=None, client=None) -> dict:
+    """Train on k-1 folds and score on the held-out one, k times; returns
+    `{"n_documents", "folds", "seed", "tasks": {task: summary}, "per_fold": {task: [metrics, ...]}}`.
+    With a Dask `client`, the folds run on the cluster's workers (same figures)."""
+    from dataclasses import replace
 
     progress = progress or (lambda message: None)
     fold = make_folds(corpus, folds, seed)
     # inner cross-validation only calibrates; no need to store its scores
     inner = replace(config, cv_folds=0, seed=seed)
     per_fold: dict[str, list] = {name: [] for name in corpus.tasks}
-    for f in range(folds):
-        train_rows, test_rows = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
-        progress(f"fold {f + 1}/{folds}: training on {len(train_rows)} documents, testing on {len(test_rows)}")
-        train, test = subset(corpus, train_rows), subset(corpus, test_rows)
-        model = ClassifyModel(inner).fit(train)
-        predicted = model.predict(test.texts)
-        for name, task in test.tasks.items():
-            per_fold[name].append(task_metrics(task, predicted[name], model.tasks_[name].labels))
+    if client is not None:
+        from classify.cluster import ordered_map
+
+        progress(f"{folds} folds sent to the Dask cluster")
+        # one process per fold on the workers: no nested process pools
+        results = ordered_map(client, _run_fold, range(folds), (corpus, fold, inner, 1), window=folds)
+    else:
+        results = (_run_fold(f, (corpus, fold, inner, None)) for f in range(folds))
+    for f, metrics in enumerate(results):
+        progress(f"fold {f + 1}/{folds}: trained on {int((fold != f).sum())} documents, tested on {int((fold == f).sum())}")
+        for name, m in metrics.items():
+            per_fold[name].append(m)
     return {
         "n_documents": len(corpus),
         "folds": folds,
