@@ -327,6 +327,37 @@ def render(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- a corpus larger than memory for `train --streaming` ------------------------------------------------------
+
+def big_corpus(source: Path, size: str, out: Path, seed: int = 0) -> int:
+    """Write `size` (e.g. 5G, 200M) of CSV made of perturbed copies of `source`'s rows (each copy drops
+    one word in ten at random and swaps two words), same columns; returns the number of rows written."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    target = int(float(size[:-1]) * units[size[-1].upper()]) if size[-1].upper() in units else int(size)
+    rows = list(csv.DictReader(open(source, encoding="utf-8", newline="")))
+    header = list(rows[0])
+    rng = np.random.default_rng(seed)
+    written = n = 0
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        while written < target:
+            for row in rows:
+                words = row["text"].split()
+                keep = [word for word in words if rng.random() > 0.1] or words
+                if len(keep) > 2:
+                    i, j = rng.integers(len(keep), size=2)
+                    keep[i], keep[j] = keep[j], keep[i]
+                line = [" ".join(keep) if c == "text" else row[c] for c in header]
+                w.writerow(line)
+                written += sum(len(x) for x in line) + len(line) + 1
+                n += 1
+                if written >= target:
+                    break
+            _stderr(f"{written / (1 << 20):,.0f} MB, {n:,} rows")
+    return n
+
+
 # -- held-out split for `make eval` ---------------------------------------------------------------------------
 
 def split(corpus: Path, test: float, seed: int, out: Path) -> None:
@@ -364,6 +395,10 @@ def main(argv=None) -> None:
     p.add_argument("root", type=Path)
     p.add_argument("name", choices=list(DATASETS))
     p.add_argument("system", choices=list(SYSTEMS))
+    p = sub.add_parser("bigcorpus", help="a large CSV of perturbed copies of a corpus (for train --streaming)")
+    p.add_argument("source", type=Path)
+    p.add_argument("--size", default="5G")
+    p.add_argument("--out", type=Path, required=True)
     p = sub.add_parser("split", help="held-out split of a corpus")
     p.add_argument("corpus", type=Path)
     p.add_argument("--test", type=float, default=0.2)
@@ -372,6 +407,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.benchmarks, args.out, args.only, args.system)
+    elif args.command == "bigcorpus":
+        print(big_corpus(args.source, args.size, args.out))
     elif args.command == "one":
         print(json.dumps(run_one(args.root, args.name, args.system)))
     else:
