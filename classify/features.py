@@ -9,6 +9,7 @@ predict`), and a saved model holds only classify's own types, numpy arrays and d
 from __future__ import annotations
 
 import re
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -84,41 +85,207 @@ class CompiledTfidf:
             names[index] = term
         return names
 
+    def __getstate__(self) -> dict:
+        # the lookup tables below are rebuilt on demand: not saved with the model
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_fast")}
+
     def transform(self, texts):
+        """The TF-IDF matrix of already normalised texts (CSR, float32, one row per text).
+
+        Large batches go through vectorised lookups (`_char_entries`, `_word_entries`): per distinct word
+        or token once, then numpy over the whole batch. Small ones, such as a single document from the
+        command line, use the plain per-text analyzers above, which need no tables to be built first."""
+        texts = texts if isinstance(texts, list) else list(texts)
+        if self.analyzer == "char_wb":
+            rows, cols = self._char_entries(texts)
+        elif len(texts) >= _FAST_BATCH:
+            rows, cols = self._word_entries(texts)
+        else:
+            rows, cols = self._reference_entries(texts)
+        return self._weigh(rows, cols, len(texts))
+
+    def _reference_entries(self, texts):
+        stop = set(self.stop_words or ())
+        vocabulary = self.vocabulary_
+        rows, cols = [], []
+        for i, text in enumerate(texts):
+            found = [c for c in map(vocabulary.get, self._word_ngrams(text, stop)) if c is not None]
+            cols.extend(found)
+            rows.extend([i] * len(found))
+        return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+
+    def _char_entries(self, texts):
+        """Character n-grams are counted per word: each distinct word is analysed once and its columns kept
+        (the cache is emptied when it grows past `_CACHE_WORDS`), then gathered for the batch with numpy."""
+        cache = getattr(self, "_fast_words", None)
+        if cache is None or len(cache) > _CACHE_WORDS:
+            cache = self._fast_words = _ColumnCache(self._char_columns)
+        words = [text.split() for text in texts]
+        per_text = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        flat = list(chain.from_iterable(words))
+        ids = np.fromiter(map(cache.__getitem__, flat), dtype=np.int64, count=len(flat))
+        start, size, pool = cache.arrays()
+        return _gather(ids, per_text, start, size, pool)
+
+    def _char_columns(self, word: str) -> list[int]:
+        vocabulary = self.vocabulary_
+        min_n, max_n = self.ngram_range
+        w = " " + word + " "
+        w_len = len(w)
+        out = []
+        for n in range(min_n, max_n + 1):
+            out.extend(w[i:i + n] for i in range(max(w_len - n + 1, 1)))
+            if w_len <= n:
+                break
+        return [c for c in map(vocabulary.get, out) if c is not None]
+
+    def _word_entries(self, texts):
+        """Word n-grams by integer keys: tokens to ids, then an n-gram's id from its (n-1)-gram prefix's id
+        and its last token, level by level, with sorted lookups over the whole batch."""
+        tables = getattr(self, "_fast_tables", None)
+        if tables is None:
+            tables = self._fast_tables = _NgramTables(self.vocabulary_)
+        stop = set(self.stop_words or ())
+        tokenizer = self.tokenizer
+        tokens = [tokenizer(text) for text in texts]
+        if stop:
+            tokens = [[w for w in t if w not in stop] for t in tokens]
+        per_text = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        flat = list(chain.from_iterable(tokens))
+        ids = np.fromiter(map(tables.token_ids.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        owner = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
+        min_n, max_n = self.ngram_range
+        rows, cols = [], []
+        prefix = ids  # the id of the n-gram starting at each position in this level's table, or -1
+        for n in range(1, max_n + 1):
+            if n > 1:
+                prefix = tables.extend(n, prefix[:-1], ids[n - 1:])
+            if n >= min_n:
+                found = np.flatnonzero(prefix >= 0)
+                if n > 1:  # the n-gram must lie inside one text
+                    found = found[owner[found] == owner[found + n - 1]]
+                col = tables.columns[n - 1][prefix[found]]
+                keep = col >= 0
+                rows.append(owner[found[keep]])
+                cols.append(col[keep])
+            if not (prefix >= 0).any():
+                break
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(rows), np.concatenate(cols)
+
+    def _weigh(self, rows, cols, n_texts: int):
+        """Counts per (text, column), then tf (or 1 + log tf) × idf, l2-normalised per row."""
         import scipy.sparse as sp
 
-        if self.analyzer == "word":
-            stop = set(self.stop_words or ())
-
-            def analyze(text):
-                return self._word_ngrams(text, stop)
+        n_columns = len(self.vocabulary_)
+        keys = np.sort(rows * n_columns + cols)
+        if len(keys):
+            first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            counts = np.diff(np.append(first, len(keys))).astype(np.float32)
+            keys = keys[first]
         else:
-            analyze = self._char_wb_ngrams
-        vocabulary = self.vocabulary_
-        indices, indptr, values = [], [0], []
-        for text in texts:
-            counts: dict[int, int] = {}
-            for gram in analyze(text):
-                index = vocabulary.get(gram)
-                if index is not None:
-                    counts[index] = counts.get(index, 0) + 1
-            keys = sorted(counts)
-            indices.extend(keys)
-            values.extend(counts[k] for k in keys)
-            indptr.append(len(indices))
-        data = np.asarray(values, dtype=np.float32)
-        cols = np.asarray(indices, dtype=np.int32)
+            counts = np.zeros(0, np.float32)
+        rows, cols = np.divmod(keys, n_columns)
+        data = counts
         if self.sublinear_tf:
             np.log(data, out=data)
             data += 1.0
         data *= self.idf_[cols]
-        rows = np.asarray(indptr, dtype=np.int64)
-        lengths = np.diff(rows)
-        owner = np.repeat(np.arange(len(lengths)), lengths)
-        norms = np.sqrt(np.bincount(owner, weights=data.astype(np.float64) ** 2, minlength=len(lengths)))
+        norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=n_texts))
         norms[norms == 0] = 1.0
-        data /= norms[owner].astype(np.float32)
-        return sp.csr_matrix((data, cols, rows), shape=(len(indptr) - 1, len(vocabulary)))
+        data /= norms[rows].astype(np.float32)
+        indptr = np.zeros(n_texts + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_texts), out=indptr[1:])
+        return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n_texts, n_columns))
+
+
+_FAST_BATCH = 200  # from this many texts, word n-grams go through `_NgramTables` (built once, ~0.1-0.5 s)
+_CACHE_WORDS = 500_000
+
+
+class _ColumnCache(dict):
+    """word -> small integer id; the columns of word i are pool[start[i]:start[i] + size[i]]."""
+
+    def __init__(self, columns_of):
+        super().__init__()
+        self.columns_of = columns_of
+        self.parts: list[list[int]] = []
+        self.built = (np.zeros(0, np.int64),) * 3
+
+    def __missing__(self, word: str) -> int:
+        self[word] = index = len(self.parts)
+        self.parts.append(self.columns_of(word))
+        return index
+
+    def arrays(self):
+        if len(self.built[0]) != len(self.parts):
+            size = np.fromiter(map(len, self.parts), dtype=np.int64, count=len(self.parts))
+            start = np.zeros(len(size), dtype=np.int64)
+            np.cumsum(size[:-1], out=start[1:])
+            pool = np.fromiter(chain.from_iterable(self.parts), dtype=np.int64, count=int(size.sum()))
+            self.built = (start, size, pool)
+        return self.built
+
+
+def _gather(ids, per_text, start, size, pool):
+    """(row, column) pairs of every cached word occurrence: word k of the batch brings pool[start:start+size]."""
+    sizes = size[ids]
+    total = int(sizes.sum())
+    offsets = np.cumsum(sizes) - sizes
+    index = np.repeat(start[ids] - offsets, sizes) + np.arange(total, dtype=np.int64)
+    owner = np.repeat(np.arange(len(per_text), dtype=np.int64), per_text)
+    return np.repeat(owner, sizes), pool[index]
+
+
+class _NgramTables:
+    """Integer lookups for a word vocabulary: token -> id; for n >= 2, (id of the (n-1)-token prefix, id of
+    the n-th token) -> id of the n-token prefix, as sorted keys; `columns[n-1][id]`: its column or -1."""
+
+    def __init__(self, vocabulary: dict):
+        split = [(term.split(" "), column) for term, column in vocabulary.items()]
+        self.token_ids: dict[str, int] = {}
+        for tokens, _ in split:
+            for t in tokens:
+                self.token_ids.setdefault(t, len(self.token_ids))
+        n_tokens = len(self.token_ids)
+        max_n = max((len(t) for t, _ in split), default=1)
+        self.n_tokens = n_tokens
+        self.keys, self.columns = [None], []
+        ids = [[self.token_ids[t] for t in tokens] for tokens, _ in split]
+        prefix = np.array([i[0] for i in ids], dtype=np.int64)
+        lengths = np.array([len(i) for i in ids], dtype=np.int64)
+        terms = np.array([c for _, c in split], dtype=np.int64)
+        unigram = np.full(n_tokens, -1, dtype=np.int64)
+        unigram[prefix[lengths == 1]] = terms[lengths == 1]
+        self.columns.append(unigram)
+        for n in range(2, max_n + 1):
+            longer = np.flatnonzero(lengths >= n)
+            last = np.array([ids[i][n - 1] for i in longer], dtype=np.int64)
+            keys = prefix[longer] * n_tokens + last
+            unique, inverse = np.unique(keys, return_inverse=True)
+            column = np.full(len(unique), -1, dtype=np.int64)
+            ends = lengths[longer] == n
+            column[inverse[ends]] = terms[longer[ends]]
+            self.keys.append(unique)
+            self.columns.append(column)
+            prefix = np.full(len(ids), -1, dtype=np.int64)
+            prefix[longer] = inverse
+        self.max_n = max_n
+
+    def extend(self, n: int, prefix, last):
+        """Ids at level n of the n-grams made of `prefix` (ids at level n-1) followed by token `last`."""
+        out = np.full(len(prefix), -1, dtype=np.int64)
+        if n > self.max_n:
+            return out
+        ok = np.flatnonzero((prefix >= 0) & (last >= 0))
+        keys = prefix[ok] * self.n_tokens + last[ok]
+        table = self.keys[n - 1]
+        at = np.searchsorted(table, keys)
+        at[at == len(table)] = 0
+        hit = table[at] == keys if len(table) else np.zeros(len(keys), bool)
+        out[ok[hit]] = at[hit]
+        return out
 
 
 class CompiledUnion:

@@ -28,8 +28,16 @@ def _fitted(config):
     return normalize, build_features(config).fit(texts), texts
 
 
+@pytest.fixture(params=["per-text", "vectorised"])
+def word_path(request, monkeypatch):
+    """Run a test through both ways of finding word n-grams (small batches, large batches)."""
+    from classify import features
+
+    monkeypatch.setattr(features, "_FAST_BATCH", 10**9 if request.param == "per-text" else 0)
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=["default", "wide", "words-only"])
-def test_compiled_features_equal_scikit_learns(config):
+def test_compiled_features_equal_scikit_learns(config, word_path):
     normalize, union, texts = _fitted(config)
     compiled = CompiledUnion.from_sklearn(union)
     others = [normalize(t) for t in ["", "   ", "Le réseau SFR est en panne !!", "pas du tout content 😡 de la box",
@@ -46,10 +54,19 @@ def test_compiled_features_equal_scikit_learns(config):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.text(max_size=80), min_size=1, max_size=4))
 def test_compiled_features_equal_scikit_learns_on_any_text(batch):
+    from classify import features
+
     normalize, union, _ = FITTED
     batch = [normalize(t) for t in batch]
-    A, B = union.transform(batch).tocsr(), CompiledUnion.from_sklearn(union).transform(batch)
-    assert A.shape == B.shape and (abs(A - B).max() if A.nnz or B.nnz else 0) < 1e-6
+    A = union.transform(batch).tocsr()
+    original = features._FAST_BATCH
+    for fast_from in (10**9, 0):  # per text, then vectorised
+        features._FAST_BATCH = fast_from
+        try:
+            B = CompiledUnion.from_sklearn(union).transform(batch)
+        finally:
+            features._FAST_BATCH = original
+        assert A.shape == B.shape and (abs(A - B).max() if A.nnz or B.nnz else 0) < 1e-6
 
 
 FITTED = _fitted(CONFIGS[1])

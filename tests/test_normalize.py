@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from classify.text.normalize import (
     expand_elisions,
@@ -82,6 +84,41 @@ def test_mojibake_left_alone_when_not_mojibake():
 )
 def test_negation_marking(text, tokens):
     assert tokenize(text, mark_negation=True) == tokens
+
+
+def _negation_by_token(text: str) -> list[str]:
+    """Negation marking spelled out token by token: what `tokenize` must do (it rewrites the text instead)."""
+    import re
+
+    scanner = re.compile(r"(?P<word>\w+(?:-\w+)*)|(?P<stop>[.,;:!?()\[\]«»\"\n])"
+                         r"|(?P<other>[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2764])")
+    negations = {"ne", "pas", "jamais", "rien", "sans", "aucun", "aucune", "ni", "guère", "guere"}
+    tokens, in_scope = [], False
+    for match in scanner.finditer(text):
+        token = match.group(0)
+        if match.lastgroup == "stop":
+            in_scope = False
+            if token in "!?":
+                tokens.append(token)
+        elif token in negations:
+            tokens.append(token)
+            in_scope = True
+        else:
+            tokens.append("neg_" + token if in_scope and match.lastgroup == "word" else token)
+    return tokens
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["ne", "pas", "jamais", "sans", "guère", "aucune", "aucun", "rien", "ni", "bon",
+                                 "t", "-", "_", " ", " ", ".", ",", "!", "?", "\n", "«", "'", "/", "😡", "❶", "é",
+                                 "neg_", "Pas", "x", "t-", "-de", " bon", "pas ", "--"]) | st.text(max_size=3),
+                max_size=25).map("".join))
+@example("t-pas bon")
+@example("pas-de-calais bon")
+@example("a--pas bon")
+@example("ne❶ bon 😡 x. bon")
+def test_negation_marking_matches_the_token_by_token_definition(text):
+    assert tokenize(text, mark_negation=True) == _negation_by_token(text)
 
 
 def test_tokenizer_keeps_one_letter_words_emoji_and_hyphens():

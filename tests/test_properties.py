@@ -3,6 +3,8 @@
 import io
 import string
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -110,3 +112,61 @@ def test_predict_gives_one_record_per_input_document(tmp_path_factory, tiny_mode
     assert len(records) == expected
     for record in records:
         assert (record.labels is None) == (record.error is not None)
+
+
+def _by_definition():
+    """Each normalisation step as its definition: the regex or table applied with no shortcut. The
+    functions in `normalize.py` skip work when a cheap test shows it would change nothing."""
+    import re
+    import unicodedata
+
+    from unidecode import unidecode
+
+    from classify.text import resources as R
+
+    def elisions(text):
+        def full(m):
+            e = R.ELISIONS[m.group(1).lower()]
+            return (e.capitalize() if m.group(1)[0].isupper() else e) + " "
+        while (expanded := R.ELISION_RE.sub(full, text)) != text:
+            text = expanded
+        return text
+
+    return {
+        "fix_mojibake": lambda t: next((t.encode(e).decode("utf-8") for e in ("cp1252", "latin-1")
+                                        if _decodes(t, e)), t) if R.MOJIBAKE_RE.search(t) else t,
+        "normalize_unicode": lambda t: unicodedata.normalize("NFKC", t),
+        "fold_accents": lambda t: "".join(unidecode(c) if "\x80" <= c < "\u2000" else c for c in t),
+        "normalize_apostrophes": lambda t: re.sub("[" + R.APOSTROPHES + "]", "'", t),
+        "normalize_spaces": lambda t: R.SPACES_RE.sub(" ", R.ZERO_WIDTH_RE.sub("", t)),
+        "repair_lost_nbsp": lambda t: R.LOST_NBSP_QUOTES_RE.sub(
+            lambda m: m.group(0).replace("?", " "), R.LOST_NBSP_IN_NUMBER_RE.sub(" ", t)),
+        "expand_elisions": elisions,
+        "mask_urls": lambda t: R.URL_RE.sub(R.URL_TOKEN, t),
+        "mask_emails": lambda t: R.EMAIL_RE.sub(R.EMAIL_TOKEN, t),
+        "mask_mentions": lambda t: R.MENTION_RE.sub(R.MENTION_TOKEN, t),
+        "shorten_elongations": lambda t: R.REPEATED_PUNCT_RE.sub(r"\1\1", R.ELONGATION_RE.sub(r"\1\1", t)),
+    }
+
+
+def _decodes(text, encoding):
+    try:
+        text.encode(encoding).decode("utf-8")
+        return True
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+
+
+STEPS = _by_definition()
+STEP_PIECES = st.sampled_from(["é", "É", "œ", "«", "»", "’", "`", "\u00a0", "\u202f", "\u200b", "\t", "\r", "?", "250?000",
+                          "«?", "?»", "Ã©", "Â", "l'", "L'", "qu'", "http", "HTTP://x", "www.a", "@a", "a@b.fr",
+                          "aaa", "!!!", "...", "??", "1 000", "ſ", "K", "x", " ", "ß", "ﬁ", "😡"])
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(st.text(max_size=60), FRENCH, st.lists(STEP_PIECES | st.text(max_size=2), max_size=20).map("".join)))
+def test_each_normalisation_step_does_what_its_definition_says(step, text):
+    from classify.text import normalize as N
+
+    assert getattr(N, step)(text) == STEPS[step](text)

@@ -4,7 +4,13 @@ import re
 
 # Apostrophe look-alikes seen in real French input (typographic, modifier letter, prime, backtick, acute).
 APOSTROPHES = "\u2019\u2018\u02bc\u2032\u00b4\u0060\u201b\uff07"
-APOSTROPHE_TABLE = str.maketrans({c: "'" for c in APOSTROPHES})
+APOSTROPHE_RE = re.compile("[" + APOSTROPHES + "]")
+
+# What unidecode gives for the accented letters of French (a test checks each against unidecode), and the
+# characters `fold_accents` folds (U+0080 to U+1FFF).
+COMMON_FOLDS = tuple((c, f) for c, f in zip("éèêàçôîûùëïâÉÈÀÇÊÔ", "eeeacoiuueiaEEACEO")) + (
+    ("œ", "oe"), ("Œ", "OE"), ("æ", "ae"), ("«", "<<"), ("»", ">>"), ("\u00a0", " "))
+FOLDABLE_RE = re.compile("[\u0080-\u1fff]")
 
 # Every Unicode space that NFKC may leave behind, plus zero-width characters, mapped to a plain space.
 SPACES_RE = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\r\f\v]+")
@@ -71,9 +77,11 @@ STOP_WORDS = frozenset(
 NEGATION_WORDS = frozenset("ne pas jamais rien sans aucun aucune ni guère".split())
 
 NEGATION_WORDS_FOLDED = frozenset("guere".split())
-# For negation marking: the same tokens as TOKEN_RE, plus the punctuation that closes a negation scope.
+# For negation marking: a negation word standing as a whole token (not inside `t-pas` or `pas-de-calais`,
+# which TOKEN_RE reads as one word), then everything up to the punctuation that closes its scope. Words in
+# the scope are TOKEN_RE's words (SCOPE_WORD_RE): the scope starts at a token boundary, so they match alike.
+_NEGATIONS = "|".join(sorted(NEGATION_WORDS | NEGATION_WORDS_FOLDED, key=len, reverse=True))
 NEGATION_SCOPE_RE = re.compile(
-    r"(?P<word>\w+(?:-\w+)*)"
-    r"|(?P<stop>[.,;:!?()\[\]«»\"\n])"
-    r"|(?P<other>[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2764])"
+    r"(?<!\w)(?<!\w-)((?:" + _NEGATIONS + r")(?!\w)(?!-\w))([^.,;:!?()\[\]«»\"\n]*)"
 )
+SCOPE_WORD_RE = re.compile(r"\w+(?:-\w+)*")
