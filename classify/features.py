@@ -8,13 +8,9 @@ predict`), and a saved model holds only classify's own types, numpy arrays and d
 
 from __future__ import annotations
 
-import re
 from itertools import chain, repeat
 
 import numpy as np
-
-_WHITE_SPACES = re.compile(r"\s\s+")
-
 
 class CompiledTfidf:
     """The `transform` of a fitted `TfidfVectorizer` (preprocessor identity, no lower-casing, l2 norm).
@@ -62,23 +58,6 @@ class CompiledTfidf:
                 tokens.append(" ".join(original[i:i + n]))
         return tokens
 
-    def _char_wb_ngrams(self, text: str) -> list[str]:
-        min_n, max_n = self.ngram_range
-        ngrams = []
-        append = ngrams.append
-        for w in _WHITE_SPACES.sub(" ", text).split():
-            w = " " + w + " "
-            w_len = len(w)
-            for n in range(min_n, max_n + 1):
-                offset = 0
-                append(w[offset:offset + n])
-                while offset + n < w_len:
-                    offset += 1
-                    append(w[offset:offset + n])
-                if offset == 0:
-                    break
-        return ngrams
-
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         names = np.empty(len(self.vocabulary_), dtype=object)
         for term, index in self.vocabulary_.items():
@@ -115,29 +94,17 @@ class CompiledTfidf:
         return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
 
     def _char_entries(self, texts):
-        """Character n-grams are counted per word: each distinct word is analysed once and its columns kept
-        (the cache is emptied when it grows past `_CACHE_WORDS`), then gathered for the batch with numpy."""
+        """Character n-grams are counted per word: each distinct word is analysed once and its columns kept."""
         cache = getattr(self, "_fast_words", None)
-        if cache is None or len(cache) > _CACHE_WORDS:
-            cache = self._fast_words = _ColumnCache(self._char_columns)
-        words = [text.split() for text in texts]
-        per_text = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-        flat = list(chain.from_iterable(words))
-        ids = np.fromiter(map(cache.__getitem__, flat), dtype=np.int64, count=len(flat))
-        start, size, pool = cache.arrays()
-        return _gather(ids, per_text, start, size, pool)
+        if cache is None or len(cache) > CACHE_WORDS:
+            cache = self._fast_words = ColumnCache(self._char_columns)
+        return word_entries(texts, cache)
 
-    def _char_columns(self, word: str) -> list[int]:
-        vocabulary = self.vocabulary_
-        min_n, max_n = self.ngram_range
-        w = " " + word + " "
-        w_len = len(w)
-        out = []
-        for n in range(min_n, max_n + 1):
-            out.extend(w[i:i + n] for i in range(max(w_len - n + 1, 1)))
-            if w_len <= n:
-                break
-        return [c for c in map(vocabulary.get, out) if c is not None]
+    def _char_columns(self, words: list[str]):
+        get = self.vocabulary_.get
+        columns = [[c for c in map(get, char_wb_ngrams(w, self.ngram_range)) if c is not None] for w in words]
+        sizes = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
+        return sizes, np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=int(sizes.sum()))
 
     def _word_entries(self, texts):
         """Word n-grams by integer keys: tokens to ids, then an n-gram's id from its (n-1)-gram prefix's id
@@ -175,67 +142,94 @@ class CompiledTfidf:
         return np.concatenate(rows), np.concatenate(cols)
 
     def _weigh(self, rows, cols, n_texts: int):
-        """Counts per (text, column), then tf (or 1 + log tf) × idf, l2-normalised per row."""
-        import scipy.sparse as sp
-
-        n_columns = len(self.vocabulary_)
-        keys = np.sort(rows * n_columns + cols)
-        if len(keys):
-            first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-            counts = np.diff(np.append(first, len(keys))).astype(np.float32)
-            keys = keys[first]
-        else:
-            counts = np.zeros(0, np.float32)
-        rows, cols = np.divmod(keys, n_columns)
-        data = counts
-        if self.sublinear_tf:
-            np.log(data, out=data)
-            data += 1.0
-        data *= self.idf_[cols]
-        norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=n_texts))
-        norms[norms == 0] = 1.0
-        data /= norms[rows].astype(np.float32)
-        indptr = np.zeros(n_texts + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n_texts), out=indptr[1:])
-        return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n_texts, n_columns))
+        return tfidf_matrix(rows, cols, n_texts, len(self.vocabulary_), self.sublinear_tf, self.idf_)
 
 
 _FAST_BATCH = 200  # from this many texts, word n-grams go through `_NgramTables` (built once, ~0.1-0.5 s)
-_CACHE_WORDS = 500_000
+CACHE_WORDS = 500_000  # a word cache is emptied when it grows past this
 
 
-class _ColumnCache(dict):
-    """word -> small integer id; the columns of word i are pool[start[i]:start[i] + size[i]]."""
+def char_wb_ngrams(word: str, ngram_range) -> list[str]:
+    """scikit-learn's `char_wb` n-grams of one word: inside the word padded with a space, a word shorter
+    than n giving itself once."""
+    min_n, max_n = ngram_range
+    w = " " + word + " "
+    w_len = len(w)
+    out = []
+    for n in range(min_n, max_n + 1):
+        out.extend(w[i:i + n] for i in range(max(w_len - n + 1, 1)))
+        if w_len <= n:
+            break
+    return out
+
+
+def word_entries(texts, cache: ColumnCache):
+    """(row, column) of every feature of `texts` whose features are those of their whitespace-separated
+    words, added up: each distinct word is analysed once (`cache`), then gathered with numpy."""
+    words = [text.split() for text in texts]
+    per_text = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    flat = list(chain.from_iterable(words))
+    cache.add(list(set(flat).difference(cache.keys())))
+    ids = np.fromiter(map(cache.__getitem__, flat), dtype=np.int64, count=len(flat))
+    start, size, pool = cache.arrays()
+    sizes = size[ids]
+    offsets = np.cumsum(sizes) - sizes
+    index = np.repeat(start[ids] - offsets, sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
+    return np.repeat(owner, sizes), pool[index]
+
+
+def tfidf_matrix(rows, cols, n_texts: int, n_columns: int, sublinear_tf: bool, idf=None):
+    """CSR matrix from (row, column) occurrences: counts, tf (or 1 + log tf) × idf, l2-normalised rows."""
+    import scipy.sparse as sp
+
+    keys = np.sort(rows * n_columns + cols)
+    if len(keys):
+        first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        counts = np.diff(np.append(first, len(keys))).astype(np.float32)
+        keys = keys[first]
+    else:
+        counts = np.zeros(0, np.float32)
+    rows, cols = np.divmod(keys, n_columns)
+    data = counts
+    if sublinear_tf:
+        np.log(data, out=data)
+        data += 1.0
+    if idf is not None:
+        data *= idf[cols]
+    norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=n_texts))
+    norms[norms == 0] = 1.0
+    data /= norms[rows].astype(np.float32)
+    indptr = np.zeros(n_texts + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_texts), out=indptr[1:])
+    return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n_texts, n_columns))
+
+
+class ColumnCache(dict):
+    """word -> integer id; the columns of word i are pool[start[i]:start[i] + size[i]].
+
+    `columns_of(words)` gives the (sizes, pool) of a list of new words: it is called once per batch."""
 
     def __init__(self, columns_of):
         super().__init__()
         self.columns_of = columns_of
-        self.parts: list[list[int]] = []
-        self.built = (np.zeros(0, np.int64),) * 3
+        self.chunks: list = []
+        self.built = None
 
-    def __missing__(self, word: str) -> int:
-        self[word] = index = len(self.parts)
-        self.parts.append(self.columns_of(word))
-        return index
+    def add(self, words: list[str]) -> None:
+        if words:
+            self.update(zip(words, range(len(self), len(self) + len(words))))
+            self.chunks.append(self.columns_of(words))
+            self.built = None
 
     def arrays(self):
-        if len(self.built[0]) != len(self.parts):
-            size = np.fromiter(map(len, self.parts), dtype=np.int64, count=len(self.parts))
+        if self.built is None:
+            size = np.concatenate([c[0] for c in self.chunks]) if self.chunks else np.zeros(0, np.int64)
+            pool = np.concatenate([c[1] for c in self.chunks]) if self.chunks else np.zeros(0, np.int64)
             start = np.zeros(len(size), dtype=np.int64)
             np.cumsum(size[:-1], out=start[1:])
-            pool = np.fromiter(chain.from_iterable(self.parts), dtype=np.int64, count=int(size.sum()))
-            self.built = (start, size, pool)
+            self.built = (start, size.astype(np.int64), pool.astype(np.int64))
         return self.built
-
-
-def _gather(ids, per_text, start, size, pool):
-    """(row, column) pairs of every cached word occurrence: word k of the batch brings pool[start:start+size]."""
-    sizes = size[ids]
-    total = int(sizes.sum())
-    offsets = np.cumsum(sizes) - sizes
-    index = np.repeat(start[ids] - offsets, sizes) + np.arange(total, dtype=np.int64)
-    owner = np.repeat(np.arange(len(per_text), dtype=np.int64), per_text)
-    return np.repeat(owner, sizes), pool[index]
 
 
 class _NgramTables:

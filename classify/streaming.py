@@ -109,29 +109,51 @@ class HashedBlock:
         self.bits = bits
         self.tokenizer = tokenizer
 
-    def _vectorizer(self):
-        from sklearn.feature_extraction.text import HashingVectorizer
-
-        common = dict(n_features=1 << self.bits, alternate_sign=False, norm=None, lowercase=False,
-                      ngram_range=self.ngram_range, dtype=np.float32)
-        if self.kind == "word":
-            return HashingVectorizer(tokenizer=self.tokenizer, token_pattern=None, preprocessor=_same, **common)
-        return HashingVectorizer(analyzer="char_wb", preprocessor=_same, **common)
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_fast")}
 
     def transform(self, texts):
-        from sklearn.preprocessing import normalize
+        """The same matrix as scikit-learn's `HashingVectorizer` (murmurhash3, no alternate sign) followed by
+        1 + log tf and l2 normalisation, computed once per distinct word (characters) or n-gram (words)."""
+        from classify.features import CACHE_WORDS, ColumnCache, tfidf_matrix, word_entries
 
-        X = self._vectorizer().transform(texts).tocsr()
-        np.log(X.data, out=X.data)
-        X.data += 1.0
-        return normalize(X, copy=False)
+        texts = list(texts)
+        if self.kind == "char":
+            cache = getattr(self, "_fast_cache", None)
+            if cache is None or len(cache) > CACHE_WORDS:
+                cache = self._fast_cache = ColumnCache(self._char_columns)
+            rows, cols = word_entries(texts, cache)
+        else:
+            X = self._hasher().transform([self._word_ngrams(text) for text in texts])
+            counts = X.data.astype(np.int64)
+            rows = np.repeat(np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(X.indptr)), counts)
+            cols = np.repeat(X.indices.astype(np.int64), counts)
+        return tfidf_matrix(rows, cols, len(texts), 1 << self.bits, True)
+
+    def _hasher(self):
+        from sklearn.feature_extraction import FeatureHasher
+
+        return FeatureHasher(1 << self.bits, input_type="string", alternate_sign=False, dtype=np.float32)
+
+    def _char_columns(self, words: list[str]):
+        """(number of character n-grams of each word, their hashed columns one after the other)."""
+        from classify.features import char_wb_ngrams
+
+        grams = [char_wb_ngrams(w, self.ngram_range) for w in words]
+        X = self._hasher().transform(grams)
+        sizes = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+        return sizes, np.repeat(X.indices.astype(np.int64), X.data.astype(np.int64))
+
+    def _word_ngrams(self, text: str) -> list[str]:
+        tokens = self.tokenizer(text)
+        min_n, max_n = self.ngram_range
+        out = tokens if min_n == 1 else []
+        for n in range(max(min_n, 2), max_n + 1):
+            out = out + [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        return out
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray([f"{self.kind}#{i}" for i in range(1 << self.bits)], dtype=object)
-
-
-def _same(text: str) -> str:
-    return text
 
 
 class HashedFeatures:

@@ -3,7 +3,10 @@
 import csv
 import json
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from classify import streaming
 from classify.persist import file_sha256, load_model
@@ -73,3 +76,32 @@ def test_streaming_bad_rows_are_named(cli, tmp_path):
 def test_streaming_option_conflicts(cli, tmp_path, args, message):
     code, _, err = cli("train", TINY, "--out", tmp_path / "m.joblib", *args, "-q")
     assert code == 1 and message in error_line(err)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(max_size=60), min_size=1, max_size=5))
+def test_hashed_features_are_scikit_learns_hashing_vectorizer(batch):
+    """The model files keep `HashedBlock`s: its cached hashing must give HashingVectorizer's matrix."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.preprocessing import normalize as l2
+
+    from classify.streaming import HashedBlock
+    from classify.text.normalize import Normalizer, Tokenizer
+
+    texts = [Normalizer(accents=False)(t) for t in batch + ["Le réseau ne marche pas, vraiment pas ! 😡", ""]]
+    for kind, grams in (("word", (1, 2)), ("char", (2, 5))):
+        tokenizer = Tokenizer(mark_negation=True) if kind == "word" else None
+        block = HashedBlock(kind, grams, 12, tokenizer)
+        common = dict(n_features=1 << 12, alternate_sign=False, norm=None, lowercase=False, ngram_range=grams,
+                      dtype=np.float32, preprocessor=str)
+        vectorizer = HashingVectorizer(tokenizer=tokenizer, token_pattern=None, **common) if kind == "word" \
+            else HashingVectorizer(analyzer="char_wb", **common)
+        expected = vectorizer.transform(texts).tocsr()
+        np.log(expected.data, out=expected.data)
+        expected.data += 1.0
+        expected = l2(expected)
+        for _ in range(2):  # the second time from the cache
+            got = block.transform(texts)
+            assert got.shape == expected.shape
+            assert ((got != 0) != (expected != 0)).nnz == 0
+            assert abs(got - expected).max() < 1e-6 if expected.nnz else got.nnz == 0
