@@ -101,10 +101,13 @@ class CompiledTfidf:
         return word_entries(texts, cache)
 
     def _char_columns(self, words: list[str]):
-        get = self.vocabulary_.get
-        columns = [[c for c in map(get, char_wb_ngrams(w, self.ngram_range)) if c is not None] for w in words]
-        sizes = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
-        return sizes, np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=int(sizes.sum()))
+        grams = [char_wb_ngrams(w, self.ngram_range) for w in words]
+        per_word = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+        columns = np.fromiter(map(self.vocabulary_.get, chain.from_iterable(grams), repeat(-1)), dtype=np.int64,
+                              count=int(per_word.sum()))
+        known = columns >= 0
+        owner = np.repeat(np.arange(len(words), dtype=np.int64), per_word)
+        return np.bincount(owner[known], minlength=len(words)), columns[known]
 
     def _word_entries(self, texts):
         """Word n-grams by integer keys: tokens to ids, then an n-gram's id from its (n-1)-gram prefix's id
@@ -237,35 +240,31 @@ class _NgramTables:
     the n-th token) -> id of the n-token prefix, as sorted keys; `columns[n-1][id]`: its column or -1."""
 
     def __init__(self, vocabulary: dict):
-        split = [(term.split(" "), column) for term, column in vocabulary.items()]
-        self.token_ids: dict[str, int] = {}
-        for tokens, _ in split:
-            for t in tokens:
-                self.token_ids.setdefault(t, len(self.token_ids))
-        n_tokens = len(self.token_ids)
-        max_n = max((len(t) for t, _ in split), default=1)
-        self.n_tokens = n_tokens
+        parts = [term.split(" ") for term in vocabulary]
+        terms = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        flat = list(chain.from_iterable(parts))
+        self.token_ids = {t: i for i, t in enumerate(dict.fromkeys(flat))}
+        self.n_tokens = n_tokens = len(self.token_ids)
+        flat_ids = np.fromiter(map(self.token_ids.__getitem__, flat), dtype=np.int64, count=len(flat))
+        offsets = np.cumsum(lengths) - lengths
+        self.max_n = max_n = int(lengths.max()) if len(lengths) else 1
         self.keys, self.columns = [None], []
-        ids = [[self.token_ids[t] for t in tokens] for tokens, _ in split]
-        prefix = np.array([i[0] for i in ids], dtype=np.int64)
-        lengths = np.array([len(i) for i in ids], dtype=np.int64)
-        terms = np.array([c for _, c in split], dtype=np.int64)
+        prefix = flat_ids[offsets] if len(flat) else np.zeros(0, np.int64)  # level-1 id of every term: its first token
         unigram = np.full(n_tokens, -1, dtype=np.int64)
         unigram[prefix[lengths == 1]] = terms[lengths == 1]
         self.columns.append(unigram)
         for n in range(2, max_n + 1):
             longer = np.flatnonzero(lengths >= n)
-            last = np.array([ids[i][n - 1] for i in longer], dtype=np.int64)
-            keys = prefix[longer] * n_tokens + last
+            keys = prefix[longer] * n_tokens + flat_ids[offsets[longer] + n - 1]
             unique, inverse = np.unique(keys, return_inverse=True)
             column = np.full(len(unique), -1, dtype=np.int64)
             ends = lengths[longer] == n
             column[inverse[ends]] = terms[longer[ends]]
             self.keys.append(unique)
             self.columns.append(column)
-            prefix = np.full(len(ids), -1, dtype=np.int64)
+            prefix = np.full(len(parts), -1, dtype=np.int64)
             prefix[longer] = inverse
-        self.max_n = max_n
 
     def extend(self, n: int, prefix, last):
         """Ids at level n of the n-grams made of `prefix` (ids at level n-1) followed by token `last`."""
