@@ -283,9 +283,13 @@ def run(root: Path, out_dir: Path, only: list[str] | None = None, systems_only: 
                     f"train {r['train_seconds']:.1f}s, {r['docs_per_second']:.0f} docs/s, peak {r['peak_mb']:.0f} MB")
     _stderr(f"[{time.perf_counter() - start:6.0f}s] cold start")
     cold = _cold_start(sys.executable)
+    batch = {}
+    if (root / DATASETS["lemonde-2022"][0]).is_dir() and (not only or "lemonde-2022" in only):
+        _stderr(f"[{time.perf_counter() - start:6.0f}s] batch prediction (lemonde-2022 test)")
+        batch = _batch_predict(root, sys.executable)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-            "commit": _commit(), "datasets": results, "cold_start": cold}
+            "commit": _commit(), "datasets": results, "cold_start": cold, "batch_predict": batch}
     (out_dir / "bench.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     md = out_dir / "bench.md"
     md.write_text(render(data), encoding="utf-8")
@@ -309,7 +313,7 @@ def render(data: dict) -> str:
              "Throughput: documents per second predicted, after loading.",
              "",
              "| dataset | eval | system | headline | accuracy | train s | docs/s | model MB | peak MB |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"] if data["datasets"] else [f"# Speed (commit {data['commit']})"]
     for name, systems in data["datasets"].items():
         split = DATASETS[name][3]
         for system, r in systems.items():
@@ -324,7 +328,88 @@ def render(data: dict) -> str:
               f"{cold.get('help_seconds', float('nan')):.2f} s"]
     if "predict_one_seconds" in cold:
         lines[-1] += f"; `classify predict one.txt` with the default model {cold['predict_one_seconds']:.2f} s"
+    batch = data.get("batch_predict") or {}
+    if batch.get("classify"):
+        lines += ["", f"Batch prediction, lemonde-2022 test (`classify predict ... --format jsonl`, wall time of the "
+                      f"whole command, model loading included; fastText: its Python `predict` loop, loading excluded):",
+                  "", "| input | jobs | documents | seconds | docs/s | peak MB | ÷ fastText | ÷ fastText tutorial |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in batch["classify"]:
+            ratio = lambda key: f"{r['docs_per_second'] / batch[key]:.3f}" if batch.get(key) else "n/a"  # noqa: E731
+            lines.append(f"| {r['input']} | {r['jobs']} | {r['documents']} | {r['seconds']:.2f} | "
+                         f"{r['docs_per_second']:.0f} | {r['peak_mb']:.0f} | {ratio('fasttext')} | "
+                         f"{ratio('fasttext-tutorial')} |")
+        if batch.get("fasttext"):
+            lines.append(f"\nfastText Python loop: {batch['fasttext']:.0f} docs/s (defaults), "
+                         f"{batch.get('fasttext-tutorial', float('nan')):.0f} docs/s (tutorial settings).")
     return "\n".join(lines) + "\n"
+
+
+def speed(root: Path, out_dir: Path) -> Path:
+    """Cold start and batch prediction alone (`make bench` runs them too): reports/speed.md and .json."""
+    data = {"cold_start": _cold_start(sys.executable), "commit": _commit(),
+            "batch_predict": _batch_predict(root, sys.executable) if (root / "lemonde-2022").is_dir() else {}}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "speed.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    md = out_dir / "speed.md"
+    text = render({**data, "datasets": {}, "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}})
+    md.write_text(text, encoding="utf-8")
+    sys.stdout.write(text)
+    return md
+
+
+def _batch_predict(root: Path, python: str) -> dict:
+    """`classify predict` as users run it, on lemonde-2022's test texts: one JSONL file and a folder of
+    5,000 .txt files, output as JSONL, with 1 and 2 jobs; wall time from the command's start to its end (model
+    loading included), peak memory of the process. Beside it, fastText's Python `predict` loop on the same
+    texts (its model trained with default settings and with the tutorial's)."""
+    splits, _ = _splits(root, "lemonde-2022")
+    train_texts, train_labels = splits[0][:2]
+    with open(root / DATASETS["lemonde-2022"][0] / "test.csv", encoding="utf-8", newline="") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]  # all of them: the labels are not needed
+    out: dict = {"documents": len(texts)}
+    with tempfile.TemporaryDirectory(prefix="classify-batch-") as tmp:
+        tmp = Path(tmp)
+        corpus, model = tmp / "train.csv", tmp / "model.joblib"
+        _write_corpus(corpus, train_texts, train_labels, False)
+        subprocess.run([python, "-m", "classify", "train", str(corpus), "--out", str(model), "-q"], check=True,
+                       capture_output=True)
+        table = tmp / "test.jsonl"
+        with open(table, "w", encoding="utf-8") as f:
+            for i, text in enumerate(texts):
+                f.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
+        folder = tmp / "texts"
+        folder.mkdir()
+        for i, text in enumerate(texts[:5000]):
+            (folder / f"{i:05d}.txt").write_text(text, encoding="utf-8")
+        runs = []
+        for name, source, n in (("jsonl", table, len(texts)), ("folder", folder, min(len(texts), 5000))):
+            for jobs in (1, 2):
+                cmd = [python, "-m", "classify", "predict", str(source), "--model", str(model), "--format", "jsonl",
+                       "--jobs", str(jobs), "-q"]
+                start = time.perf_counter()
+                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                _, status, usage = os.wait4(proc.pid, 0)
+                wall = time.perf_counter() - start
+                if status != 0:
+                    raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-300:]}")
+                runs.append({"input": name, "jobs": jobs, "documents": n, "seconds": round(wall, 2),
+                             "docs_per_second": round(n / wall, 1), "peak_mb": round(usage.ru_maxrss / 1024, 1)})
+        out["classify"] = runs
+        try:
+            import fasttext
+        except ImportError:
+            return out
+        train_file = tmp / "ft.train"
+        _fasttext_file(train_file, train_texts, train_labels, False)
+        lines = [" ".join(t.split()) for t in texts]
+        for system, options in (("fasttext", {}), ("fasttext-tutorial", TUTORIAL)):
+            ft = fasttext.train_supervised(input=str(train_file), verbose=0, seed=0, thread=2, **options)
+            start = time.perf_counter()
+            for line in lines:
+                ft.predict(line)
+            out[system] = round(len(lines) / (time.perf_counter() - start), 1)
+    return out
 
 
 # -- a corpus larger than memory for `train --streaming` ------------------------------------------------------
@@ -399,6 +484,9 @@ def main(argv=None) -> None:
     p.add_argument("source", type=Path)
     p.add_argument("--size", default="5G")
     p.add_argument("--out", type=Path, required=True)
+    p = sub.add_parser("speed", help="only the cold start and batch prediction measurements")
+    p.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
+    p.add_argument("--out", type=Path, default=Path("reports"))
     p = sub.add_parser("split", help="held-out split of a corpus")
     p.add_argument("corpus", type=Path)
     p.add_argument("--test", type=float, default=0.2)
@@ -407,6 +495,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.benchmarks, args.out, args.only, args.system)
+    elif args.command == "speed":
+        speed(args.benchmarks, args.out)
     elif args.command == "bigcorpus":
         print(big_corpus(args.source, args.size, args.out))
     elif args.command == "one":
