@@ -26,6 +26,8 @@ from classify.text.normalize import (
         ("prud'hommes", "prud'hommes"),
         ("rock'n'roll", "rock'n'roll"),
         ("pas d'apostrophe ici", "pas de apostrophe ici"),
+        ("ſ'a puİsqu'il", "ſ'a puİsqu'il"),  # look-alikes that IGNORECASE would match: no elision, no KeyError
+        ("QU'IL", "Que IL"),
     ],
 )
 def test_expand_elisions(text_in, text_out):

@@ -31,7 +31,10 @@ ELISIONS = {
     "l": "le", "d": "de", "j": "je", "n": "ne", "s": "se", "c": "ce", "m": "me", "t": "te",
     "qu": "que", "jusqu": "jusque", "lorsqu": "lorsque", "puisqu": "puisque", "quoiqu": "quoique",
 }
-ELISION_RE = re.compile(r"(?<![\w'])(" + "|".join(sorted(ELISIONS, key=len, reverse=True)) + r")'(?=\w)", re.IGNORECASE)
+# Upper or lower case, ASCII letters only: re.IGNORECASE would also match `ſ` (long s) or `İ`, which have no
+# entry in ELISIONS.
+ELISION_RE = re.compile(r"(?<![\w'])(" + "|".join("".join(f"[{c}{c.upper()}]" for c in word) for word in
+                                                 sorted(ELISIONS, key=len, reverse=True)) + r")'(?=\w)")
 
 URL_RE = re.compile(r"(?:https?://|www\.)\S+|\bhttp\b", re.IGNORECASE)
 EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
