@@ -102,17 +102,9 @@ def read_table(path: Path, fmt: str | None = None, skip_bad_lines: bool = False)
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                if skip_bad_lines:
-                    log.warning("%s line %d is not valid JSON (%s): skipped.", path, number, exc.msg)
-                    continue
-                raise CorpusError(
-                    f"{path} line {number} is not valid JSON ({exc.msg}); fix it or pass --skip-bad-lines."
-                ) from None
-            if not isinstance(row, dict):
-                raise CorpusError(f"{path} line {number} is not a JSON object.")
+            row = jsonl_row(path, number, line, skip_bad_lines)
+            if row is None:
+                continue
             rows.append({k: _cell(v) for k, v in row.items()})
         if not rows:
             raise CorpusError(f"{path} has no JSON lines.")
@@ -270,3 +262,19 @@ def load_corpus(
             if skipped:
                 log.info("task %r: %d of %d rows have no label and are skipped for it.", column, skipped, len(values))
     return Corpus(str(path), digest, [str(i) for i in ids], texts, tasks, text_column)
+
+
+def jsonl_row(path, number: int, line: str, skip_bad_lines: bool) -> dict | None:
+    """One JSONL line as a dict; None for a bad line skipped with a warning (`--skip-bad-lines`)."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        if skip_bad_lines:
+            log.warning("%s line %d is not valid JSON (%s): skipped.", path, number, exc.msg)
+            return None
+        raise CorpusError(
+            f"{path} line {number} is not valid JSON ({exc.msg}); fix it or pass --skip-bad-lines."
+        ) from None
+    if not isinstance(row, dict):
+        raise CorpusError(f"{path} line {number} is not a JSON object.")
+    return row

@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import json
 import logging
 import sys
 from collections import Counter
@@ -49,6 +48,8 @@ def _encoding(path: Path) -> str:
 
 def iter_rows(path: Path, fmt: str, skip_bad_lines: bool = False):
     """(line number, {column: str}) for every row of a CSV/TSV/JSONL file, read lazily."""
+    from classify.corpus import jsonl_row
+
     encoding = _encoding(path)
     errors = "replace" if encoding == "cp1252" else "strict"
     try:
@@ -57,16 +58,9 @@ def iter_rows(path: Path, fmt: str, skip_bad_lines: bool = False):
                 for number, line in enumerate(handle, 1):
                     if not line.strip():
                         continue
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        if skip_bad_lines:
-                            log.warning("%s line %d is not valid JSON (%s): skipped.", path, number, exc.msg)
-                            continue
-                        raise CorpusError(f"{path} line {number} is not valid JSON ({exc.msg}); fix it or pass "
-                                          f"--skip-bad-lines.") from None
-                    if not isinstance(row, dict):
-                        raise CorpusError(f"{path} line {number} is not a JSON object.")
+                    row = jsonl_row(path, number, line, skip_bad_lines)
+                    if row is None:
+                        continue
                     yield number, {str(k).strip(): _cell(v) for k, v in row.items()}
                 return
             reader = csv.reader(handle, delimiter="\t" if fmt == "tsv" else ",", strict=True)
