@@ -48,7 +48,7 @@ def _encoding(path: Path) -> str:
 
 def iter_rows(path: Path, fmt: str, skip_bad_lines: bool = False):
     """(line number, {column: str}) for every row of a CSV/TSV/JSONL file, read lazily."""
-    from classify.corpus import jsonl_row
+    from classify.corpus import _cell, jsonl_row
 
     encoding = _encoding(path)
     errors = "replace" if encoding == "cp1252" else "strict"
@@ -83,14 +83,6 @@ def iter_rows(path: Path, fmt: str, skip_bad_lines: bool = False):
     except UnicodeDecodeError as exc:
         raise CorpusError(f"{path} is not valid UTF-8 past its first megabyte (byte {exc.start}); "
                           f"convert it to UTF-8.") from None
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return str(value)
 
 
 # -- features --------------------------------------------------------------------------------------------------
