@@ -30,9 +30,10 @@ class TrainResult:
 
 def train(corpus=None, out=None, *, text_column="text", label_columns=None, multi_label=None, label_sep=";",
           fmt=None, config=None, progress=None, skip_bad_lines=False, tune=False, time_budget=300.0, dev=None,
-          trials=27, streaming=False, epochs=1) -> TrainResult:
+          trials=27, streaming=False, epochs=1, jobs=0) -> TrainResult:
     """Train on a corpus file and save the model. `tune=True` searches the configuration first (see
-    `classify.tune`), within `time_budget` seconds, scoring on the `dev` file when given."""
+    `classify.tune`), within `time_budget` seconds, scoring on the `dev` file when given. `jobs` processes
+    (0: one per core) fit in parallel; with `streaming`, they compute the features of the next chunks."""
     from classify.corpus import load_corpus
     from classify.model import ClassifyModel, ModelConfig
     from classify.persist import make_provenance, save_model
@@ -50,6 +51,8 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
             raise ConfigError(f"{', '.join(unsupported)} cannot be combined with --streaming.")
     elif epochs != 1:
         raise ConfigError("--epochs is only used by --streaming.")
+    if jobs < 0:
+        raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
     start = time.perf_counter()
     if streaming:
         from dataclasses import replace
@@ -59,7 +62,7 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
         model, data = train_streaming(corpus_path, replace(config, classifier="sgd", cv_folds=0),
                                       text_column=text_column, label_columns=label_columns,
                                       multi_label=multi_label, label_sep=label_sep, fmt=fmt,
-                                      skip_bad_lines=skip_bad_lines, epochs=epochs, progress=progress)
+                                      skip_bad_lines=skip_bad_lines, epochs=epochs, jobs=jobs, progress=progress)
         seconds = time.perf_counter() - start
         provenance = make_provenance(model, data, seconds)
         progress(f"writing {out}")
@@ -85,9 +88,9 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
                 raise CorpusError(f"the --dev file {dev} must have the training file's columns ({columns}); "
                                   f"{str(exc).split(' (columns')[0].split(' has ')[-1]}.") from None
         model, _ = run_tune(data, config, dev=dev_data, budget=time_budget, trials=trials, seed=config.seed,
-                            progress=progress)
+                            progress=progress, n_jobs=jobs or None)
     else:
-        model = ClassifyModel(config).fit(data, progress=progress)
+        model = ClassifyModel(config, n_jobs=jobs or None).fit(data, progress=progress)
     seconds = time.perf_counter() - start
     provenance = make_provenance(model, data, seconds)
     progress(f"writing {out}")

@@ -414,6 +414,98 @@ def _batch_predict(root: Path, python: str) -> dict:
 
 # -- a corpus larger than memory for `train --streaming` ------------------------------------------------------
 
+def _tree_memory_mb(pid: int) -> float:
+    """Memory of a process and all its descendants (Linux /proc), in MB: the sum of their proportional set
+    sizes (pages shared after a fork count once in all, not once per process)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, IndexError, ValueError, StopIteration):
+            pass
+    return total / 1024
+
+
+def _measured(cmd: list[str], every: float = 0.5) -> dict:
+    """Run `cmd`; its wall time and the peak of the summed resident memory of it and its children."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _tree_memory_mb(proc.pid))
+        time.sleep(every)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {err.decode()[-300:]}")
+    return {"seconds": round(time.perf_counter() - start, 1), "peak_mb": round(peak, 1), "stdout": out.decode()}
+
+
+def _accuracy(python: str, model: Path, test: Path) -> float:
+    out = subprocess.run([python, "-m", "classify", "evaluate", str(test), "--model", str(model), "--format", "json",
+                          "-q"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["tasks"]["label"]["accuracy"]
+
+
+def streaming(root: Path, out_dir: Path, big: Path | None = None, size: str = "5G", jobs: int = 2) -> Path:
+    """`train --streaming` beside in-memory training on lemonde-2022 (accuracy on its test split, time, peak
+    memory of the process tree) and, with `big`, on a generated corpus of `size` (made if missing) of
+    perturbed copies of lemonde-2022's training texts: reports/streaming.md and .json."""
+    python = sys.executable
+    splits, _ = _splits(root, "lemonde-2022")
+    (train_texts, train_labels), (test_texts, test_labels) = splits[0][:2], splits[0][2:4]
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="classify-streaming-") as tmp:
+        tmp = Path(tmp)
+        train, test = tmp / "train.csv", tmp / "test.csv"
+        _write_corpus(train, train_texts, train_labels, False)
+        _write_corpus(test, test_texts, test_labels, False)
+        todo = [("lemonde-2022 train, in memory", train, []), ("lemonde-2022 train, --streaming", train,
+                                                                ["--streaming", "--jobs", str(jobs)])]
+        if big is not None:
+            if not big.exists():
+                _stderr(f"writing {size} of perturbed copies of lemonde-2022 train to {big}")
+                big_corpus(root / "lemonde-2022" / "train.csv", size, big)
+            todo.append((f"{big.stat().st_size / 1e9:.2f} GB generated, --streaming", big,
+                         ["--streaming", "--label-column", "label", "--jobs", str(jobs)]))
+        for name, corpus, options in todo:
+            _stderr(f"training: {name}")
+            model = tmp / "model.joblib"
+            r = _measured([python, "-m", "classify", "train", str(corpus), "--out", str(model), "-q", *options])
+            from classify.api import load
+
+            rows = load(model, trust=True).provenance["corpus"]["n_documents"]
+            runs.append({"corpus": name, "rows": rows, "bytes": corpus.stat().st_size, "seconds": r["seconds"],
+                         "mb_per_second": round(corpus.stat().st_size / 1e6 / r["seconds"], 2),
+                         "peak_mb": r["peak_mb"], "test_accuracy": round(_accuracy(python, model, test), 4)})
+            _stderr(f"  {runs[-1]}")
+    data = {"commit": _commit(), "jobs": jobs, "cpus": os.cpu_count(), "runs": runs}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "streaming.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    lines = [f"# Out-of-core training (commit {data['commit']}, {data['cpus']} CPUs, --jobs {jobs})", "",
+             "Accuracy on the lemonde-2022 test split; peak memory: the training command and its worker processes, "
+             "proportional set sizes summed, sampled every 0.5 s.", "",
+             "| training corpus | rows | MB | seconds | MB/s | peak MB | test accuracy |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        lines.append(f"| {r['corpus']} | {r['rows']:,} | {r['bytes'] / 1e6:,.0f} | {r['seconds']:.0f} | "
+                     f"{r['mb_per_second']:.2f} | {r['peak_mb']:.0f} | {r['test_accuracy']:.3f} |")
+    md = out_dir / "streaming.md"
+    md.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sys.stdout.write(md.read_text(encoding="utf-8"))
+    return md
+
+
 def big_corpus(source: Path, size: str, out: Path, seed: int = 0) -> int:
     """Write `size` (e.g. 5G, 200M) of CSV made of perturbed copies of `source`'s rows (each copy drops
     one word in ten at random and swaps two words), same columns; returns the number of rows written."""
@@ -487,6 +579,12 @@ def main(argv=None) -> None:
     p = sub.add_parser("speed", help="only the cold start and batch prediction measurements")
     p.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
     p.add_argument("--out", type=Path, default=Path("reports"))
+    p = sub.add_parser("streaming", help="train --streaming beside in-memory training (and on a big generated corpus)")
+    p.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"))
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--big", type=Path, help="also train on this generated corpus (written first if missing)")
+    p.add_argument("--size", default="5G", help="size of the --big corpus when it has to be written")
+    p.add_argument("--jobs", type=int, default=2)
     p = sub.add_parser("split", help="held-out split of a corpus")
     p.add_argument("corpus", type=Path)
     p.add_argument("--test", type=float, default=0.2)
@@ -497,6 +595,8 @@ def main(argv=None) -> None:
         run(args.benchmarks, args.out, args.only, args.system)
     elif args.command == "speed":
         speed(args.benchmarks, args.out)
+    elif args.command == "streaming":
+        streaming(args.benchmarks, args.out, args.big, args.size, args.jobs)
     elif args.command == "bigcorpus":
         print(big_corpus(args.source, args.size, args.out))
     elif args.command == "one":

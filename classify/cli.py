@@ -126,6 +126,7 @@ def train(
     trials: int = typer.Option(27, "--trials", help="Configurations --tune starts with (a third goes on at each rung)."),
     streaming: bool = typer.Option(False, "--streaming", help="Out-of-core training for corpora larger than memory: hashed n-grams and SGD fed a chunk at a time (the file is read lazily)."),
     epochs: int = typer.Option(1, "--epochs", min=1, help="Passes over the file with --streaming."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes (0: one per core): fits in parallel; with --streaming, processes computing the next chunks' features. The model is the same for any value."),
     seed: int = typer.Option(0, help="Random seed: the same seed and data give the same model (and the same --tune search)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):
@@ -139,7 +140,7 @@ def train(
 
       classify train train.csv --tune --dev dev.csv --time-budget 600 --out models/tuned.joblib
 
-      classify train huge.jsonl --streaming --label-column label --out models/huge.joblib
+      classify train huge.jsonl --streaming --label-column label --out models/huge.joblib --jobs 2
     """
     _setup_logging(quiet)
     from classify.api import train as run_train
@@ -154,7 +155,8 @@ def train(
         result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
                            multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
                            progress=_progress(quiet), skip_bad_lines=skip_bad_lines, tune=tune,
-                           time_budget=time_budget, dev=dev, trials=trials, streaming=streaming, epochs=epochs)
+                           time_budget=time_budget, dev=dev, trials=trials, streaming=streaming, epochs=epochs,
+                           jobs=jobs)
     except ClassifyError as exc:
         _fail(str(exc))
     _stderr(_train_summary(result))

@@ -15,6 +15,7 @@ import codecs
 import csv
 import hashlib
 import logging
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -221,8 +222,11 @@ def _values(row: dict, column: str, task: dict, label_sep: str):
 
 
 def train_streaming(path, config, *, text_column="text", label_columns=None, multi_label=None, label_sep=";",
-                    fmt=None, id_column="id", skip_bad_lines=False, epochs: int = 1, progress=None):
-    """Two lazy passes over `path` (plus one per extra epoch); returns (model, StreamedCorpus)."""
+                    fmt=None, id_column="id", skip_bad_lines=False, epochs: int = 1, jobs: int = 1, progress=None):
+    """Two lazy passes over `path` (plus one per extra epoch); returns (model, StreamedCorpus).
+
+    `jobs=N` (0: one per core) computes the features of the next chunks in N forked processes while this
+    one reads the file and fits; chunks are fitted in file order, so the model is the same for any `jobs`."""
     from sklearn.linear_model import SGDClassifier
 
     from classify.corpus import table_format
@@ -237,6 +241,9 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
         raise CorpusError(f"{path} is a folder; a CSV, TSV or JSONL file was expected.")
     if epochs < 1:
         raise CorpusError(f"--epochs must be 1 or more, got {epochs}.")
+    if jobs < 0:
+        raise CorpusError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
+    jobs = jobs or os.cpu_count() or 1
     fmt = table_format(path, fmt)
     progress(f"pass 1: scanning {path}")
     tasks, n_rows = scan(path, fmt, text_column, label_columns, multi_label, label_sep, id_column, skip_bad_lines,
@@ -268,26 +275,25 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
                 if config.class_weight == "balanced" else None
             learners[name] = estimator(weights)
 
+    def fit_chunk(X, chunk_rows):
+        for name, task in tasks.items():
+            values = [_values(r, name, task, label_sep) for r in chunk_rows]
+            if task["multi"]:
+                for j, label in enumerate(task["labels"]):
+                    y = np.array([label in v for v in values], dtype=int)
+                    learners[name][j].partial_fit(X, y, classes=np.array([0, 1]))
+            else:
+                keep = [i for i, v in enumerate(values) if v is not None]
+                if keep:
+                    learners[name].partial_fit(X[keep], np.array([values[i] for i in keep], dtype=object),
+                                               classes=np.array(task["labels"], dtype=object))
+
     holdout_texts, holdout_rows = [], []
-    seen = 0
-    for epoch in range(1, epochs + 1):
+
+    def chunks(epoch):
+        """(texts, label cells, rows read so far in the epoch) for each training chunk, in file order."""
         chunk_texts, chunk_rows = [], []
         row_number = 0
-
-        def fit_chunk():
-            X = features.transform([normalize(t) for t in chunk_texts])
-            for name, task in tasks.items():
-                values = [_values(r, name, task, label_sep) for r in chunk_rows]
-                if task["multi"]:
-                    for j, label in enumerate(task["labels"]):
-                        y = np.array([label in v for v in values], dtype=int)
-                        learners[name][j].partial_fit(X, y, classes=np.array([0, 1]))
-                else:
-                    keep = [i for i, v in enumerate(values) if v is not None]
-                    if keep:
-                        learners[name].partial_fit(X[keep], np.array([values[i] for i in keep], dtype=object),
-                                                   classes=np.array(task["labels"], dtype=object))
-
         for _, row in iter_rows(path, fmt, skip_bad_lines):
             text = row.get(text_column, "")
             if row_number % HOLDOUT_EVERY == 0 and row_number // HOLDOUT_EVERY < HOLDOUT_MAX:
@@ -299,13 +305,18 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
                 chunk_rows.append({c: row.get(c, "") for c in tasks})
             row_number += 1
             if len(chunk_texts) >= CHUNK_ROWS:
-                fit_chunk()
-                seen += len(chunk_texts)
+                yield chunk_texts, chunk_rows, row_number
                 chunk_texts, chunk_rows = [], []
-                progress(f"pass {epoch + 1}: trained on {seen:,} rows ({row_number / n_rows:.0%} of the epoch)")
         if chunk_texts:
-            fit_chunk()
-            seen += len(chunk_texts)
+            yield chunk_texts, chunk_rows, row_number
+
+    seen = 0
+    with _Featurizer(normalize, features, jobs if jobs > 1 else 0) as featurize:
+        for epoch in range(1, epochs + 1):
+            for X, chunk_rows, row_number in featurize(chunks(epoch)):
+                fit_chunk(X, chunk_rows)
+                seen += len(chunk_rows)
+                progress(f"pass {epoch + 1}: trained on {seen:,} rows ({row_number / n_rows:.0%} of the epoch)")
 
     model = ClassifyModel(config)
     model.normalizer_ = normalize
@@ -349,6 +360,55 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
         model.cv_metrics_[name] = metrics
         model.tasks_[name] = TaskModel(name, task["multi"], labels, scorer, calibrator, thresholds)
     return model, StreamedCorpus(str(path), _sha256(path), n_rows, text_column, tasks)
+
+
+_FEATURES = None  # (normalize, features), inherited by the forked featurizing processes
+
+
+def _features_of(texts: list[str]):
+    normalize, features = _FEATURES
+    return features.transform([normalize(t) for t in texts])
+
+
+class _Featurizer:
+    """Turns (texts, rows, n) chunks into (X, rows, n) in order, in `workers` forked processes (none: here),
+    with at most two chunks per worker in flight so memory stays bounded."""
+
+    def __init__(self, normalize, features, workers: int):
+        self.task, self.workers, self.pool = (normalize, features), workers, None
+
+    def __enter__(self):
+        global _FEATURES
+        _FEATURES = self.task
+        if self.workers > 0:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        return self
+
+    def __exit__(self, *exc):
+        global _FEATURES
+        _FEATURES = None
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+    def __call__(self, chunks):
+        if self.pool is None:
+            for texts, rows, n in chunks:
+                yield _features_of(texts), rows, n
+            return
+        import collections
+
+        pending: collections.deque = collections.deque()
+        for texts, rows, n in chunks:
+            pending.append((self.pool.apply_async(_features_of, (texts,)), rows, n))
+            if len(pending) >= 2 * self.workers:
+                result, rows, n = pending.popleft()
+                yield result.get(), rows, n
+        while pending:
+            result, rows, n = pending.popleft()
+            yield result.get(), rows, n
 
 
 class StreamedTask:

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -55,6 +56,29 @@ def test_streaming_training_in_many_chunks_gives_an_ordinary_model(cli, tmp_path
     # it learns: on its own training texts it is right far more often than chance (1/3)
     truth = [r["sentiment"] for r in csv.DictReader(open(TINY, encoding="utf-8"))]
     assert sum(r["sentiment"] == t for r, t in zip(records, truth)) / 36 > 0.6
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_jobs_change_the_speed_not_the_model(cli, tmp_path, monkeypatch, streamed):
+    """--jobs 2 (features of the next chunks computed in worker processes while this one fits; in memory:
+    labels fitted in parallel) gives the same weights, calibration and predictions as --jobs 1."""
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", 10)  # about twenty chunks, several in flight at once
+    corpus = _bigger(tmp_path)
+    extra = ["--streaming"] if streamed else ["--cv", "2"]
+    models = {}
+    for jobs in ("1", "2"):
+        models[jobs] = tmp_path / f"jobs{jobs}.joblib"
+        code, _, err = cli("train", corpus, "--out", models[jobs], "--jobs", jobs, *extra, "-q")
+        assert code == 0, err
+    (one, p1), (two, p2) = load_model(models["1"]), load_model(models["2"])
+    assert p1["cv_metrics"] == p2["cv_metrics"] and p1["tasks"] == p2["tasks"]
+    for name in one.tasks_:
+        a, b = one.tasks_[name], two.tasks_[name]
+        assert np.array_equal(a.scorer.coef, b.scorer.coef) and np.array_equal(a.scorer.intercept, b.scorer.intercept)
+        assert pickle.dumps(a.calibrator) == pickle.dumps(b.calibrator)
+        assert np.array_equal(a.thresholds, b.thresholds) if a.multi else a.thresholds is b.thresholds is None
+    outputs = [cli("predict", TINY, "--model", models[jobs], "--format", "jsonl", "-q")[1] for jobs in ("1", "2")]
+    assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) == 36
 
 
 def test_streaming_bad_rows_are_named(cli, tmp_path):
