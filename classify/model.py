@@ -264,6 +264,9 @@ def _fit_binary(config, X, y, dense_tail: int = 0):
     return np.asarray(est.coef_).ravel(), float(np.asarray(est.intercept_).ravel()[0])
 
 
+PARALLEL_MIN_CELLS = 200_000  # documents x labels below which fit_scorer does not start worker processes
+
+
 def fit_scorer(config: ModelConfig, X, Y, multi: bool, labels: list[str], n_jobs: int = 1,
                dense_tail: int = 0) -> LinearScorer:
     """Fit the linear layer: one-vs-rest per label for multi-label tasks (labels in parallel), one
@@ -276,7 +279,7 @@ def fit_scorer(config: ModelConfig, X, Y, multi: bool, labels: list[str], n_jobs
             Y = np.column_stack([np.asarray(Y) == label for label in labels]).astype(int)
         # processes, not threads: liblinear seeds a global random generator, so threads would make
         # results vary from run to run. Small problems are not worth starting workers for.
-        if X.shape[0] * Y.shape[1] < 200_000:
+        if X.shape[0] * Y.shape[1] < PARALLEL_MIN_CELLS:
             n_jobs = 1
         parts = Parallel(n_jobs=n_jobs)(
             delayed(_fit_binary)(config, X, Y[:, j], dense_tail) for j in range(Y.shape[1])

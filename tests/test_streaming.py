@@ -62,7 +62,10 @@ def test_streaming_training_in_many_chunks_gives_an_ordinary_model(cli, tmp_path
 def test_jobs_change_the_speed_not_the_model(cli, tmp_path, monkeypatch, streamed):
     """--jobs 2 (features of the next chunks computed in worker processes while this one fits; in memory:
     labels fitted in parallel) gives the same weights, calibration and predictions as --jobs 1."""
+    from classify import model
+
     monkeypatch.setattr(streaming, "CHUNK_ROWS", 10)  # about twenty chunks, several in flight at once
+    monkeypatch.setattr(model, "PARALLEL_MIN_CELLS", 0)  # in memory: workers even for this small corpus
     corpus = _bigger(tmp_path)
     extra = ["--streaming"] if streamed else ["--cv", "2"]
     models = {}
