@@ -8,7 +8,7 @@ VECTORS  := models/vectors/fr-core-news-md/vectors.npy
 CORPUS   := seeds/corpus.csv
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: run install test lint model vectors eval bench clean
+.PHONY: run install test lint model vectors eval bench bench-big clean
 
 ## run: set up, train the default model if missing or older than the corpus, classify the seed articles
 run: $(MODEL)
@@ -57,6 +57,11 @@ eval: $(VENV)/.installed $(VENV)/.vectors
 ## bench: classify and fastText on every benchmark in ../shared/benchmarks -> reports/bench.md, bench.json
 bench: $(VENV)/.bench $(MODEL)
 	$(PY) -m classify.bench run --benchmarks ../shared/benchmarks --out reports
+
+## bench-big: train --streaming on a generated 5 GB corpus (written to reports/ first), beside in-memory
+## training on lemonde-2022 -> reports/streaming.md (about 80 min on 2 cores, 6 GB of disk)
+bench-big: $(VENV)/.installed
+	$(PY) -m classify.bench streaming --benchmarks ../shared/benchmarks --big reports/big-5G.csv --size 5G --out reports
 
 $(VENV)/.bench: $(VENV)/.installed
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[test,bench]'

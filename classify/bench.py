@@ -458,10 +458,13 @@ def _accuracy(python: str, model: Path, test: Path) -> float:
     return json.loads(out)["tasks"]["label"]["accuracy"]
 
 
-def streaming(root: Path, out_dir: Path, big: Path | None = None, size: str = "5G", jobs: int = 2) -> Path:
+def streaming(root: Path, out_dir: Path, big: Path | None = None, size: str = "5G", jobs: int = 2) -> Path | None:
     """`train --streaming` beside in-memory training on lemonde-2022 (accuracy on its test split, time, peak
     memory of the process tree) and, with `big`, on a generated corpus of `size` (made if missing) of
     perturbed copies of lemonde-2022's training texts: reports/streaming.md and .json."""
+    if not (root / DATASETS["lemonde-2022"][0]).is_dir():
+        _stderr(f"No lemonde-2022 benchmark under {root}: nothing to run.")
+        return None
     python = sys.executable
     splits, _ = _splits(root, "lemonde-2022")
     (train_texts, train_labels), (test_texts, test_labels) = splits[0][:2], splits[0][2:4]
@@ -515,7 +518,9 @@ def big_corpus(source: Path, size: str, out: Path, seed: int = 0) -> int:
     header = list(rows[0])
     rng = np.random.default_rng(seed)
     written = n = 0
-    with open(out, "w", encoding="utf-8", newline="") as f:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")  # renamed when complete: an interrupted run leaves no corpus
+    with open(partial, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
         while written < target:
@@ -532,6 +537,7 @@ def big_corpus(source: Path, size: str, out: Path, seed: int = 0) -> int:
                 if written >= target:
                     break
             _stderr(f"{written / (1 << 20):,.0f} MB, {n:,} rows")
+    partial.replace(out)
     return n
 
 
