@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import difflib
 import hashlib
 import io
@@ -155,12 +157,14 @@ def _cell(value) -> str:
 
 
 def require_column(frame, column: str, path, option: str) -> None:
-    if column in frame.columns:
+    """`frame`: a DataFrame or the list of a table's columns."""
+    columns = list(getattr(frame, "columns", frame))
+    if column in columns:
         return
-    close = difflib.get_close_matches(column, list(frame.columns), n=1, cutoff=0.4)
+    close = difflib.get_close_matches(column, columns, n=1, cutoff=0.4)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise CorpusError(
-        f"{path} has no column {column!r} (columns: {', '.join(map(str, frame.columns))}).{hint} "
+        f"{path} has no column {column!r} (columns: {', '.join(map(str, columns))}).{hint} "
         f"Choose it with {option}."
     )
 
@@ -170,9 +174,17 @@ def split_labels(cell: str, sep: str) -> list[str]:
 
 
 def warn_duplicate_ids(ids, path) -> None:
-    """Duplicated ids make outputs ambiguous: say so (once, with the first examples), keep every row."""
-    counts = Counter(i for i in ids if i)
-    duplicated = [i for i, n in counts.items() if n > 1]
+    """Duplicated ids make outputs ambiguous: say so (once, with the first examples), keep every row.
+    `ids` may be lazy: only the ids are held, in a set."""
+    seen: set = set()
+    duplicated: dict = {}
+    for i in ids:
+        if i:
+            if i in seen:
+                duplicated[i] = None
+            else:
+                seen.add(i)
+    duplicated = list(duplicated)
     if duplicated:
         shown = ", ".join(repr(i) for i in duplicated[:5]) + (" ..." if len(duplicated) > 5 else "")
         log.warning("%s: %d id(s) appear more than once (%s): every row is kept; outputs will repeat them.",
@@ -264,13 +276,14 @@ def load_corpus(
     return Corpus(str(path), digest, [str(i) for i in ids], texts, tasks, text_column)
 
 
-def jsonl_row(path, number: int, line: str, skip_bad_lines: bool) -> dict | None:
+def jsonl_row(path, number: int, line: str, skip_bad_lines: bool, quiet: bool = False) -> dict | None:
     """One JSONL line as a dict; None for a bad line skipped with a warning (`--skip-bad-lines`)."""
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         if skip_bad_lines:
-            log.warning("%s line %d is not valid JSON (%s): skipped.", path, number, exc.msg)
+            if not quiet:
+                log.warning("%s line %d is not valid JSON (%s): skipped.", path, number, exc.msg)
             return None
         raise CorpusError(
             f"{path} line {number} is not valid JSON ({exc.msg}); fix it or pass --skip-bad-lines."
@@ -278,3 +291,77 @@ def jsonl_row(path, number: int, line: str, skip_bad_lines: bool) -> dict | None
     if not isinstance(row, dict):
         raise CorpusError(f"{path} line {number} is not a JSON object.")
     return row
+
+
+# -- lazy reading (tables larger than memory: predict, train --streaming) -------------------------------------
+HEAD_BYTES = 1 << 20
+
+
+def _encoding(head: bytes) -> str:
+    """The encoding of a file from its first megabyte: UTF-8 (with or without BOM), UTF-16 with a BOM, else
+    cp1252 (which reads latin-1 French too)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a character cut by the 1 MB window
+            return "utf-8"
+        return "cp1252"
+
+
+def iter_rows(path: Path, fmt: str, skip_bad_lines: bool = False, quiet: bool = False):
+    """(line number, {column: str}) for every row of a CSV/TSV/JSONL file, read lazily: memory does not
+    depend on the file's size. The same checks and messages as `read_table` (binary, empty, bad lines);
+    `quiet` skips bad lines without a warning (a second pass over a file already checked)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(HEAD_BYTES)
+            tail = handle.read(1)
+    except OSError as exc:
+        raise CorpusError(f"{path} cannot be read ({exc.strerror}).") from exc
+    if looks_binary(head):
+        raise CorpusError(f"{path} is a binary file, not a {fmt.upper()} table.")
+    encoding = _encoding(head)
+    if not tail and not head.decode(encoding, errors="replace").strip():
+        raise CorpusError(f"{path} is empty.")
+    if encoding == "cp1252" and not quiet:
+        log.info("%s is not UTF-8: read it as cp1252.", path)
+    errors = "replace" if encoding == "cp1252" else "strict"
+    try:
+        with open(path, encoding=encoding, errors=errors, newline="") as handle:
+            if fmt == "jsonl":
+                for number, line in enumerate(handle, 1):
+                    if not line.strip():
+                        continue
+                    row = jsonl_row(path, number, line, skip_bad_lines or quiet, quiet)
+                    if row is None:
+                        continue
+                    yield number, {str(k).strip(): _cell(v) for k, v in row.items()}
+                return
+            reader = csv.reader(handle, delimiter="\t" if fmt == "tsv" else ",", strict=True)
+            try:
+                header = [h.strip() for h in next(reader)]
+            except StopIteration:
+                raise CorpusError(f"{path} has no header row.") from None
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    message = (f"{path} line {reader.line_num} has {len(row)} fields where the header has "
+                               f"{len(header)}")
+                    if skip_bad_lines or quiet:
+                        if not quiet:
+                            log.warning("%s: skipped.", message)
+                        continue
+                    raise CorpusError(f"{message}; check the quoting on that line, or pass --skip-bad-lines.")
+                yield reader.line_num, dict(zip(header, row))
+    except csv.Error as exc:
+        raise CorpusError(f"{path} is not a valid {fmt.upper()} table: {exc} (an unclosed quote?).") from None
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path} is not valid {encoding.upper()} past its first megabyte ({exc.reason}); "
+                          f"convert it to UTF-8.") from None

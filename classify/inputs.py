@@ -7,13 +7,16 @@ its `error` set, so the output keeps one record per input and nothing is dropped
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from classify.corpus import _EXTENSIONS, read_table, require_column, warn_duplicate_ids
+from classify.corpus import _EXTENSIONS, require_column, warn_duplicate_ids
 from classify.errors import InputError
 from classify.io import read_text_file
 
@@ -88,19 +91,48 @@ def _file_document(path: Path) -> Document:
 
 
 def _table_documents(path, text_column, id_column, fmt, skip_bad_lines) -> Iterator[Document]:
+    """The rows of a table, read lazily twice: a first pass checks every row (bad lines, the text column,
+    duplicated ids) before anything is classified, the second yields the documents. Memory holds the ids
+    (for the duplicate check), never the texts."""
+    from classify.corpus import iter_rows, table_format
     from classify.errors import CorpusError
 
+    def ids(source):
+        columns = None
+        for _, row in iter_rows(source, fmt, skip_bad_lines):
+            if columns is None:
+                columns = list(row)
+                require_column(columns, text_column, path, "--text-column")
+            yield row.get(id_column, "")
+
     try:
-        frame, _ = read_table(path, fmt, skip_bad_lines)
-        require_column(frame, text_column, path, "--text-column")
+        fmt = table_format(path, fmt)
     except CorpusError as exc:
         raise InputError(str(exc)) from None
-    ids = frame[id_column].tolist() if id_column in frame.columns else None
-    if ids:
-        warn_duplicate_ids(ids, path)
-    for row, text in enumerate(frame[text_column].tolist(), 1):
-        doc_id = ids[row - 1] if ids and ids[row - 1] else f"{path}:{row}"
-        if text.strip():
-            yield Document(doc_id, text)
-        else:
-            yield Document(doc_id, None, "empty text")
+    with _readable_twice(path) as source:
+        try:
+            warn_duplicate_ids(ids(source), path)
+        except CorpusError as exc:
+            raise InputError(str(exc).replace(str(source), str(path))) from None
+        rows = iter_rows(source, fmt, quiet=True)  # checked above: bad lines were reported (or stopped us)
+        for number, (_, row) in enumerate(rows, 1):
+            doc_id = row.get(id_column) or f"{path}:{number}"
+            text = row.get(text_column, "")
+            if text.strip():
+                yield Document(doc_id, text)
+            else:
+                yield Document(doc_id, None, "empty text")
+
+
+@contextlib.contextmanager
+def _readable_twice(path: Path):
+    """`path` itself when it is a regular file; a pipe (`<(zcat big.jsonl.gz)`, /dev/stdin) is first copied
+    to a temporary file, so that it can be checked and then read."""
+    if path.is_file():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="classify-") as tmp:
+        copy = Path(tmp) / "table"
+        with open(path, "rb") as src, open(copy, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        yield copy

@@ -11,8 +11,6 @@ hash width, not on the corpus size. The result is an ordinary classify model fil
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
 import logging
 import os
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classify.corpus import iter_rows
 from classify.errors import CorpusError
 
 log = logging.getLogger("classify")
@@ -30,60 +29,6 @@ CHUNK_ROWS = 5_000
 HOLDOUT_EVERY = 20
 HOLDOUT_MAX = 20_000
 HASH_BITS = 20  # 2^20 columns per block (words, characters)
-
-
-# -- reading ---------------------------------------------------------------------------------------------------
-def _encoding(path: Path) -> str:
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 20)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 4:  # a character cut by the 1 MB window
-            return "utf-8"
-        return "cp1252"
-
-
-def iter_rows(path: Path, fmt: str, skip_bad_lines: bool = False):
-    """(line number, {column: str}) for every row of a CSV/TSV/JSONL file, read lazily."""
-    from classify.corpus import _cell, jsonl_row
-
-    encoding = _encoding(path)
-    errors = "replace" if encoding == "cp1252" else "strict"
-    try:
-        with open(path, encoding=encoding, errors=errors, newline="") as handle:
-            if fmt == "jsonl":
-                for number, line in enumerate(handle, 1):
-                    if not line.strip():
-                        continue
-                    row = jsonl_row(path, number, line, skip_bad_lines)
-                    if row is None:
-                        continue
-                    yield number, {str(k).strip(): _cell(v) for k, v in row.items()}
-                return
-            reader = csv.reader(handle, delimiter="\t" if fmt == "tsv" else ",", strict=True)
-            try:
-                header = [h.strip() for h in next(reader)]
-            except StopIteration:
-                raise CorpusError(f"{path} has no header row.") from None
-            for row in reader:
-                if not row:
-                    continue
-                if len(row) != len(header):
-                    message = f"{path} line {reader.line_num} has {len(row)} fields where the header has {len(header)}"
-                    if skip_bad_lines:
-                        log.warning("%s: skipped.", message)
-                        continue
-                    raise CorpusError(f"{message}; check the quoting on that line, or pass --skip-bad-lines.")
-                yield reader.line_num, dict(zip(header, row))
-    except csv.Error as exc:
-        raise CorpusError(f"{path} is not a valid {fmt.upper()} table: {exc} (an unclosed quote?).") from None
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path} is not valid UTF-8 past its first megabyte (byte {exc.start}); "
-                          f"convert it to UTF-8.") from None
 
 
 # -- features --------------------------------------------------------------------------------------------------

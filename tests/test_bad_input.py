@@ -91,6 +91,53 @@ def test_duplicated_ids_are_reported_and_kept(cli, tiny_model, tmp_path):
     assert "1 id(s) appear more than once ('7')" in err
 
 
+@pytest.mark.parametrize("bad_line", ['{"text": oops}', '{"texte": "pas de colonne text ici"}'])
+def test_a_bad_row_far_into_a_table_stops_before_any_output(cli, tiny_model, tmp_path, bad_line):
+    """Tables are read lazily, a chunk at a time, but checked whole first: a bad row after thousands of good
+    ones stops the command with nothing written (not after a thousand predictions)."""
+    path = tmp_path / "t.jsonl"
+    good = [json.dumps({"id": i, "text": f"{TEXT} {i}"}, ensure_ascii=False) for i in range(2500)]
+    path.write_text("\n".join(good + [bad_line] + good[:3]) + "\n", encoding="utf-8")
+    code, out, err = cli("predict", path, "--model", tiny_model, "--format", "jsonl")
+    if "oops" in bad_line:
+        assert code == 1 and out == "" and "t.jsonl line 2501 is not valid JSON" in error_line(err)
+    else:  # a row without the text column: reported in its record, the others classified
+        records = [json.loads(line) for line in out.splitlines()]
+        assert code == 0 and len(records) == 2504 and records[2500]["error"] == "empty text"
+        assert [r["id"] for r in records[2501:]] == ["0", "1", "2"]
+        assert "3 id(s) appear more than once ('0', '1', '2')" in err
+
+
+def test_a_table_from_a_pipe_is_read_like_a_file(cli, tiny_model, tmp_path):
+    """`classify predict <(zcat t.csv.gz) --table-format csv`: a pipe can be read once only, yet the table
+    is checked before it is classified (it is copied to a temporary file first)."""
+    import os
+    import threading
+
+    table = tmp_path / "t.csv"
+    table.write_text("id,text\n1,Panne de fibre depuis hier\n2,Merci au conseiller aimable\n", encoding="utf-8")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(table.read_bytes()))
+    writer.start()
+    piped = cli("predict", fifo, "--table-format", "csv", "--model", tiny_model, "--format", "jsonl", "-q")
+    writer.join()
+    direct = cli("predict", table, "--model", tiny_model, "--format", "jsonl", "-q")
+    assert piped[0] == direct[0] == 0 and len(direct[1].splitlines()) == 2
+    assert piped[1] == direct[1]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
+def test_tables_in_any_encoding_are_predicted_like_utf8(cli, tiny_model, tmp_path, encoding):
+    rows = "id,text\n1,\"Très déçu, l’écran est cassé\"\n2,Réseau coupé à Besançon\n"
+    (tmp_path / "utf8.csv").write_text(rows, encoding="utf-8")
+    (tmp_path / "other.csv").write_bytes(rows.encode(encoding))
+    outputs = [cli("predict", tmp_path / name, "--model", tiny_model, "--format", "jsonl", "-q")
+               for name in ("utf8.csv", "other.csv")]
+    assert outputs[0][0] == outputs[1][0] == 0
+    assert outputs[0][1] == outputs[1][1] and len(outputs[0][1].splitlines()) == 2
+
+
 def test_labels_with_stray_spaces_are_stripped_and_case_variants_reported(cli, tmp_path):
     rows = [(f"texte positif numero {i} super", " positive " if i % 2 else "positive") for i in range(6)]
     rows += [(f"texte negatif numero {i} nul", "negative") for i in range(6)] + [("encore positif super", "Positive")] * 3
