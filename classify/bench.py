@@ -360,7 +360,8 @@ def speed(root: Path, out_dir: Path) -> Path:
 
 def _batch_predict(root: Path, python: str) -> dict:
     """`classify predict` as users run it, on lemonde-2022's test texts: one JSONL file and a folder of
-    5,000 .txt files, output as JSONL, with 1 and 2 jobs; wall time from the command's start to its end (model
+    5,000 .txt files, output as JSONL, with 1 and 2 jobs, and the JSONL file 20 times over (2 jobs: memory
+    must stay that of one copy); wall time from the command's start to its end (model
     loading included), peak memory of the process. Beside it, fastText's Python `predict` loop on the same
     texts (its model trained with default settings and with the tutorial's)."""
     splits, _ = _splits(root, "lemonde-2022")
@@ -378,13 +379,19 @@ def _batch_predict(root: Path, python: str) -> dict:
         with open(table, "w", encoding="utf-8") as f:
             for i, text in enumerate(texts):
                 f.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
+        big_table = tmp / "test-x20.jsonl"  # memory must not grow with the input: the same texts 20 times
+        with open(big_table, "w", encoding="utf-8") as f:
+            for k in range(20):
+                for i, text in enumerate(texts):
+                    f.write(json.dumps({"id": f"{k}-{i}", "text": text}, ensure_ascii=False) + "\n")
         folder = tmp / "texts"
         folder.mkdir()
         for i, text in enumerate(texts[:5000]):
             (folder / f"{i:05d}.txt").write_text(text, encoding="utf-8")
         runs = []
-        for name, source, n in (("jsonl", table, len(texts)), ("folder", folder, min(len(texts), 5000))):
-            for jobs in (1, 2):
+        for name, source, n in (("jsonl", table, len(texts)), ("folder", folder, min(len(texts), 5000)),
+                                ("jsonl x20", big_table, 20 * len(texts))):
+            for jobs in ((1, 2) if name != "jsonl x20" else (2,)):
                 cmd = [python, "-m", "classify", "predict", str(source), "--model", str(model), "--format", "jsonl",
                        "--jobs", str(jobs), "-q"]
                 start = time.perf_counter()
