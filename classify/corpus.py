@@ -119,33 +119,46 @@ def read_table(path: Path, fmt: str | None = None, skip_bad_lines: bool = False)
 
 def _read_delimited(text: str, path, fmt: str, skip_bad_lines: bool):
     """CSV/TSV with the csv module (strict quoting), so that a bad row is named by its line number."""
-    import csv
-
     import pandas as pd
 
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",", strict=True)
-    rows = []
+    header, rows = _delimited_rows(io.StringIO(text, newline=""), path, fmt, skip_bad_lines)
+    return pd.DataFrame([row for _, row in rows], columns=header, dtype=str)
+
+
+def _delimited_rows(lines, path, fmt: str, skip_bad_lines: bool, quiet: bool = False):
+    """(header, stripped; iterator of (line number, row)) for a CSV/TSV. A row with the wrong number of
+    fields stops with its line number, or is skipped with a warning (`skip_bad_lines`; silently if `quiet`)."""
+    reader = csv.reader(lines, delimiter="\t" if fmt == "tsv" else ",", strict=True)
+
+    def invalid(exc):
+        return CorpusError(f"{path} is not a valid {fmt.upper()} table: {exc} near line {reader.line_num} "
+                           f"(an unclosed quote?).")
+
     try:
-        header = next(reader)
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != len(header):
-                message = (f"{path} line {reader.line_num} has {len(row)} fields where the header has "
-                           f"{len(header)}")
-                if skip_bad_lines:
-                    log.warning("%s: skipped.", message)
-                    continue
-                raise CorpusError(f"{message}; check the quoting on that line, or pass --skip-bad-lines.")
-            rows.append(row)
+        header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise CorpusError(f"{path} has no header row.") from None
     except csv.Error as exc:
-        raise CorpusError(
-            f"{path} is not a valid {fmt.upper()} table: {exc} near line {reader.line_num} "
-            f"(an unclosed quote?)."
-        ) from None
-    return pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=str)
+        raise invalid(exc) from None
+
+    def rows():
+        try:
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    message = (f"{path} line {reader.line_num} has {len(row)} fields where the header has "
+                               f"{len(header)}")
+                    if skip_bad_lines or quiet:
+                        if not quiet:
+                            log.warning("%s: skipped.", message)
+                        continue
+                    raise CorpusError(f"{message}; check the quoting on that line, or pass --skip-bad-lines.")
+                yield reader.line_num, row
+        except csv.Error as exc:
+            raise invalid(exc) from None
+
+    return header, rows()
 
 
 def _cell(value) -> str:
@@ -343,25 +356,9 @@ def iter_rows(path: Path, fmt: str, skip_bad_lines: bool = False, quiet: bool = 
                         continue
                     yield number, {str(k).strip(): _cell(v) for k, v in row.items()}
                 return
-            reader = csv.reader(handle, delimiter="\t" if fmt == "tsv" else ",", strict=True)
-            try:
-                header = [h.strip() for h in next(reader)]
-            except StopIteration:
-                raise CorpusError(f"{path} has no header row.") from None
-            for row in reader:
-                if not row:
-                    continue
-                if len(row) != len(header):
-                    message = (f"{path} line {reader.line_num} has {len(row)} fields where the header has "
-                               f"{len(header)}")
-                    if skip_bad_lines or quiet:
-                        if not quiet:
-                            log.warning("%s: skipped.", message)
-                        continue
-                    raise CorpusError(f"{message}; check the quoting on that line, or pass --skip-bad-lines.")
-                yield reader.line_num, dict(zip(header, row))
-    except csv.Error as exc:
-        raise CorpusError(f"{path} is not a valid {fmt.upper()} table: {exc} (an unclosed quote?).") from None
+            header, rows = _delimited_rows(handle, path, fmt, skip_bad_lines, quiet)
+            for number, row in rows:
+                yield number, dict(zip(header, row))
     except UnicodeDecodeError as exc:
         raise CorpusError(f"{path} is not valid {encoding.upper()} past its first megabyte ({exc.reason}); "
                           f"convert it to UTF-8.") from None
