@@ -262,6 +262,7 @@ def run(root: Path, out_dir: Path, only: list[str] | None = None, systems_only: 
     if systems_only:
         systems = [s for s in systems if s in systems_only]
     names = [n for n in DATASETS if (root / DATASETS[n][0]).is_dir() and (not only or n in only)]
+    commit = _commit()  # the code measured: read before the run (commits made during a long run are not in it)
     results: dict = {}
     start = time.perf_counter()
     for name in names:
@@ -289,7 +290,7 @@ def run(root: Path, out_dir: Path, only: list[str] | None = None, systems_only: 
         batch = _batch_predict(root, sys.executable)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-            "commit": _commit(), "datasets": results, "cold_start": cold, "batch_predict": batch}
+            "commit": commit, "datasets": results, "cold_start": cold, "batch_predict": batch}
     (out_dir / "bench.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     md = out_dir / "bench.md"
     md.write_text(render(data), encoding="utf-8")
@@ -473,6 +474,7 @@ def streaming(root: Path, out_dir: Path, big: Path | None = None, size: str = "5
         _stderr(f"No lemonde-2022 benchmark under {root}: nothing to run.")
         return None
     python = sys.executable
+    commit = _commit()
     splits, _ = _splits(root, "lemonde-2022")
     (train_texts, train_labels), (test_texts, test_labels) = splits[0][:2], splits[0][2:4]
     runs = []
@@ -500,7 +502,7 @@ def streaming(root: Path, out_dir: Path, big: Path | None = None, size: str = "5
                          "mb_per_second": round(corpus.stat().st_size / 1e6 / r["seconds"], 2),
                          "peak_mb": r["peak_mb"], "test_accuracy": round(_accuracy(python, model, test), 4)})
             _stderr(f"  {runs[-1]}")
-    data = {"commit": _commit(), "jobs": jobs, "cpus": os.cpu_count(), "runs": runs}
+    data = {"commit": commit, "jobs": jobs, "cpus": os.cpu_count(), "runs": runs}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "streaming.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     lines = [f"# Out-of-core training (commit {data['commit']}, {data['cpus']} CPUs, --jobs {jobs})", "",
