@@ -1,4 +1,4 @@
-"""The sentiment lexicon block (`--lexicon`, on by default): what it counts, and that a model keeps its own."""
+"""The sentiment lexicon block (`--lexicon`, on by default): what it counts; a model keeps its own."""
 
 import csv
 import json
@@ -25,8 +25,9 @@ def _features(lexicon, *texts):
 
 
 def test_words_of_the_lexicon_push_their_side(lexicon):
-    praise, complaint, plain = _features(lexicon, "Service génial, conseillère adorable 👍",
-                                         "Réseau lamentable, une vraie arnaque 😡", "Le match commence à 21 h")
+    praise, complaint, plain = _features(
+        lexicon, "Service génial, conseillère adorable 👍", "Réseau lamentable, une vraie arnaque 😡",
+        "Le match commence à 21 h")
     assert praise[0] > 0 and praise[1] > 0
     assert complaint[0] < 0 and complaint[1] < 0
     assert plain.tolist() == [0.0, 0.0]  # no lexicon word: the block says nothing
@@ -113,6 +114,6 @@ def test_lexicon_carries_sentiment_beyond_the_training_vocabulary():
         for lexicon in (True, False):
             model = ClassifyModel(ModelConfig(lexicon=lexicon, cv_folds=0, char=False)).fit(corpus)
             predicted = model.predict([t for t, _ in unseen])["sentiment"]
-            right[lexicon] = sum(p == truth for p, (_, truth) in zip(predicted, unseen))
+            right[lexicon] = sum(p == truth for p, (_, truth) in zip(predicted, unseen, strict=True))
     assert right[True] == len(unseen)
     assert right[False] < len(unseen)
