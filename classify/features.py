@@ -39,8 +39,8 @@ class CompiledTfidf:
                    vectorizer.sublinear_tf, vectorizer.tokenizer if vectorizer.analyzer == "word" else None, stop)
 
     # the analyzers: n-grams of one (already normalised) text ------------------------------------------
-    def _word_ngrams(self, text: str, stop=None) -> list[str]:
-        tokens = self.tokenizer(text)
+    def _word_ngrams(self, text: str, stop=None, tokens=None) -> list[str]:
+        tokens = self.tokenizer(text) if tokens is None else tokens
         if stop:
             tokens = [w for w in tokens if w not in stop]
         min_n, max_n = self.ngram_range
@@ -68,27 +68,29 @@ class CompiledTfidf:
         # the lookup tables below are rebuilt on demand: not saved with the model
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_fast")}
 
-    def transform(self, texts):
+    def transform(self, texts, tokens=None):
         """The TF-IDF matrix of already normalised texts (CSR, float32, one row per text).
 
         Large batches go through vectorised lookups (`_char_entries`, `_word_entries`): per distinct word
         or token once, then numpy over the whole batch. Small ones, such as a single document from the
-        command line, use the plain per-text analyzers above, which need no tables to be built first."""
+        command line, use the plain per-text analyzers above, which need no tables to be built first.
+        `tokens`: the texts already split by this block's tokenizer (`CompiledUnion` shares them)."""
         texts = texts if isinstance(texts, list) else list(texts)
         if self.analyzer == "char_wb":
             rows, cols = self._char_entries(texts)
         elif len(texts) >= _FAST_BATCH:
-            rows, cols = self._word_entries(texts)
+            rows, cols = self._word_entries(texts, tokens)
         else:
-            rows, cols = self._reference_entries(texts)
+            rows, cols = self._reference_entries(texts, tokens)
         return self._weigh(rows, cols, len(texts))
 
-    def _reference_entries(self, texts):
+    def _reference_entries(self, texts, tokens=None):
         stop = set(self.stop_words or ())
         vocabulary = self.vocabulary_
         rows, cols = [], []
         for i, text in enumerate(texts):
-            found = [c for c in map(vocabulary.get, self._word_ngrams(text, stop)) if c is not None]
+            grams = self._word_ngrams(text, stop, None if tokens is None else tokens[i])
+            found = [c for c in map(vocabulary.get, grams) if c is not None]
             cols.extend(found)
             rows.extend([i] * len(found))
         return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
@@ -109,15 +111,16 @@ class CompiledTfidf:
         owner = np.repeat(np.arange(len(words), dtype=np.int64), per_word)
         return np.bincount(owner[known], minlength=len(words)), columns[known]
 
-    def _word_entries(self, texts):
+    def _word_entries(self, texts, tokens=None):
         """Word n-grams by integer keys: tokens to ids, then an n-gram's id from its (n-1)-gram prefix's id
         and its last token, level by level, with sorted lookups over the whole batch."""
         tables = getattr(self, "_fast_tables", None)
         if tables is None:
             tables = self._fast_tables = _NgramTables(self.vocabulary_)
         stop = set(self.stop_words or ())
-        tokenizer = self.tokenizer
-        tokens = [tokenizer(text) for text in texts]
+        if tokens is None:
+            tokenizer = self.tokenizer
+            tokens = [tokenizer(text) for text in texts]
         if stop:
             tokens = [[w for w in t if w not in stop] for t in tokens]
         per_text = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
@@ -299,6 +302,23 @@ class CompiledUnion:
     def transform(self, texts):
         import scipy.sparse as sp
 
-        parts = [block.transform(texts) for _, block in self.transformer_list]
+        texts = texts if isinstance(texts, list) else list(texts)
+        shared = self._shared_tokenizer()
+        if shared is None:
+            parts = [block.transform(texts) for _, block in self.transformer_list]
+        else:  # the word block and the lexicon split the texts the same way: once for both
+            tokens = [shared(text) for text in texts]
+            parts = [block.transform(texts, tokens=tokens) if name in ("word", "lexicon") else block.transform(texts)
+                     for name, block in self.transformer_list]
         parts = [p if sp.issparse(p) else sp.csr_matrix(p) for p in parts]
         return parts[0].tocsr() if len(parts) == 1 else sp.hstack(parts, format="csr")
+
+    def _shared_tokenizer(self):
+        """The word block's tokenizer when the lexicon block would split texts exactly as it does, else None."""
+        blocks = dict(self.transformer_list)
+        word, lexicon = blocks.get("word"), blocks.get("lexicon")
+        if lexicon is None or not isinstance(word, CompiledTfidf):
+            return None
+        tokenizer = word.tokenizer
+        return tokenizer if getattr(tokenizer, "mark_negation", False) is True and type(tokenizer).__name__ == \
+            "Tokenizer" else None

@@ -43,13 +43,15 @@ class LexiconFeatures:
         self.negative_ = sorted(negative - both)
         return self
 
-    def transform(self, texts):
+    def transform(self, texts, tokens=None):
+        """`tokens`: the texts already split by `tokenize(text, mark_negation=True)`, when the caller has them."""
         from classify.text.normalize import tokenize
 
         polarity = self._polarity()
         out = np.zeros((len(texts), 2), dtype=np.float32)
         for i, text in enumerate(texts):
-            hits = [polarity[token] for token in tokenize(text, mark_negation=True) if token in polarity]
+            split = tokenize(text, mark_negation=True) if tokens is None else tokens[i]
+            hits = [polarity[token] for token in split if token in polarity]
             if hits:
                 pos = sum(h[0] for h in hits)
                 neg = sum(h[1] for h in hits)

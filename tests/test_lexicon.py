@@ -117,3 +117,23 @@ def test_lexicon_carries_sentiment_beyond_the_training_vocabulary():
             right[lexicon] = sum(p == truth for p, (_, truth) in zip(predicted, unseen, strict=True))
     assert right[True] == len(unseen)
     assert right[False] < len(unseen)
+
+
+@pytest.mark.parametrize("n_texts", [3, 250])  # both word n-gram paths (per text, and batch lookups)
+def test_sharing_the_tokens_changes_nothing(tiny_model_path, n_texts):
+    """The word block and the lexicon split each text once between them; the matrix is what each block
+    gives on its own."""
+    import scipy.sparse as sp
+
+    from classify.features import CompiledUnion
+
+    model = load(tiny_model_path).model
+    union = model.features_
+    assert union._shared_tokenizer() is not None
+    corpus_texts = [row.split(",", 1)[1] for row in TINY.read_text(encoding="utf-8").splitlines()[1:]]
+    texts = [model.normalizer_(corpus_texts[i % len(corpus_texts)] + f" pas génial {i}") for i in range(n_texts)]
+    shared = union.transform(texts)
+    alone = sp.hstack([sp.csr_matrix(block.transform(texts)) for _, block in union.transformer_list], format="csr")
+    assert (shared != alone).nnz == 0
+    unshared = CompiledUnion([(f"{name}-", block) for name, block in union.transformer_list])
+    assert unshared._shared_tokenizer() is None
