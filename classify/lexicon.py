@@ -33,18 +33,24 @@ class LexiconFeatures:
     # scikit-learn API -------------------------------------------------------------------------------
     def fit(self, texts=None, y=None):
         from classify.text.lexicon_words import NEGATIVE, POSITIVE
-        from classify.text.normalize import Normalizer
+        from classify.text.normalize import Normalizer, tokenize
 
         normalize = Normalizer(accents=self.accents)
-        positive = {w for w in (normalize(word).strip() for word in POSITIVE) if w and " " not in w}
-        negative = {w for w in (normalize(word).strip() for word in NEGATIVE) if w and " " not in w}
+
+        def entries(words) -> set:
+            # only what can match: an entry that normalises to one token (`chef-d'œuvre` gives two: `chef-de
+            # œuvre`; `❤️` loses its variation selector) could never equal a token of a text
+            folded = (normalize(word).strip() for word in words)
+            return {w for w in folded if tokenize(w, mark_negation=True) == [w]}
+
+        positive, negative = entries(POSITIVE), entries(NEGATIVE)
         both = positive & negative  # a word whose folded form is on both sides tells nothing
         self.positive_ = sorted(positive - both)
         self.negative_ = sorted(negative - both)
         return self
 
     def transform(self, texts, tokens=None):
-        """`tokens`: the texts already split by `tokenize(text, mark_negation=True)`, when the caller has them."""
+        """`tokens`: the texts already split by `tokenize(text, mark_negation=True)`, when known."""
         from classify.text.normalize import tokenize
 
         polarity = self._polarity()

@@ -42,6 +42,15 @@ def test_negation_turns_praise_into_criticism_and_softens_criticism(lexicon):
     assert negated_criticism[0] < praise[0]  # "pas nul" is weaker praise than "génial"
 
 
+def test_every_stored_entry_can_match_a_token(lexicon):
+    from classify.text.normalize import tokenize
+
+    entries = lexicon.positive_ + lexicon.negative_
+    assert len(entries) > 1800
+    assert [w for w in entries if tokenize(w, mark_negation=True) != [w]] == []
+    assert not set(lexicon.positive_) & set(lexicon.negative_)
+
+
 def test_accents_and_case_do_not_matter(lexicon):
     a, b = _features(lexicon, "Très DÉÇU par ce téléphone", "tres decu par ce telephone")
     assert a.tolist() == b.tolist() and a[0] < 0
@@ -130,10 +139,13 @@ def test_sharing_the_tokens_changes_nothing(tiny_model_path, n_texts):
     model = load(tiny_model_path).model
     union = model.features_
     assert union._shared_tokenizer() is not None
-    corpus_texts = [row.split(",", 1)[1] for row in TINY.read_text(encoding="utf-8").splitlines()[1:]]
-    texts = [model.normalizer_(corpus_texts[i % len(corpus_texts)] + f" pas génial {i}") for i in range(n_texts)]
+    from classify.corpus import load_corpus
+
+    corpus = load_corpus(TINY).texts
+    texts = [model.normalizer_(corpus[i % len(corpus)] + f" pas génial {i}") for i in range(n_texts)]
     shared = union.transform(texts)
-    alone = sp.hstack([sp.csr_matrix(block.transform(texts)) for _, block in union.transformer_list], format="csr")
+    alone = sp.hstack([sp.csr_matrix(block.transform(texts)) for _, block in union.transformer_list],
+                      format="csr")
     assert (shared != alone).nnz == 0
     unshared = CompiledUnion([(f"{name}-", block) for name, block in union.transformer_list])
     assert unshared._shared_tokenizer() is None

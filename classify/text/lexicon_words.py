@@ -24,7 +24,7 @@ bluffants bon bonheur bonheurs bonne bonnes bons bouleversant bouleversante boul
 bouleversants bravo bravos brillamment brillant brillante brillantes brillants brio
 bénédiction bénédictions bénéfique bénéfiques captivant captivante captivantes captivants
 chaleureuse chaleureusement chaleureuses chaleureux chance chances chanceuse chanceuses
-chanceux chapeau charmant charmante charmantes charmants charme charmes chef-
+chanceux chapeau charmant charmante charmantes charmants charme charmes
 chef-d'oeuvre chef-d'œuvre chefs-d'oeuvre chefs-d'œuvre chic chics chouchoute chouchoutent
 chouchouter chouchouté chouchoutée chouchoutées chouchoutés chouette chouettes comblé
 comblée comblées comblés competent competente complicité compliment compliments compétence
@@ -34,7 +34,7 @@ contents convivial conviviale conviviales conviviaux cool cordial cordiale cordi
 cordiales cordiaux coup-de-cœur coups-de-cœur courageuse courageuses courageux courtois
 courtoise courtoises courtoisie craquant craquante craquantes craquants debloque
 delicieuse delicieux dingue divertissant divertissante divertissantes divertissants
-divinement doeuvre doué douée douées doués drole drôle drôles délectation délice délices
+divinement doué douée douées doués drole drôle drôles délectation délice délices
 délicieuse délicieusement délicieuses délicieux dévouement dévoué dévouée dévouées dévoués
 efficace efficacement efficaces efficacité embellie embellies emouvant encensé encensée
 encensées encensés enchantement enchanté enchantée enchantées enchantés encourage
@@ -192,7 +192,7 @@ insultés insupportable insupportables interminable interminables intolérable i
 inutile inutiles inutilisable inutilisables irrespect irrespectueuse irrespectueuses
 irrespectueux irresponsable irresponsables irritant irritante irritantes irritants jalouse
 jalouses jaloux je-m'en-foutisme jemenfoutisme krach laid laide laides laids lamentable
-lamentablement lamentables lassitude le-bol lent lente lentement lenteur lents
+lamentablement lamentables lassitude lent lente lentement lenteur lents
 licenciement licenciements litige litiges loupé loupée loupées loupés magouille magouilles
 mal malchance malheur malheureuse malheureusement malheureuses malheureux malheurs
 malhonnête malhonnêtes marasme marre massacre massacres mauvais mauvaise mauvaises
@@ -211,7 +211,7 @@ pff pfff piratage pirate pire pires pitoyable pitoyablement pitoyables plaignent
 plains plaint plainte plaintes plantage plantages pleure pleurent pleurer poisse polémique
 polémiques pourrave pourraves pourri pourrie pourries pourris pourrit probleme problemes
 problème problèmes pénible pénibles pénurie pénuries périmé périmée périmées périmés
-racisme racket rage rageant rageante rageantes rageants ras- ras-le-bol rate ratee ratent
+racisme racket rage rageant rageante rageantes rageants ras-le-bol rate ratee ratent
 rater raté ratée ratées ratés raz-le-bol reclamation recul regret regrets regrette
 regrettent regretter relou relous reproche reproches retard retards revers ridicule
 ridicules râle râlent râler récession réclamation réclamations révoltant révoltante
