@@ -127,7 +127,7 @@ def train(
     trials: int = typer.Option(27, "--trials", help="Configurations --tune starts with (a third goes on at each rung)."),
     streaming: bool = typer.Option(False, "--streaming", help="Out-of-core training for corpora larger than memory: hashed n-grams and SGD fed a chunk at a time (the file is read lazily)."),
     epochs: int = typer.Option(1, "--epochs", min=1, help="Passes over the file with --streaming."),
-    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes (0: one per core): fits in parallel; with --streaming, processes computing the next chunks' features. The model is the same for any value."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes (0: one per core): fits (labels, cross-validation folds) in parallel; with --streaming, processes computing the next chunks' features. The model is the same for any value."),
     seed: int = typer.Option(0, help="Random seed: the same seed and data give the same model (and the same --tune search)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):

@@ -298,6 +298,30 @@ def fit_scorer(config: ModelConfig, X, Y, multi: bool, labels: list[str], n_jobs
     return LinearScorer.from_estimator(est, len(labels))
 
 
+_FOLD_TASK = None  # (config, X, Y, labels, dense_tail), inherited by the forked fitting processes
+
+
+def _fit_rows(rows):
+    config, X, Y, labels, dense_tail = _FOLD_TASK
+    if rows is None:
+        return fit_scorer(config, X, Y, False, labels, 1, dense_tail)
+    return fit_scorer(config, X[rows], Y[rows], False, labels, 1, dense_tail)
+
+
+def _fit_in_workers(config, X, Y, labels, row_sets: list, workers: int, dense_tail: int) -> list:
+    """`fit_scorer` of a single-label task on each set of rows (None: all), in forked processes that share X
+    with this one instead of receiving a copy."""
+    import multiprocessing
+
+    global _FOLD_TASK
+    _FOLD_TASK = (config, X, Y, labels, dense_tail)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(row_sets))) as pool:
+            return pool.map(_fit_rows, row_sets, chunksize=1)
+    finally:
+        _FOLD_TASK = None
+
+
 class ClassifyModel:
     """Shared features + one linear classifier per task. Fit with a `Corpus`, predict with texts."""
 
@@ -385,14 +409,26 @@ class ClassifyModel:
             )
         splitter = (KFold if multi else StratifiedKFold)(n_splits=k, shuffle=True, random_state=self.config.seed)
         strata = np.zeros(len(values)) if multi else LabelEncoder().fit_transform(Y)
+        folds = list(splitter.split(X, strata))
+        if not multi and any(len(set(Y[train])) < len(labels) for train, _ in folds):
+            raise CorpusError(f"task {name!r}: too few examples per label to cross-validate.")
         oof = np.zeros((len(values), len(labels)))
-        for f, (train, test) in enumerate(splitter.split(X, strata), 1):
-            progress(f"task {name}: cross-validation fold {f}/{k}")
-            Ytrain = Y[train]
-            if not multi and len(set(Ytrain)) < len(labels):
-                raise CorpusError(f"task {name!r}: too few examples per label to cross-validate.")
-            scorer = fit_scorer(self.config, X[train], Ytrain, multi, labels, self.n_jobs_, self.dense_tail_)
-            oof[test] = scorer.decision(X[test])
+        workers = self._fold_workers(multi, X, labels)
+        if workers > 1:
+            # a single-label estimator fits its labels in one process: the folds and the final fit run side by
+            # side instead (each the same fit as in sequence, so the model does not depend on --jobs)
+            progress(f"task {name}: cross-validation ({k} folds) and the final fit in {workers} processes")
+            scorers = _fit_in_workers(self.config, X, Y, labels, [train for train, _ in folds] + [None],
+                                      workers, self.dense_tail_)
+            for (_, test), scorer in zip(folds, scorers):
+                oof[test] = scorer.decision(X[test])
+            final = scorers[-1]
+        else:
+            for f, (train, test) in enumerate(folds, 1):
+                progress(f"task {name}: cross-validation fold {f}/{k}")
+                scorer = fit_scorer(self.config, X[train], Y[train], multi, labels, self.n_jobs_, self.dense_tail_)
+                oof[test] = scorer.decision(X[test])
+            final = None
         calibrator = Calibrator(multi).fit(oof, Y)
         P = calibrator.transform(oof)
         thresholds = None
@@ -406,9 +442,18 @@ class ClassifyModel:
         metrics["folds"] = k
         if self.config.cv_folds:
             self.cv_metrics_[name] = metrics
-        progress(f"task {name}: fitting on {len(values)} documents")
-        scorer = fit_scorer(self.config, X, Y, multi, labels, self.n_jobs_, self.dense_tail_)
+        if final is None:
+            progress(f"task {name}: fitting on {len(values)} documents")
+            final = fit_scorer(self.config, X, Y, multi, labels, self.n_jobs_, self.dense_tail_)
+        scorer = final
         return TaskModel(name, multi, labels, scorer, calibrator, thresholds)
+
+    def _fold_workers(self, multi: bool, X, labels) -> int:
+        """Processes for a task's folds: one per fit (at most `n_jobs_`) when its estimator runs in one process
+        (single-label, not NB-SVM) and the problem is worth starting workers for; else 1."""
+        if multi or getattr(self.config, "nbsvm", False) or X.shape[0] * len(labels) < PARALLEL_MIN_CELLS:
+            return 1
+        return self.n_jobs_
 
     # -- prediction ---------------------------------------------------------------------------------
     def _check_fitted(self):

@@ -61,7 +61,8 @@ def test_streaming_training_in_many_chunks_gives_an_ordinary_model(cli, tmp_path
 @pytest.mark.parametrize("streamed", [True, False])
 def test_jobs_change_the_speed_not_the_model(cli, tmp_path, monkeypatch, streamed):
     """--jobs 2 (features of the next chunks computed in worker processes while this one fits; in memory:
-    labels fitted in parallel) gives the same weights, calibration and predictions as --jobs 1."""
+    the labels of the multi-label task, and the folds and final fit of the single-label one, fitted in
+    parallel) gives the same weights, calibration and predictions as --jobs 1."""
     from classify import model
 
     monkeypatch.setattr(streaming, "CHUNK_ROWS", 10)  # about twenty chunks, several in flight at once
