@@ -72,15 +72,12 @@ def build_normalizer(config: ModelConfig) -> Normalizer:
 
 def build_features(config: ModelConfig):
     """Word n-grams (+ character n-grams) TF-IDF (+ word vectors, + lexicon counts) over French text that
-    `ClassifyModel` has normalised once (`build_normalizer`) before it reaches them."""
+    `ClassifyModel` has normalised once (`build_normalizer`) before it reaches them, as scikit-learn
+    transformers: the reference that `fit_features` (what training runs) is tested against."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-    normalizer = build_normalizer(config)
-    stop = None
-    if config.stop_words:
-        # the stop list goes through the same normaliser as the text, so they always agree
-        stop = sorted({normalizer(w).strip() for w in STOP_WORDS})
+    stop = _stop_words(config)
     word = TfidfVectorizer(
         preprocessor=_identity,
         tokenizer=Tokenizer(mark_negation=config.negation),
@@ -115,6 +112,48 @@ def build_features(config: ModelConfig):
 
         parts.append(("lexicon", LexiconFeatures(scale=config.lexicon_scale, accents=config.accents)))
     return FeatureUnion(parts)
+
+
+def _stop_words(config: ModelConfig) -> list[str] | None:
+    if not config.stop_words:
+        return None
+    normalizer = build_normalizer(config)  # the stop list is normalised as the texts are: they always agree
+    return sorted({normalizer(w).strip() for w in STOP_WORDS})
+
+
+def fit_features(config: ModelConfig, texts: list[str]):
+    """Fit the blocks `build_features` describes on normalised texts, without scikit-learn's vectorizers
+    (`classify.features.fit_tfidf`: the same vocabulary and idf, several times faster): returns the fitted
+    `CompiledUnion` and the training matrix, which is the one its `transform` gives for these texts."""
+    import scipy.sparse as sp
+
+    from classify.features import CompiledUnion, fit_tfidf
+
+    tokenizer = Tokenizer(mark_negation=config.negation)
+    tokens = [tokenizer(text) for text in texts]
+    word, X_word = fit_tfidf(texts, "word", config.word_ngrams, config.min_df, config.sublinear_tf,
+                             config.max_features, tokenizer, _stop_words(config), tokens=tokens)
+    blocks, parts = [("word", word)], [X_word]
+    if config.char:
+        char, X_char = fit_tfidf(texts, "char_wb", config.char_ngrams, config.min_df, config.sublinear_tf,
+                                 config.max_features)
+        blocks.append(("char", char))
+        parts.append(X_char)
+    if config.vectors:
+        from classify.vectors import MeanVectors
+
+        vectors = MeanVectors(scale=config.vectors_scale, accents=config.accents, normalized=True).fit(texts)
+        blocks.append(("vectors", vectors))
+        parts.append(vectors.transform(texts))
+    if config.lexicon:  # dense blocks last: NB-SVM leaves the `dense_tail_` columns unweighted
+        from classify.lexicon import LexiconFeatures
+
+        lexicon = LexiconFeatures(scale=config.lexicon_scale, accents=config.accents).fit(texts)
+        blocks.append(("lexicon", lexicon))
+        union = CompiledUnion(blocks)
+        parts.append(lexicon.transform(texts, tokens=tokens if union._shared_tokenizer() else None))
+    X = sp.hstack([p if sp.issparse(p) else sp.csr_matrix(p) for p in parts], format="csr")
+    return CompiledUnion(blocks), X
 
 
 def _identity(text: str) -> str:
@@ -350,20 +389,16 @@ class ClassifyModel:
                 )
         progress(f"extracting features from {len(corpus)} documents")
         self.normalizer_ = build_normalizer(self.config)
-        self.features_ = build_features(self.config)
         try:
-            X = self.features_.fit_transform([self.normalizer_(t) for t in corpus.texts]).tocsr()
-        except ValueError as exc:  # scikit-learn: "After pruning, no terms remain" / "empty vocabulary"
+            # the fitted state in classify's own types: predicting never imports scikit-learn
+            self.features_, X = fit_features(self.config, [self.normalizer_(t) for t in corpus.texts])
+        except ValueError as exc:  # "After pruning, no terms remain" / "empty vocabulary", as scikit-learn says
             raise CorpusError(
                 f"no n-gram occurs in {self.config.min_df} or more documents of this {len(corpus)}-document "
                 f"corpus, so there are no features to learn from; add documents."
             ) from exc
         if X.shape[1] == 0:
             raise CorpusError("the corpus has no usable words (every text is empty after normalisation).")
-        from classify.features import CompiledUnion
-
-        # the fitted state in classify's own types: predicting never imports scikit-learn
-        self.features_ = CompiledUnion.from_sklearn(self.features_)
         self.n_features_ = int(X.shape[1])
         # width of the dense blocks (word vectors, lexicon) at the end of X (NB-SVM leaves them unweighted)
         self.dense_tail_ = X.shape[1] - sum(len(t.vocabulary_) for _, t in self.features_.transformer_list

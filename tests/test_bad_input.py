@@ -160,6 +160,8 @@ def test_labels_with_stray_spaces_are_stripped_and_case_variants_reported(cli, t
      "label 'neutral' has a single example"),
     ("text,sentiment\nun,positive\n,negative\n", "1 row(s) have an empty 'text' (line 3)"),
     ("text,sentiment\n\"un,positive\nb,negative\n", "line"),
+    ("text,sentiment\nxq,positive\nzv,positive\nkj,negative\nwy,negative\n",
+     "no n-gram occurs in 2 or more documents of this 4-document corpus"),
 ])
 def test_train_bad_tables(cli, tmp_path, content, message):
     path = tmp_path / "c.csv"

@@ -72,6 +72,56 @@ def test_compiled_features_equal_scikit_learns_on_any_text(batch):
 FITTED = _fitted(CONFIGS[1])
 
 
+MAX_FEATURES = ModelConfig(word_ngrams=(1, 2), char_ngrams=(2, 3), min_df=1, max_features=40)  # many ties
+
+
+@pytest.mark.parametrize("config", CONFIGS + [MAX_FEATURES], ids=["default", "wide", "words-only", "max-features"])
+def test_training_features_are_scikit_learns(config, monkeypatch):
+    """`fit_features` (what training runs) learns scikit-learn's vocabulary and idf, bit for bit, and its
+    matrix; that matrix is exactly the one the fitted features give at prediction."""
+    from classify import features
+    from classify.model import fit_features
+
+    monkeypatch.setattr(features, "_FIT_CHUNK", 300)  # character n-grams counted in many small chunks
+    normalize = build_normalizer(config)
+    texts = [normalize(t) for t in load_corpus(TINY).texts]
+    union = build_features(config)
+    A = union.fit_transform(texts).tocsr()
+    compiled, X = fit_features(config, texts)
+    assert [name for name, _ in compiled.transformer_list] == [name for name, _ in union.transformer_list]
+    for (_, ours), (_, theirs) in zip(compiled.transformer_list, union.transformer_list):
+        if hasattr(theirs, "vocabulary_"):
+            assert ours.vocabulary_ == theirs.vocabulary_
+            assert ours.idf_.tobytes() == theirs.idf_.astype(np.float32).tobytes()
+            assert ours.stop_words == (sorted(theirs.get_stop_words()) if theirs.get_stop_words() else None)
+    assert X.shape == A.shape and abs(X - A).max() < 1e-6 and ((X != 0) != (A != 0)).nnz == 0
+    assert (compiled.transform(texts) != X).nnz == 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(alphabet="ab éè'-!😡 \n", max_size=30), min_size=1, max_size=6), st.integers(1, 3))
+def test_fitting_any_texts_finds_scikit_learns_vocabulary(texts, min_df):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from classify.features import fit_tfidf
+    from classify.text.normalize import Tokenizer
+
+    tokenizer = Tokenizer(mark_negation=True)
+    for analyzer, ngram_range, extra in (("word", (1, 3), {"tokenizer": tokenizer, "token_pattern": None}),
+                                         ("char_wb", (1, 4), {})):
+        theirs = TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range, min_df=min_df, lowercase=False,
+                                 preprocessor=str, sublinear_tf=True, dtype=np.float32, **extra)
+        try:
+            A = theirs.fit_transform(texts)
+        except ValueError:  # nothing left to learn: fitting here refuses too
+            with pytest.raises(ValueError):
+                fit_tfidf(texts, analyzer, ngram_range, min_df, True, tokenizer=tokenizer)
+            continue
+        ours, B = fit_tfidf(texts, analyzer, ngram_range, min_df, True, tokenizer=tokenizer)
+        assert ours.vocabulary_ == theirs.vocabulary_
+        assert abs(A - B).max() < 1e-6
+
+
 def test_only_classify_vectorizers_compile():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
