@@ -121,6 +121,7 @@ def train(
     lexicon: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Add counts of a French sentiment word list (negation-aware) beside the n-grams."),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     cv: int = typer.Option(5, "--cv", min=0, help="Cross-validation folds for the scores and thresholds stored in the model (0: none)."),
+    cv_limit: int = typer.Option(10_000, "--cv-limit", min=0, help="A task with more annotated documents than this is scored and calibrated on one held-out fold (1/K of it) instead of all K: one extra fit instead of K. 0: always all K folds."),
     tune: bool = typer.Option(False, "--tune", help="Search the best configuration first (successive halving over n-grams, weighting, normalisation, classifier, C...); the options above are its first candidate."),
     time_budget: float = typer.Option(300.0, "--time-budget", help="Seconds the --tune search may take (Ctrl-C stops it early and keeps the best so far)."),
     dev: Optional[Path] = typer.Option(None, "--dev", help="Labelled file that --tune scores candidates on (default: 3-fold cross-validation of the training file)."),
@@ -152,7 +153,7 @@ def train(
             raise ClassifyError(f"--text-column {text_column!r} cannot also be a --label-column.")
         config = ModelConfig(classifier=classifier.value, C=c, accents=not fold_accents, negation=negation,
                              stop_words=stop_words, char=char_ngrams, vectors=vectors, nbsvm=nbsvm, social=social,
-                             lexicon=lexicon, cv_folds=cv, seed=seed)
+                             lexicon=lexicon, cv_folds=cv, cv_limit=cv_limit, seed=seed)
         result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
                            multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
                            progress=_progress(quiet), skip_bad_lines=skip_bad_lines, tune=tune,

@@ -44,6 +44,7 @@ class ModelConfig:
     lexicon_scale: float = 1.0
     class_weight: str | None = "balanced"
     cv_folds: int = 5
+    cv_limit: int = 10_000  # tasks with more annotated documents are scored on one held-out fold (0: never)
     seed: int = 0
 
     def __post_init__(self):
@@ -53,6 +54,8 @@ class ModelConfig:
             raise ConfigError(f"C must be positive, got {self.C}.")
         if self.cv_folds < 0 or self.cv_folds == 1:
             raise ConfigError(f"--cv {self.cv_folds} is not allowed: use 0 (no cross-validation) or 2 and more.")
+        if self.cv_limit < 0:
+            raise ConfigError(f"--cv-limit must be 0 (always cross-validate) or positive, got {self.cv_limit}.")
         self.word_ngrams = tuple(self.word_ngrams)
         self.char_ngrams = tuple(self.char_ngrams)
 
@@ -337,6 +340,28 @@ def fit_scorer(config: ModelConfig, X, Y, multi: bool, labels: list[str], n_jobs
     return LinearScorer.from_estimator(est, len(labels))
 
 
+def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
+    """The first of `k` stratified folds as `[(train_rows, held_out_rows)]`: for a single-label task the first
+    fold of the full cross-validation; for a multi-label one, iterative stratification, so that every label
+    with `k` or more examples has some in it. None when a label would have no example, or only examples, in
+    the held-out fold (too rare to be calibrated on it)."""
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.preprocessing import LabelEncoder
+
+    if multi:
+        from classify.crossval import iterative_stratification
+
+        fold = iterative_stratification(np.asarray(Y, dtype=bool), k, seed)
+        train, test = np.flatnonzero(fold != 0), np.flatnonzero(fold == 0)
+        for part in (train, test):
+            positives = Y[part].sum(axis=0)
+            if ((positives == 0) | (positives == len(part)))[(Y.sum(axis=0) > 0) & (Y.sum(axis=0) < len(Y))].any():
+                return None
+        return [(train, test)]
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [next(splitter.split(np.zeros(len(Y)), LabelEncoder().fit_transform(Y)))]
+
+
 _FOLD_TASK = None  # (config, X, Y, labels, dense_tail), inherited by the forked fitting processes
 
 
@@ -374,7 +399,9 @@ class ClassifyModel:
 
         Each task is cross-validated (`config.cv_folds`, at least 3 folds for calibration): the
         out-of-fold scores give the metrics stored in `cv_metrics_`, fit the probability calibration and,
-        for multi-label tasks, choose each label's threshold.
+        for multi-label tasks, choose each label's threshold. A task with more than `config.cv_limit`
+        annotated documents is scored on the first of those folds only (one extra fit instead of K: at that
+        size one fold measures well enough, and the K fits were most of the training time).
         """
         import os
 
@@ -442,9 +469,17 @@ class ClassifyModel:
                 f"task {name!r}: label {rare!r} has a single example; every label needs at least 2 "
                 f"(3 or more recommended) to be learned and calibrated. Add examples or drop that label."
             )
-        splitter = (KFold if multi else StratifiedKFold)(n_splits=k, shuffle=True, random_state=self.config.seed)
-        strata = np.zeros(len(values)) if multi else LabelEncoder().fit_transform(Y)
-        folds = list(splitter.split(X, strata))
+        folds = None
+        if self.config.cv_limit and len(values) > self.config.cv_limit:
+            folds = _held_out_fold(multi, Y, k, self.config.seed)
+            if folds is None:
+                progress(f"task {name}: a label is too rare for one held-out fold: {k}-fold cross-validation")
+        if folds is None:
+            splitter = (KFold if multi else StratifiedKFold)(n_splits=k, shuffle=True, random_state=self.config.seed)
+            strata = np.zeros(len(values)) if multi else LabelEncoder().fit_transform(Y)
+            folds = list(splitter.split(X, strata))
+        held_out = len(folds) == 1
+        scored = folds[0][1] if held_out else slice(None)
         if not multi and any(len(set(Y[train])) < len(labels) for train, _ in folds):
             raise CorpusError(f"task {name!r}: too few examples per label to cross-validate.")
         oof = np.zeros((len(values), len(labels)))
@@ -452,7 +487,8 @@ class ClassifyModel:
         if workers > 1:
             # a single-label estimator fits its labels in one process: the folds and the final fit run side by
             # side instead (each the same fit as in sequence, so the model does not depend on --jobs)
-            progress(f"task {name}: cross-validation ({k} folds) and the final fit in {workers} processes")
+            progress(f"task {name}: " + (f"the held-out fit ({len(scored)} rows out)" if held_out else
+                                          f"cross-validation ({k} folds)") + f" and the final fit in {workers} processes")
             scorers = _fit_in_workers(self.config, X, Y, labels, [train for train, _ in folds] + [None],
                                       workers, self.dense_tail_)
             for (_, test), scorer in zip(folds, scorers):
@@ -460,21 +496,27 @@ class ClassifyModel:
             final = scorers[-1]
         else:
             for f, (train, test) in enumerate(folds, 1):
-                progress(f"task {name}: cross-validation fold {f}/{k}")
+                progress(f"task {name}: " + (f"fitting without {len(test)} held-out rows" if held_out else
+                                              f"cross-validation fold {f}/{k}"))
                 scorer = fit_scorer(self.config, X[train], Y[train], multi, labels, self.n_jobs_, self.dense_tail_)
                 oof[test] = scorer.decision(X[test])
             final = None
-        calibrator = Calibrator(multi).fit(oof, Y)
+        oof, Y_scored = oof[scored], Y[scored]
+        values_scored = [values[i] for i in folds[0][1]] if held_out else list(values)
+        calibrator = Calibrator(multi).fit(oof, Y_scored)
         P = calibrator.transform(oof)
         thresholds = None
         if multi:
-            thresholds = np.array([best_threshold(Y[:, j], P[:, j]) for j in range(len(labels))])
+            thresholds = np.array([best_threshold(Y_scored[:, j], P[:, j]) for j in range(len(labels))])
             pred = [[labels[j] for j in np.flatnonzero(row >= thresholds)] for row in P]
-            metrics = multi_label_metrics(values, pred, labels)
+            metrics = multi_label_metrics(values_scored, pred, labels)
         else:
             pred = np.asarray(labels, dtype=object)[P.argmax(axis=1)].tolist()
-            metrics = single_label_metrics(list(values), pred, labels)
-        metrics["folds"] = k
+            metrics = single_label_metrics(values_scored, pred, labels)
+        if held_out:
+            metrics["held_out"] = len(values_scored)
+        else:
+            metrics["folds"] = k
         if self.config.cv_folds:
             self.cv_metrics_[name] = metrics
         if final is None:

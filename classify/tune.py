@@ -73,13 +73,13 @@ def sample_configs(base, n: int, seed: int, vectors_available: bool) -> list:
 
 
 def _key(config) -> tuple:
-    return tuple(sorted((k, str(v)) for k, v in asdict(config).items() if k not in ("seed", "cv_folds")))
+    return tuple(sorted((k, str(v)) for k, v in asdict(config).items() if k not in ("seed", "cv_folds", "cv_limit")))
 
 
 def changes_from(config, base) -> dict:
     """The settings of `config` that differ from `base` (what a trial tried)."""
     a, b = config.to_dict(), base.to_dict()
-    return {k: v for k, v in a.items() if b.get(k) != v and k not in ("cv_folds",)}
+    return {k: v for k, v in a.items() if b.get(k) != v and k not in ("cv_folds", "cv_limit")}
 
 
 def corpus_score(metrics: dict) -> float:

@@ -89,3 +89,41 @@ def test_format_version_is_recorded(tiny_model_path):
     from classify.persist import read_payload
 
     assert read_payload(tiny_model_path)["format_version"] == FORMAT_VERSION
+
+
+def test_a_large_task_is_scored_on_one_held_out_fold():
+    """Above --cv-limit documents a task is calibrated and scored on the first of its K folds only: the same
+    final weights as with full cross-validation, the same labels for single-label tasks (the temperature does
+    not move the argmax), metrics that say how many rows they were measured on, every label held out."""
+    corpus = load_corpus(TINY)
+    full = ClassifyModel(ModelConfig(cv_folds=3, cv_limit=0)).fit(corpus)
+    held = ClassifyModel(ModelConfig(cv_folds=3, cv_limit=35)).fit(corpus)
+    for name in ("topics", "sentiment"):
+        np.testing.assert_array_equal(held.tasks_[name].scorer.coef, full.tasks_[name].scorer.coef)
+        assert full.cv_metrics_[name]["folds"] == 3 and "held_out" not in full.cv_metrics_[name]
+        assert held.cv_metrics_[name]["held_out"] == held.cv_metrics_[name]["n"] == 12
+        assert "folds" not in held.cv_metrics_[name]
+    assert all(m["support"] > 0 for m in held.cv_metrics_["topics"]["per_label"].values())
+    texts = corpus.texts + ["Le réseau SFR est en panne depuis hier", "Superbe écran"]
+    assert held.predict(texts)["sentiment"] == full.predict(texts)["sentiment"]
+    # a task at the limit is still cross-validated
+    assert ClassifyModel(ModelConfig(cv_folds=3, cv_limit=36)).fit(corpus).cv_metrics_["topics"]["folds"] == 3
+
+
+def test_a_label_missing_from_the_held_out_fold_means_full_cross_validation(monkeypatch):
+    from classify import crossval
+
+    def unlucky(Y, k, seed=0):  # every document with the first label in the training folds
+        return np.where(Y[:, 0], 1, np.arange(len(Y)) % k)
+
+    monkeypatch.setattr(crossval, "iterative_stratification", unlucky)
+    messages = []
+    model = ClassifyModel(ModelConfig(cv_folds=3, cv_limit=10)).fit(load_corpus(TINY), progress=messages.append)
+    assert model.cv_metrics_["topics"]["folds"] == 3 and "held_out" not in model.cv_metrics_["topics"]
+    assert "task topics: a label is too rare for one held-out fold: 3-fold cross-validation" in messages
+    assert model.cv_metrics_["sentiment"]["held_out"] == 12
+
+
+def test_a_negative_cv_limit_is_refused():
+    with pytest.raises(ConfigError, match="--cv-limit must be 0"):
+        ModelConfig(cv_limit=-1)

@@ -58,17 +58,17 @@ def test_streaming_training_in_many_chunks_gives_an_ordinary_model(cli, tmp_path
     assert sum(r["sentiment"] == t for r, t in zip(records, truth)) / 36 > 0.6
 
 
-@pytest.mark.parametrize("streamed", [True, False])
-def test_jobs_change_the_speed_not_the_model(cli, tmp_path, monkeypatch, streamed):
+@pytest.mark.parametrize("mode", ["streamed", "cross-validated", "held-out"])
+def test_jobs_change_the_speed_not_the_model(cli, tmp_path, monkeypatch, mode):
     """--jobs 2 (features of the next chunks computed in worker processes while this one fits; in memory:
-    the labels of the multi-label task, and the folds and final fit of the single-label one, fitted in
-    parallel) gives the same weights, calibration and predictions as --jobs 1."""
+    the labels of the multi-label task, and the folds (or the held-out fit) and final fit of the single-label
+    one, fitted in parallel) gives the same weights, calibration and predictions as --jobs 1."""
     from classify import model
 
     monkeypatch.setattr(streaming, "CHUNK_ROWS", 10)  # about twenty chunks, several in flight at once
     monkeypatch.setattr(model, "PARALLEL_MIN_CELLS", 0)  # in memory: workers even for this small corpus
     corpus = _bigger(tmp_path)
-    extra = ["--streaming"] if streamed else ["--cv", "2"]
+    extra = {"streamed": ["--streaming"], "cross-validated": ["--cv", "2"], "held-out": ["--cv-limit", "100"]}[mode]
     models = {}
     for jobs in ("1", "2"):
         models[jobs] = tmp_path / f"jobs{jobs}.joblib"
@@ -76,6 +76,7 @@ def test_jobs_change_the_speed_not_the_model(cli, tmp_path, monkeypatch, streame
         assert code == 0, err
     (one, p1), (two, p2) = load_model(models["1"]), load_model(models["2"])
     assert p1["cv_metrics"] == p2["cv_metrics"] and p1["tasks"] == p2["tasks"]
+    assert all(("held_out" in m) == (mode != "cross-validated") for m in p1["cv_metrics"].values())
     for name in one.tasks_:
         a, b = one.tasks_[name], two.tasks_[name]
         assert np.array_equal(a.scorer.coef, b.scorer.coef) and np.array_equal(a.scorer.intercept, b.scorer.intercept)
