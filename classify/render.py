@@ -155,9 +155,10 @@ def info_table(data: dict) -> str:
             cv = data.get("cv_metrics", {}).get(name)
             row.append(_fmt(cv["per_label"][lab]["f1"]) if cv and lab in cv["per_label"] else "-")
             rows.append(row)
-        header = ["label", "documents"] + (["threshold"] if t["type"] == "multi" else []) + ["cv f1"]
-        lines.append(table(rows, header, set(range(1, len(header)))))
         cv = data.get("cv_metrics", {}).get(name)
+        f1 = "held-out f1" if cv and cv.get("held_out") else "cv f1"
+        header = ["label", "documents"] + (["threshold"] if t["type"] == "multi" else []) + [f1]
+        lines.append(table(rows, header, set(range(1, len(header)))))
         lines.append(f"{score_kind(cv)}: " + (metrics_line(cv) if cv else "not available"))
     if data.get("tuning"):
         lines.append("")

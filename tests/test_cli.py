@@ -280,6 +280,17 @@ def test_info_json_and_table(cli, tiny_model):
     assert code == 0 and "corpus sha256" in out and "task topics (multi-label" in out and "threshold" in out
 
 
+def test_info_says_when_scores_come_from_one_held_out_fold(cli, tmp_path):
+    model = tmp_path / "held.joblib"
+    code, _, err = cli("train", TINY, "--out", model, "--cv", "3", "--cv-limit", "30", "-q")
+    assert code == 0, err
+    code, out, _ = cli("info", model)
+    assert code == 0 and out.count("held-out (12 rows): ") == 2 and "cross-validated" not in out
+    assert out.count(" held-out f1\n") == 2 and "cv f1" not in out
+    data = json.loads(cli("info", model, "--format", "json")[1])
+    assert data["config"]["cv_limit"] == 30 and data["cv_metrics"]["sentiment"]["held_out"] == 12
+
+
 def test_info_bad_input(cli, tmp_path):
     code, _, stderr = cli("info", tmp_path / "missing.joblib")
     assert code == 1 and error_line(stderr).startswith("Error: no model at")
