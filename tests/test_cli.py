@@ -289,6 +289,9 @@ def test_info_says_when_scores_come_from_one_held_out_fold(cli, tmp_path):
     assert out.count(" held-out f1\n") == 2 and "cv f1" not in out
     data = json.loads(cli("info", model, "--format", "json")[1])
     assert data["config"]["cv_limit"] == 30 and data["cv_metrics"]["sentiment"]["held_out"] == 12
+    refused = tmp_path / "refused.joblib"
+    code, _, err = cli("train", TINY, "--out", refused, "--cv-limit", "-1", "-q")
+    assert code == 2 and "--cv-limit" in err and not refused.exists()
 
 
 def test_info_bad_input(cli, tmp_path):
