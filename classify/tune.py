@@ -8,6 +8,10 @@ thresholds are tuned inside every trial (out-of-fold, per label), as in every tr
 Successive halving (Jamieson & Talwalkar 2016; Li et al. 2017): `trials` configurations (the first is the
 one given on the command line, the others drawn at random with `seed`) are scored on a ninth of the
 training documents; the best third goes on to a third of them, the best third of those to all of them.
+The given configuration always goes on too: on a ninth of the documents a configuration that does better
+with more data (more n-grams, less regularisation) can score low, and the winner should have been compared
+with what the user would have had without `--tune`, on the same documents. It runs first in every rung,
+so that a search the budget stops in the middle of a rung has scored it there.
 A configuration is scored on `dev` when given, else by 3-fold cross-validation on its training documents.
 Score: macro-F1 for single-label tasks, micro-F1 for multi-label ones, averaged over tasks.
 
@@ -185,7 +189,10 @@ def tune(corpus, base, *, dev=None, budget: float = 300.0, trials: int = 27, see
             if not results:  # every trial failed on this subset (labels too rare in it): try the next one
                 continue
             results.sort(key=lambda pair: (-pair[0], pair[1]))
-            alive = [i for _, i in results[:max(1, len(results) // ETA)]] if not last else alive
+            if not last:
+                alive = [i for _, i in results[:max(1, len(results) // ETA)]]
+                if any(i == 0 for _, i in results):  # the given configuration goes on, first, whatever its score
+                    alive = [0] + [i for i in alive if i != 0]
     except _Stop:
         pass
     except KeyboardInterrupt:

@@ -46,8 +46,10 @@ def test_successive_halving_keeps_the_best_third_on_more_documents(search):
     assert sizes[-1] == len(corpus) == 108 and len(sizes) >= 2
     for small, large in zip(sizes, sizes[1:]):
         scored = sorted((t for t in by_size[small] if t["score"] is not None), key=lambda t: (-t["score"], t["trial"]))
-        if scored:  # the best third of a rung, and only they, go on to the next one
-            assert sorted(t["trial"] for t in by_size[large]) == sorted(t["trial"] for t in scored[:max(1, len(scored) // 3)])
+        if scored:  # the best third of a rung and the given configuration (trial 0), and only they, go on
+            promoted = {t["trial"] for t in scored[:max(1, len(scored) // 3)]} | {0}
+            assert sorted(t["trial"] for t in by_size[large]) == sorted(promoted)
+            assert by_size[large][0]["trial"] == 0  # it runs first
     final = [t for t in by_size[len(corpus)] if t["score"] is not None]
     assert record["best"]["score"] == max(t["score"] for t in final)
     assert record["best"]["documents"] == len(corpus)
@@ -60,6 +62,29 @@ def test_the_first_candidate_is_the_given_configuration(search):
     assert first and all(t["changes"] == {} for t in first)
     assert len({json.dumps(t["changes"], sort_keys=True) for t in record["trials"] if t["documents"] == min(
         x["documents"] for x in record["trials"])}) == 9  # nine different configurations
+
+
+def test_the_given_configuration_goes_on_whatever_its_score(search, monkeypatch):
+    """Scored worst on the first rung, the configuration of the command line still reaches every rung."""
+    corpus = search[0]
+    real = tune_module.run_trial
+    base = ModelConfig(cv_folds=3)
+
+    def base_scores_lowest(config, train, dev, n_jobs=None):
+        score, metrics, model = real(config, train, dev, n_jobs)
+        small = len(train) < len(corpus)
+        return (-1.0 if small and tune_module.changes_from(config, base) == {} else score), metrics, model
+
+    monkeypatch.setattr(tune_module, "run_trial", base_scores_lowest)
+    _, record = tune_module.tune(corpus, base, trials=9, budget=600, seed=3, vectors_available=False,
+                                 min_documents=0, n_jobs=1)
+    sizes = sorted({t["documents"] for t in record["trials"]})
+    assert len(sizes) >= 2
+    first_rung = [t for t in record["trials"] if t["documents"] == sizes[0]]
+    assert min(first_rung, key=lambda t: t["score"])["trial"] == 0  # last of its rung...
+    for size in sizes[1:]:  # ...and yet scored, first, on every later rung
+        assert [t for t in record["trials"] if t["documents"] == size][0]["trial"] == 0
+    assert record["best"]["score"] == max(t["score"] for t in record["trials"] if t["documents"] == sizes[-1])
 
 
 def test_same_seed_same_search(search):
