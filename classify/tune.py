@@ -12,7 +12,8 @@ The given configuration always goes on too: on a ninth of the documents a config
 with more data (more n-grams, less regularisation) can score low, and the winner should have been compared
 with what the user would have had without `--tune`, on the same documents. It runs first in every rung,
 so that a search the budget stops in the middle of a rung has scored it there.
-A configuration is scored on `dev` when given, else by 3-fold cross-validation on its training documents.
+A configuration is scored on `dev` when given, else by 3-fold cross-validation on its training documents
+(on the first of the 3 folds only when a task has more than `cv_limit` of them, as in every training).
 Score: macro-F1 for single-label tasks, micro-F1 for multi-label ones, averaged over tasks.
 
 The schedule depends only on `seed` and `trials`, so a search that ends within its budget is reproducible.
