@@ -43,6 +43,9 @@ class ModelConfig:
     lexicon: bool = True  # counts of a French sentiment word list beside TF-IDF (see classify/lexicon.py)
     lexicon_scale: float = 1.0
     class_weight: str | None = "balanced"
+    # LinearSVC's stopping tolerance: liblinear's own default for its dual solver. scikit-learn's 1e-4 took
+    # 2-3x as long on allocine-genres for the same scores on every benchmark (README, Benchmarks)
+    svm_tol: float = 0.1
     cv_folds: int = 5
     cv_limit: int = 10_000  # tasks with more annotated documents are scored on one held-out fold (0: never)
     seed: int = 0
@@ -54,6 +57,8 @@ class ModelConfig:
             raise ConfigError(f"C must be positive, got {self.C}.")
         if self.cv_folds < 0 or self.cv_folds == 1:
             raise ConfigError(f"--cv {self.cv_folds} is not allowed: use 0 (no cross-validation) or 2 and more.")
+        if not self.svm_tol > 0:
+            raise ConfigError(f"svm_tol must be positive, got {self.svm_tol}.")
         if self.cv_limit < 0:
             raise ConfigError(f"--cv-limit must be 0 (always cross-validate) or positive, got {self.cv_limit}.")
         self.word_ngrams = tuple(self.word_ngrams)
@@ -65,7 +70,8 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
         known = {f.name for f in fields(cls)}
-        data = {"lexicon": False, **data}  # a model saved before the lexicon existed was trained without it
+        # a model saved before these settings existed was trained without the lexicon, at scikit-learn's tolerance
+        data = {"lexicon": False, "svm_tol": 1e-4, **data}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
@@ -175,7 +181,7 @@ def build_estimator(config: ModelConfig):
     if config.classifier == "sgd":
         return SGDClassifier(loss="modified_huber", alpha=1e-4 / config.C, class_weight=config.class_weight,
                              max_iter=1000, tol=1e-4, random_state=config.seed)
-    return LinearSVC(C=config.C, class_weight=config.class_weight, random_state=config.seed)
+    return LinearSVC(C=config.C, class_weight=config.class_weight, tol=config.svm_tol, random_state=config.seed)
 
 
 class LinearScorer:

@@ -83,6 +83,21 @@ def test_bad_config_is_refused():
         ModelConfig(classifier="bert")
     with pytest.raises(ConfigError, match="--cv 1"):
         ModelConfig(cv_folds=1)
+    with pytest.raises(ConfigError, match="svm_tol must be positive"):
+        ModelConfig(svm_tol=0)
+
+
+def test_the_svm_stops_at_liblinears_tolerance_and_the_model_records_it(tiny_model_path):
+    """LinearSVC is fitted with `svm_tol` (0.1, liblinear's default, not scikit-learn's 1e-4), the provenance
+    records it (`classify info` shows it), and a model saved before the setting existed reads as fitted at 1e-4."""
+    from classify.model import build_estimator
+    from classify.persist import read_payload
+
+    assert build_estimator(ModelConfig()).tol == 0.1
+    assert build_estimator(ModelConfig(svm_tol=1e-3)).tol == 1e-3
+    assert read_payload(tiny_model_path)["provenance"]["config"]["svm_tol"] == 0.1
+    old = {k: v for k, v in ModelConfig().to_dict().items() if k != "svm_tol"}
+    assert ModelConfig.from_dict(old).svm_tol == 1e-4
 
 
 def test_format_version_is_recorded(tiny_model_path):
