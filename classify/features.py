@@ -284,8 +284,12 @@ def fit_tfidf(texts, analyzer: str, ngram_range, min_df, sublinear_tf: bool, max
 
 def _distinct(flat: list):
     """(ids of `flat`'s items in order of first appearance, the distinct items in that order)."""
-    index = {item: i for i, item in enumerate(dict.fromkeys(flat))}
-    return np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat)), list(index)
+    import pandas as pd  # its hash table: twice as fast as a dict for millions of n-grams
+
+    array = np.empty(len(flat), dtype=object)
+    array[:] = flat
+    ids, distinct = pd.factorize(array)
+    return ids.astype(np.int64, copy=False), distinct.tolist()
 
 
 def _count_matrix(rows, grams, counts, shape):
@@ -295,12 +299,10 @@ def _count_matrix(rows, grams, counts, shape):
     return sp.coo_matrix((np.asarray(counts, dtype=np.float32), (rows, grams)), shape=shape).tocsr()
 
 
-_FIT_CHUNK = 4_000_000  # (text, n-gram) occurrences counted at once when fitting character n-grams
-
-
 def _char_counts(texts: list[str], ngram_range):
     """The count matrix (texts x grams) of the texts' character n-grams, and the names of gram ids. A
-    text's n-grams are those of its whitespace-separated words: each distinct word is analysed once."""
+    text's n-grams are those of its whitespace-separated words: each distinct word is analysed once, and the
+    counts are (texts x words) @ (words x grams), a sparse product that never lists every occurrence."""
     import scipy.sparse as sp
 
     words = [text.split() for text in texts]
@@ -309,29 +311,15 @@ def _char_counts(texts: list[str], ngram_range):
     grams_of = [char_wb_ngrams(w, ngram_range) for w in distinct]
     size = np.fromiter(map(len, grams_of), dtype=np.int64, count=len(grams_of))
     pool, names = _distinct(list(chain.from_iterable(grams_of)))
-    start = np.cumsum(size) - size
-    shape = (len(texts), max(len(names), 1))
+    n_words, n_grams = max(len(distinct), 1), max(len(names), 1)
     # each (text, word) pair once, with the number of times the word occurs in the text
     pairs = _count_matrix(np.repeat(np.arange(len(texts), dtype=np.int64), per_text), word_ids,
-                          np.ones(len(word_ids)), (len(texts), max(len(distinct), 1)))
-    blocks = []
-    first = 0
-    expanded = np.cumsum(size[pairs.indices])[pairs.indptr[1:] - 1] if pairs.nnz else np.zeros(len(texts), np.int64)
-    expanded[np.diff(pairs.indptr) == 0] = 0
-    expanded = np.maximum.accumulate(expanded)  # n-grams of the texts up to each one
-    while first < len(texts):  # whole texts, a few million n-grams at a time: memory stays bounded
-        last = max(int(np.searchsorted(expanded, (expanded[first - 1] if first else 0) + _FIT_CHUNK, "right")),
-                   first + 1)
-        span = slice(pairs.indptr[first], pairs.indptr[last])
-        w, sizes = pairs.indices[span], size[pairs.indices[span]]
-        offsets = np.cumsum(sizes) - sizes
-        at = np.repeat(start[w] - offsets, sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
-        owner = np.repeat(np.arange(last - first, dtype=np.int64), np.diff(pairs.indptr[first:last + 1]))
-        blocks.append(_count_matrix(np.repeat(owner, sizes), pool[at], np.repeat(pairs.data[span], sizes),
-                                    (last - first, shape[1])))
-        first = last
-    counts = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix(shape, dtype=np.float32)
-    return counts, lambda ids: [names[i] for i in ids]
+                          np.ones(len(word_ids)), (len(texts), n_words))
+    indptr = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(size, out=indptr[1:len(size) + 1])
+    # a word's n-grams, one entry per occurrence: the product adds repeated ones up
+    grams = sp.csr_matrix((np.ones(len(pool), dtype=np.float32), pool, indptr), shape=(n_words, n_grams))
+    return (pairs @ grams).tocsr(), lambda ids: [names[i] for i in ids]
 
 
 def _word_counts(tokens: list[list[str]], ngram_range):

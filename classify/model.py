@@ -130,39 +130,101 @@ def _stop_words(config: ModelConfig) -> list[str] | None:
     return sorted({normalizer(w).strip() for w in STOP_WORDS})
 
 
-def fit_features(config: ModelConfig, texts: list[str]):
+PARALLEL_MIN_TEXTS = 5_000  # texts below which training prepares features in one process
+
+
+def _can_fork(jobs: int, n_texts: int) -> bool:
+    """Whether to spread feature work over forked processes: several jobs, enough texts, a platform that
+    forks, and not already inside a pool's (daemonic) worker, which may not have children."""
+    import multiprocessing
+
+    return (jobs > 1 and n_texts >= PARALLEL_MIN_TEXTS and "fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
+
+
+_MAP_TASK = None  # (function, items), inherited by forked processes
+
+
+def _map_span(span):
+    function, items = _MAP_TASK
+    return [function(item) for item in items[span[0]:span[1]]]
+
+
+def map_texts(function, texts: list, jobs: int = 1) -> list:
+    """`[function(t) for t in texts]`, in `jobs` forked processes when it is worth it (same result)."""
+    if not _can_fork(jobs, len(texts)):
+        return [function(text) for text in texts]
+    import multiprocessing
+
+    global _MAP_TASK
+    step = -(-len(texts) // (jobs * 4))
+    _MAP_TASK = (function, texts)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_map_span, [(i, i + step) for i in range(0, len(texts), step)], chunksize=1)
+    finally:
+        _MAP_TASK = None
+    return [text for part in parts for text in part]
+
+
+def _fit_char(config: ModelConfig, texts: list[str]):
+    from classify.features import fit_tfidf
+
+    return fit_tfidf(texts, "char_wb", config.char_ngrams, config.min_df, config.sublinear_tf, config.max_features)
+
+
+def _fit_char_forked():
+    return _fit_char(*_MAP_TASK)
+
+
+def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
     """Fit the blocks `build_features` describes on normalised texts, without scikit-learn's vectorizers
     (`classify.features.fit_tfidf`: the same vocabulary and idf, several times faster): returns the fitted
-    `CompiledUnion` and the training matrix, which is the one its `transform` gives for these texts."""
+    `CompiledUnion` and the training matrix, which is the one its `transform` gives for these texts. With
+    `jobs` > 1 and enough texts, the character n-grams are fitted in a forked process while this one fits
+    the rest (the same result)."""
     import scipy.sparse as sp
 
     from classify.features import CompiledUnion, fit_tfidf
 
-    tokenizer = Tokenizer(mark_negation=config.negation)
-    tokens = [tokenizer(text) for text in texts]
-    word, X_word = fit_tfidf(texts, "word", config.word_ngrams, config.min_df, config.sublinear_tf,
-                             config.max_features, tokenizer, _stop_words(config), tokens=tokens)
-    blocks, parts = [("word", word)], [X_word]
-    if config.char:
-        char, X_char = fit_tfidf(texts, "char_wb", config.char_ngrams, config.min_df, config.sublinear_tf,
-                                 config.max_features)
-        blocks.append(("char", char))
-        parts.append(X_char)
-    if config.vectors:
-        from classify.vectors import MeanVectors
+    global _MAP_TASK
+    pool = pending = None
+    if config.char and _can_fork(jobs, len(texts)):
+        import multiprocessing
 
-        vectors = MeanVectors(scale=config.vectors_scale, accents=config.accents, normalized=True).fit(texts)
-        blocks.append(("vectors", vectors))
-        parts.append(vectors.transform(texts))
-    if config.lexicon:  # dense blocks last: NB-SVM leaves the `dense_tail_` columns unweighted
-        from classify.lexicon import LexiconFeatures
+        _MAP_TASK = (config, texts)
+        try:
+            pool = multiprocessing.get_context("fork").Pool(1)  # forks now: the child has the texts
+        finally:
+            _MAP_TASK = None
+        pending = pool.apply_async(_fit_char_forked)
+    try:
+        tokenizer = Tokenizer(mark_negation=config.negation)
+        tokens = [tokenizer(text) for text in texts]
+        blocks = {"word": fit_tfidf(texts, "word", config.word_ngrams, config.min_df, config.sublinear_tf,
+                                    config.max_features, tokenizer, _stop_words(config), tokens=tokens)}
+        if config.char and pending is None:
+            blocks["char"] = _fit_char(config, texts)
+        if config.vectors:
+            from classify.vectors import MeanVectors
 
-        lexicon = LexiconFeatures(scale=config.lexicon_scale, accents=config.accents).fit(texts)
-        blocks.append(("lexicon", lexicon))
-        union = CompiledUnion(blocks)
-        parts.append(lexicon.transform(texts, tokens=tokens if union._shared_tokenizer() else None))
-    X = sp.hstack([p if sp.issparse(p) else sp.csr_matrix(p) for p in parts], format="csr")
-    return CompiledUnion(blocks), X
+            vectors = MeanVectors(scale=config.vectors_scale, accents=config.accents, normalized=True).fit(texts)
+            blocks["vectors"] = vectors, vectors.transform(texts)
+        if config.lexicon:  # dense blocks last: NB-SVM leaves the `dense_tail_` columns unweighted
+            from classify.lexicon import LexiconFeatures
+
+            lexicon = LexiconFeatures(scale=config.lexicon_scale, accents=config.accents).fit(texts)
+            # its tokens are the word block's when both tokenize alike (`CompiledUnion._shared_tokenizer`)
+            shared = CompiledUnion([("word", blocks["word"][0]), ("lexicon", lexicon)])._shared_tokenizer()
+            blocks["lexicon"] = lexicon, lexicon.transform(texts, tokens=tokens if shared else None)
+        if pending is not None:
+            blocks["char"] = pending.get()
+    finally:
+        if pool is not None:
+            pool.terminate()
+    order = [name for name in ("word", "char", "vectors", "lexicon") if name in blocks]
+    X = sp.hstack([p if sp.issparse(p) else sp.csr_matrix(p) for p in (blocks[n][1] for n in order)], format="csr")
+    return CompiledUnion([(name, blocks[name][0]) for name in order]), X
 
 
 def _identity(text: str) -> str:
@@ -424,7 +486,8 @@ class ClassifyModel:
         self.normalizer_ = build_normalizer(self.config)
         try:
             # the fitted state in classify's own types: predicting never imports scikit-learn
-            self.features_, X = fit_features(self.config, [self.normalizer_(t) for t in corpus.texts])
+            texts = map_texts(self.normalizer_, corpus.texts, self.n_jobs_)
+            self.features_, X = fit_features(self.config, texts, self.n_jobs_)
         except ValueError as exc:  # "After pruning, no terms remain" / "empty vocabulary", as scikit-learn says
             raise CorpusError(
                 f"no n-gram occurs in {self.config.min_df} or more documents of this {len(corpus)}-document "

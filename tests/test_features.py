@@ -76,13 +76,11 @@ MAX_FEATURES = ModelConfig(word_ngrams=(1, 2), char_ngrams=(2, 3), min_df=1, max
 
 
 @pytest.mark.parametrize("config", CONFIGS + [MAX_FEATURES], ids=["default", "wide", "words-only", "max-features"])
-def test_training_features_are_scikit_learns(config, monkeypatch):
+def test_training_features_are_scikit_learns(config):
     """`fit_features` (what training runs) learns scikit-learn's vocabulary and idf, bit for bit, and its
     matrix; that matrix is exactly the one the fitted features give at prediction."""
-    from classify import features
     from classify.model import fit_features
 
-    monkeypatch.setattr(features, "_FIT_CHUNK", 300)  # character n-grams counted in many small chunks
     normalize = build_normalizer(config)
     texts = [normalize(t) for t in load_corpus(TINY).texts]
     union = build_features(config)
@@ -143,3 +141,34 @@ def test_predicting_imports_neither_scikit_learn_nor_joblib(tiny_model_path):
                             env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=["default", "wide", "words-only"])
+def test_training_features_in_two_processes_are_the_same(config, monkeypatch, tmp_path):
+    """With several jobs, training normalises the texts and fits the character n-grams in forked processes
+    (`model.map_texts`, `fit_features(jobs=2)`): the same texts, vocabulary, idf and matrix as in one."""
+    from classify import model
+    from classify.model import fit_features, map_texts
+
+    texts = load_corpus(TINY).texts
+    normalize = build_normalizer(config)
+    one = map_texts(normalize, texts, 1)
+    one_union, one_X = fit_features(config, one, 1)
+    monkeypatch.setattr(model, "PARALLEL_MIN_TEXTS", 2)  # the tiny corpus goes through the processes
+    fit_char, where = model._fit_char, tmp_path / "char-pid"
+
+    def spied(*args):
+        where.write_text(str(os.getpid()))
+        return fit_char(*args)
+
+    monkeypatch.setattr(model, "_fit_char", spied)
+    two = map_texts(lambda t: (os.getpid(), normalize(t)), texts, 2)
+    assert [t for _, t in two] == one and os.getpid() not in {pid for pid, _ in two}
+    two_union, two_X = fit_features(config, one, 2)
+    if config.char:
+        assert int(where.read_text()) != os.getpid()
+    assert [name for name, _ in two_union.transformer_list] == [name for name, _ in one_union.transformer_list]
+    for (_, a), (_, b) in zip(two_union.transformer_list, one_union.transformer_list):
+        if hasattr(b, "vocabulary_"):
+            assert a.vocabulary_ == b.vocabulary_ and a.idf_.tobytes() == b.idf_.tobytes()
+    assert two_X.shape == one_X.shape and (two_X != one_X).nnz == 0
