@@ -160,15 +160,24 @@ CACHE_WORDS = 500_000  # a word cache is emptied when it grows past this
 def char_wb_ngrams(word: str, ngram_range) -> list[str]:
     """scikit-learn's `char_wb` n-grams of one word: inside the word padded with a space, a word shorter
     than n giving itself once."""
-    min_n, max_n = ngram_range
     w = " " + word + " "
-    w_len = len(w)
+    key = (len(w), ngram_range[0], ngram_range[1])
+    slices = _SLICES.get(key)
+    if slices is None:
+        slices = _SLICES[key] = _wb_slices(*key)
+    return list(map(w.__getitem__, slices))
+
+
+_SLICES: dict = {}  # (padded word length, min_n, max_n) -> the slices of its n-grams, in scikit-learn's order
+
+
+def _wb_slices(w_len: int, min_n: int, max_n: int) -> tuple:
     out = []
     for n in range(min_n, max_n + 1):
-        out.extend(w[i:i + n] for i in range(max(w_len - n + 1, 1)))
+        out.extend(slice(i, i + n) for i in range(max(w_len - n + 1, 1)))
         if w_len <= n:
             break
-    return out
+    return tuple(out)
 
 
 def word_entries(texts, cache: ColumnCache):

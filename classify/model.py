@@ -133,20 +133,18 @@ def _stop_words(config: ModelConfig) -> list[str] | None:
 PARALLEL_MIN_TEXTS = 5_000  # texts below which training prepares features in one process
 
 
-def _can_fork(jobs: int, n_texts: int) -> bool:
-    """Whether to spread feature work over forked processes: several jobs, enough texts, a platform that
-    forks, and not already inside a pool's (daemonic) worker, which may not have children."""
+def _can_fork(jobs: int, size: int, minimum: int | None = None) -> bool:
+    """Whether to spread work over forked processes: several jobs, a problem of at least `minimum` (default
+    `PARALLEL_MIN_TEXTS` texts), a platform that forks, and not already inside a pool's (daemonic) worker,
+    which may not have children."""
     import multiprocessing
 
-    return (jobs > 1 and n_texts >= PARALLEL_MIN_TEXTS and "fork" in multiprocessing.get_all_start_methods()
-            and not multiprocessing.current_process().daemon)
+    return (jobs > 1 and size >= (PARALLEL_MIN_TEXTS if minimum is None else minimum)
+            and "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon)
 
 
-_MAP_TASK = None  # (function, items), inherited by forked processes
-
-
-def _map_span(span):
-    function, items = _MAP_TASK
+def _map_span(shared, span):
+    function, items = shared
     return [function(item) for item in items[span[0]:span[1]]]
 
 
@@ -154,17 +152,9 @@ def map_texts(function, texts: list, jobs: int = 1) -> list:
     """`[function(t) for t in texts]`, in `jobs` forked processes when it is worth it (same result)."""
     if not _can_fork(jobs, len(texts)):
         return [function(text) for text in texts]
-    import multiprocessing
-
-    global _MAP_TASK
     step = -(-len(texts) // (jobs * 4))
-    _MAP_TASK = (function, texts)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_map_span, [(i, i + step) for i in range(0, len(texts), step)], chunksize=1)
-    finally:
-        _MAP_TASK = None
-    return [text for part in parts for text in part]
+    spans = [(i, i + step) for i in range(0, len(texts), step)]
+    return [text for part in _forked_map(_map_span, spans, (function, texts), jobs, len(texts)) for text in part]
 
 
 def _fit_char(config: ModelConfig, texts: list[str]):
@@ -174,7 +164,7 @@ def _fit_char(config: ModelConfig, texts: list[str]):
 
 
 def _fit_char_forked():
-    return _fit_char(*_MAP_TASK)
+    return _fit_char(*_SHARED)
 
 
 def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
@@ -187,16 +177,16 @@ def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
 
     from classify.features import CompiledUnion, fit_tfidf
 
-    global _MAP_TASK
+    global _SHARED
     pool = pending = None
     if config.char and _can_fork(jobs, len(texts)):
         import multiprocessing
 
-        _MAP_TASK = (config, texts)
+        _SHARED = (config, texts)
         try:
             pool = multiprocessing.get_context("fork").Pool(1)  # forks now: the child has the texts
         finally:
-            _MAP_TASK = None
+            _SHARED = None
         pending = pool.apply_async(_fit_char_forked)
     try:
         tokenizer = Tokenizer(mark_negation=config.negation)
@@ -381,31 +371,75 @@ def _fit_binary(config, X, y, dense_tail: int = 0):
     return np.asarray(est.coef_).ravel(), float(np.asarray(est.intercept_).ravel()[0])
 
 
-PARALLEL_MIN_CELLS = 200_000  # documents x labels below which fit_scorer does not start worker processes
+PARALLEL_MIN_CELLS = 200_000  # documents x labels below which the fits do not start worker processes
+_SHARED = None  # what forked processes need (`_forked_map`), inherited instead of pickled
+
+
+def _forked_map(function, items: list, shared, jobs: int, size: int, minimum: int | None = None) -> list:
+    """`[function(shared, item) for item in items]`, in `jobs` forked processes when `_can_fork(jobs, size,
+    minimum)`: they inherit `shared` (matrices, texts) from this process instead of receiving a copy."""
+    items = list(items)
+    if not items or not _can_fork(jobs, size, minimum):
+        return [function(shared, item) for item in items]
+    import multiprocessing
+
+    global _SHARED
+    _SHARED = (function, shared)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
+            return pool.map(_call_shared, items, chunksize=1)
+    finally:
+        _SHARED = None
+
+
+def _call_shared(item):
+    function, shared = _SHARED
+    return function(shared, item)
+
+
+def _fit_label(shared, job):
+    config, matrices, targets, dense_tail = shared
+    s, j = job
+    return _fit_binary(config, matrices[s], targets[s][:, j], dense_tail)
+
+
+def _fit_multiclass(shared, s):
+    config, matrices, targets, labels = shared
+    est = build_estimator(config).fit(matrices[s], targets[s])
+    if list(est.classes_) != list(labels):
+        raise AssertionError("classes out of order")
+    return LinearScorer.from_estimator(est, len(labels))
+
+
+def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_sets: list, n_jobs: int = 1,
+                dense_tail: int = 0) -> list[LinearScorer]:
+    """Fit the linear layer on each set of rows of X (None: all of them), e.g. cross-validation folds and the
+    final fit: one-vs-rest per label for multi-label tasks, one multi-class estimator for single-label ones
+    (one-vs-rest too with NB-SVM: a ratio per label). Every binary fit of every set (or every set's
+    multi-class fit) is a job for one pool of `n_jobs` processes, the largest first; each job is the fit it
+    would be in sequence, so the result does not depend on `n_jobs`. Processes, not threads: liblinear seeds
+    a global random generator."""
+    matrices = [X if rows is None else X[rows] for rows in row_sets]
+    targets = [Y if rows is None else Y[rows] for rows in row_sets]
+    by_size = sorted(range(len(row_sets)), key=lambda s: -matrices[s].shape[0])
+    size = X.shape[0] * len(labels)
+    if not (multi or getattr(config, "nbsvm", False)):
+        fitted = _forked_map(_fit_multiclass, by_size, (config, matrices, targets, labels), n_jobs, size,
+                             PARALLEL_MIN_CELLS)
+        return [fitted[by_size.index(s)] for s in range(len(row_sets))]
+    if not multi:
+        targets = [np.column_stack([np.asarray(t) == label for label in labels]).astype(int) for t in targets]
+    jobs = [(s, j) for s in by_size for j in range(len(labels))]
+    fitted = dict(zip(jobs, _forked_map(_fit_label, jobs, (config, matrices, targets, dense_tail), n_jobs, size,
+                                        PARALLEL_MIN_CELLS)))
+    return [LinearScorer(np.vstack([fitted[s, j][0] for j in range(len(labels))]),
+                         np.array([fitted[s, j][1] for j in range(len(labels))])) for s in range(len(row_sets))]
 
 
 def fit_scorer(config: ModelConfig, X, Y, multi: bool, labels: list[str], n_jobs: int = 1,
                dense_tail: int = 0) -> LinearScorer:
-    """Fit the linear layer: one-vs-rest per label for multi-label tasks (labels in parallel), one
-    multi-class estimator for single-label tasks (one-vs-rest too with NB-SVM: a ratio per label)."""
-    nbsvm = getattr(config, "nbsvm", False)
-    if multi or nbsvm:
-        from joblib import Parallel, delayed
-
-        if not multi:
-            Y = np.column_stack([np.asarray(Y) == label for label in labels]).astype(int)
-        # processes, not threads: liblinear seeds a global random generator, so threads would make
-        # results vary from run to run. Small problems are not worth starting workers for.
-        if X.shape[0] * Y.shape[1] < PARALLEL_MIN_CELLS:
-            n_jobs = 1
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_binary)(config, X, Y[:, j], dense_tail) for j in range(Y.shape[1])
-        )
-        return LinearScorer(np.vstack([c for c, _ in parts]), np.array([b for _, b in parts]))
-    est = build_estimator(config).fit(X, Y)
-    if list(est.classes_) != list(labels):
-        raise AssertionError("classes out of order")
-    return LinearScorer.from_estimator(est, len(labels))
+    """`fit_scorers` on all the rows."""
+    return fit_scorers(config, X, Y, multi, labels, [None], n_jobs, dense_tail)[0]
 
 
 def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
@@ -428,30 +462,6 @@ def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
         return [(train, test)]
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     return [next(splitter.split(np.zeros(len(Y)), LabelEncoder().fit_transform(Y)))]
-
-
-_FOLD_TASK = None  # (config, X, Y, labels, dense_tail), inherited by the forked fitting processes
-
-
-def _fit_rows(rows):
-    config, X, Y, labels, dense_tail = _FOLD_TASK
-    if rows is None:
-        return fit_scorer(config, X, Y, False, labels, 1, dense_tail)
-    return fit_scorer(config, X[rows], Y[rows], False, labels, 1, dense_tail)
-
-
-def _fit_in_workers(config, X, Y, labels, row_sets: list, workers: int, dense_tail: int) -> list:
-    """`fit_scorer` of a single-label task on each set of rows (None: all), in forked processes that share X
-    with this one instead of receiving a copy."""
-    import multiprocessing
-
-    global _FOLD_TASK
-    _FOLD_TASK = (config, X, Y, labels, dense_tail)
-    try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(row_sets))) as pool:
-            return pool.map(_fit_rows, row_sets, chunksize=1)
-    finally:
-        _FOLD_TASK = None
 
 
 class ClassifyModel:
@@ -552,24 +562,15 @@ class ClassifyModel:
         if not multi and any(len(set(Y[train])) < len(labels) for train, _ in folds):
             raise CorpusError(f"task {name!r}: too few examples per label to cross-validate.")
         oof = np.zeros((len(values), len(labels)))
-        workers = self._fold_workers(multi, X, labels)
-        if workers > 1:
-            # a single-label estimator fits its labels in one process: the folds and the final fit run side by
-            # side instead (each the same fit as in sequence, so the model does not depend on --jobs)
-            progress(f"task {name}: " + (f"the held-out fit ({len(scored)} rows out)" if held_out else
-                                          f"cross-validation ({k} folds)") + f" and the final fit in {workers} processes")
-            scorers = _fit_in_workers(self.config, X, Y, labels, [train for train, _ in folds] + [None],
-                                      workers, self.dense_tail_)
-            for (_, test), scorer in zip(folds, scorers):
-                oof[test] = scorer.decision(X[test])
-            final = scorers[-1]
-        else:
-            for f, (train, test) in enumerate(folds, 1):
-                progress(f"task {name}: " + (f"fitting without {len(test)} held-out rows" if held_out else
-                                              f"cross-validation fold {f}/{k}"))
-                scorer = fit_scorer(self.config, X[train], Y[train], multi, labels, self.n_jobs_, self.dense_tail_)
-                oof[test] = scorer.decision(X[test])
-            final = None
+        # liblinear fits on float64 and converts a float32 matrix at every fit (0.5 s for each of allocine-genres'
+        # 48 binary fits): convert once; the scores are still computed on X, as at prediction
+        X_fit = X.astype(np.float64) if self.config.classifier == "svm" else X
+        progress(f"task {name}: " + (f"the fit without {len(scored)} held-out rows" if held_out else
+                                      f"cross-validation ({k} folds)") + " and the final fit")
+        scorers = fit_scorers(self.config, X_fit, Y, multi, labels, [train for train, _ in folds] + [None],
+                              self.n_jobs_, self.dense_tail_)
+        for (_, test), scorer in zip(folds, scorers):
+            oof[test] = scorer.decision(X[test])
         oof, Y_scored = oof[scored], Y[scored]
         values_scored = [values[i] for i in folds[0][1]] if held_out else list(values)
         calibrator = Calibrator(multi).fit(oof, Y_scored)
@@ -588,18 +589,7 @@ class ClassifyModel:
             metrics["folds"] = k
         if self.config.cv_folds:
             self.cv_metrics_[name] = metrics
-        if final is None:
-            progress(f"task {name}: fitting on {len(values)} documents")
-            final = fit_scorer(self.config, X, Y, multi, labels, self.n_jobs_, self.dense_tail_)
-        scorer = final
-        return TaskModel(name, multi, labels, scorer, calibrator, thresholds)
-
-    def _fold_workers(self, multi: bool, X, labels) -> int:
-        """Processes for a task's folds: one per fit (at most `n_jobs_`) when its estimator runs in one process
-        (single-label, not NB-SVM) and the problem is worth starting workers for; else 1."""
-        if multi or getattr(self.config, "nbsvm", False) or X.shape[0] * len(labels) < PARALLEL_MIN_CELLS:
-            return 1
-        return self.n_jobs_
+        return TaskModel(name, multi, labels, scorers[-1], calibrator, thresholds)
 
     # -- prediction ---------------------------------------------------------------------------------
     def _check_fitted(self):
