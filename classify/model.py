@@ -375,21 +375,31 @@ PARALLEL_MIN_CELLS = 200_000  # documents x labels below which the fits do not s
 _SHARED = None  # what forked processes need (`_forked_map`), inherited instead of pickled
 
 
-def _forked_map(function, items: list, shared, jobs: int, size: int, minimum: int | None = None) -> list:
+def _forked_map(function, items: list, shared, jobs: int, size: int, minimum: int | None = None,
+                done=None) -> list:
     """`[function(shared, item) for item in items]`, in `jobs` forked processes when `_can_fork(jobs, size,
-    minimum)`: they inherit `shared` (matrices, texts) from this process instead of receiving a copy."""
+    minimum)`: they inherit `shared` (matrices, texts) from this process instead of receiving a copy.
+    `done(n)` is called as the n-th result arrives (in order)."""
     items = list(items)
+    done = done or (lambda n: None)
+    results = []
     if not items or not _can_fork(jobs, size, minimum):
-        return [function(shared, item) for item in items]
+        for item in items:
+            results.append(function(shared, item))
+            done(len(results))
+        return results
     import multiprocessing
 
     global _SHARED
     _SHARED = (function, shared)
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
-            return pool.map(_call_shared, items, chunksize=1)
+            for result in pool.imap(_call_shared, items, chunksize=1):
+                results.append(result)
+                done(len(results))
     finally:
         _SHARED = None
+    return results
 
 
 def _call_shared(item):
@@ -412,26 +422,33 @@ def _fit_multiclass(shared, s):
 
 
 def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_sets: list, n_jobs: int = 1,
-                dense_tail: int = 0) -> list[LinearScorer]:
+                dense_tail: int = 0, progress=None) -> list[LinearScorer]:
     """Fit the linear layer on each set of rows of X (None: all of them), e.g. cross-validation folds and the
     final fit: one-vs-rest per label for multi-label tasks, one multi-class estimator for single-label ones
     (one-vs-rest too with NB-SVM: a ratio per label). Every binary fit of every set (or every set's
     multi-class fit) is a job for one pool of `n_jobs` processes, the largest first; each job is the fit it
     would be in sequence, so the result does not depend on `n_jobs`. Processes, not threads: liblinear seeds
-    a global random generator."""
+    a global random generator. On large problems, `progress(message)` hears of every tenth of the fits done."""
     matrices = [X if rows is None else X[rows] for rows in row_sets]
     targets = [Y if rows is None else Y[rows] for rows in row_sets]
     by_size = sorted(range(len(row_sets)), key=lambda s: -matrices[s].shape[0])
     size = X.shape[0] * len(labels)
-    if not (multi or getattr(config, "nbsvm", False)):
+    binary = multi or getattr(config, "nbsvm", False)
+    total = len(row_sets) * (len(labels) if binary else 1)
+
+    def done(n):
+        if progress and size >= PARALLEL_MIN_CELLS and n * 10 // total > (n - 1) * 10 // total:
+            progress(f"{n}/{total} fits done")
+
+    if not binary:
         fitted = _forked_map(_fit_multiclass, by_size, (config, matrices, targets, labels), n_jobs, size,
-                             PARALLEL_MIN_CELLS)
+                             PARALLEL_MIN_CELLS, done)
         return [fitted[by_size.index(s)] for s in range(len(row_sets))]
     if not multi:
         targets = [np.column_stack([np.asarray(t) == label for label in labels]).astype(int) for t in targets]
     jobs = [(s, j) for s in by_size for j in range(len(labels))]
     fitted = dict(zip(jobs, _forked_map(_fit_label, jobs, (config, matrices, targets, dense_tail), n_jobs, size,
-                                        PARALLEL_MIN_CELLS)))
+                                        PARALLEL_MIN_CELLS, done)))
     return [LinearScorer(np.vstack([fitted[s, j][0] for j in range(len(labels))]),
                          np.array([fitted[s, j][1] for j in range(len(labels))])) for s in range(len(row_sets))]
 
@@ -568,7 +585,7 @@ class ClassifyModel:
         progress(f"task {name}: " + (f"the fit without {len(scored)} held-out rows" if held_out else
                                       f"cross-validation ({k} folds)") + " and the final fit")
         scorers = fit_scorers(self.config, X_fit, Y, multi, labels, [train for train, _ in folds] + [None],
-                              self.n_jobs_, self.dense_tail_)
+                              self.n_jobs_, self.dense_tail_, lambda message: progress(f"task {name}: {message}"))
         for (_, test), scorer in zip(folds, scorers):
             oof[test] = scorer.decision(X[test])
         oof, Y_scored = oof[scored], Y[scored]

@@ -142,3 +142,21 @@ def test_a_label_missing_from_the_held_out_fold_means_full_cross_validation(monk
 def test_a_negative_cv_limit_is_refused():
     with pytest.raises(ConfigError, match="--cv-limit must be 0"):
         ModelConfig(cv_limit=-1)
+
+
+def test_training_reports_the_fits_of_a_large_task(monkeypatch):
+    """On a problem large enough for worker processes, training says how many of a task's fits are done
+    (every tenth, the last one included); a small problem stays quiet."""
+    from classify import model
+
+    corpus = load_corpus(TINY)
+    quiet = []
+    ClassifyModel(ModelConfig(cv_folds=3)).fit(corpus, progress=quiet.append)
+    assert not any("fits done" in m for m in quiet)
+    monkeypatch.setattr(model, "PARALLEL_MIN_CELLS", 0)
+    heard = []
+    ClassifyModel(ModelConfig(cv_folds=3), n_jobs=2).fit(corpus, progress=heard.append)
+    topics = [m for m in heard if m.startswith("task topics: ") and "fits done" in m]
+    assert topics[-1] == "task topics: 12/12 fits done"  # 3 folds + the final fit, 3 labels each
+    assert [m for m in heard if m.startswith("task sentiment: ") and "fits done" in m][-1] == \
+        "task sentiment: 4/4 fits done"
