@@ -28,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: --help in half the time (no rich import), pipe-friendly
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -138,10 +139,9 @@ def train(
 
     Examples:
 
+    \b
       classify train ../data/tickets.csv --label-column sentiment --out models/tickets.joblib
-
       classify train train.csv --tune --dev dev.csv --time-budget 600 --out models/tuned.joblib
-
       classify train huge.jsonl --streaming --label-column label --out models/huge.joblib --jobs 2
     """
     _setup_logging(quiet)
@@ -221,16 +221,12 @@ def predict(
 
     Examples:
 
+    \b
       classify predict seeds/
-
       classify predict messages.csv --format jsonl > predictions.jsonl
-
       echo "Ma box ne marche plus depuis 3 jours" | classify predict - --format csv
-
       classify predict seeds/ --explain
-
       classify predict big.jsonl --format jsonl --jobs 0 > out.jsonl
-
       classify predict big.jsonl --format jsonl --scheduler tcp://10.0.0.5:8786 > out.jsonl
     """
     _setup_logging(quiet)
@@ -284,8 +280,8 @@ def evaluate(
 
     Examples:
 
+    \b
       classify evaluate ../shared/benchmarks/xlmt-fr/dev.csv --model /tmp/x.joblib --format json
-
       classify evaluate held-out.csv --report reports/held-out
     """
     _setup_logging(quiet)
@@ -337,8 +333,8 @@ def cv(
 
     Examples:
 
+    \b
       classify cv seeds/corpus.csv --folds 5 --format json
-
       classify cv big.csv --folds 10 --scheduler tcp://10.0.0.5:8786
     """
     _setup_logging(quiet)
@@ -377,7 +373,10 @@ def explain(
     Words appear as the model sees them (accents folded, `neg_` marks a negated word); character
     n-grams are in quotes.
 
-    Example: classify explain --task sentiment --label negative --top 20
+    Example:
+
+    \b
+      classify explain --task sentiment --label negative --top 20
     """
     _setup_logging(False)
     from classify import api
@@ -406,7 +405,10 @@ def compare(
     """Score two models on one corpus side by side: metrics, per-label F1 differences (B - A) and the
     documents whose prediction changed, with which model got them right.
 
-    Example: classify compare models/default.joblib models/new.joblib held-out.csv
+    Example:
+
+    \b
+      classify compare models/default.joblib models/new.joblib held-out.csv
     """
     _setup_logging(quiet)
     from classify import api
@@ -429,7 +431,10 @@ def export(
     """Export a model to the skops format, to share it: loading a .skops file never runs code, it only
     builds the types classify allows. Every command reads .skops models like .joblib ones.
 
-    Example: classify export models/default.joblib --to shared/default.skops
+    Example:
+
+    \b
+      classify export models/default.joblib --to shared/default.skops
     """
     _setup_logging(False)
     from classify import api
@@ -450,7 +455,10 @@ def info(
     """Show what a model is: tasks, labels, thresholds, training corpus (path, SHA-256, size), config,
     library versions, creation time and the cross-validated scores measured at training.
 
-    Example: classify info models/default.joblib --format json
+    Example:
+
+    \b
+      classify info models/default.joblib --format json
     """
     _setup_logging(False)
     from classify import api
