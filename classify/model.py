@@ -453,12 +453,6 @@ def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_s
                          np.array([fitted[s, j][1] for j in range(len(labels))])) for s in range(len(row_sets))]
 
 
-def fit_scorer(config: ModelConfig, X, Y, multi: bool, labels: list[str], n_jobs: int = 1,
-               dense_tail: int = 0) -> LinearScorer:
-    """`fit_scorers` on all the rows."""
-    return fit_scorers(config, X, Y, multi, labels, [None], n_jobs, dense_tail)[0]
-
-
 def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
     """The first of `k` stratified folds as `[(train_rows, held_out_rows)]`: for a single-label task the first
     fold of the full cross-validation; for a multi-label one, iterative stratification, so that every label
@@ -579,8 +573,8 @@ class ClassifyModel:
         if not multi and any(len(set(Y[train])) < len(labels) for train, _ in folds):
             raise CorpusError(f"task {name!r}: too few examples per label to cross-validate.")
         oof = np.zeros((len(values), len(labels)))
-        # liblinear fits on float64 and converts a float32 matrix at every fit (0.5 s for each of allocine-genres'
-        # 48 binary fits): convert once; the scores are still computed on X, as at prediction
+        # liblinear fits on float64 and would convert the float32 matrix at every fit (0.5 s per fit on
+        # allocine-genres, timed alone): convert once; the scores are still computed on X, as at prediction
         X_fit = X.astype(np.float64) if self.config.classifier == "svm" else X
         progress(f"task {name}: " + (f"the fit without {len(scored)} held-out rows" if held_out else
                                       f"cross-validation ({k} folds)") + " and the final fit")
