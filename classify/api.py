@@ -59,7 +59,8 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
 
         from classify.streaming import train_streaming
 
-        model, data = train_streaming(corpus_path, replace(config, classifier="sgd", cv_folds=0, lexicon=False),
+        model, data = train_streaming(corpus_path, replace(config, classifier="sgd", cv_folds=0, lexicon=False,
+                                                                  ensemble=False),
                                       text_column=text_column, label_columns=label_columns,
                                       multi_label=multi_label, label_sep=label_sep, fmt=fmt,
                                       skip_bad_lines=skip_bad_lines, epochs=epochs, jobs=jobs, progress=progress)

