@@ -321,6 +321,7 @@ def cv(
     c: float = typer.Option(0.5, "--C", min=1e-6, help="Inverse regularisation strength."),
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (as train --vectors)."),
     lexicon: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Add sentiment word-list counts (as train --lexicon)."),
+    ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble", help="Word and character n-grams as two averaged models (as train --ensemble)."),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table for people, json for programs."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run the folds on a Dask cluster: its scheduler's address (tcp://HOST:PORT). Needs classify[dask]."),
@@ -346,7 +347,8 @@ def cv(
     try:
         if folds < 2:
             raise ClassifyError(f"--folds must be 2 or more, got {folds}.")
-        config = ModelConfig(classifier=classifier.value, C=c, vectors=vectors, lexicon=lexicon, seed=seed)
+        config = ModelConfig(classifier=classifier.value, C=c, vectors=vectors, lexicon=lexicon, ensemble=ensemble,
+                             seed=seed)
         from classify import cluster
 
         cluster.check(scheduler, dask)
