@@ -469,7 +469,7 @@ def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_s
     # liblinear fits on float64 and would convert a float32 matrix at every fit (0.5 s per fit on
     # allocine-genres, timed alone): convert once
     dtype = np.float64 if config.classifier == "svm" else X.dtype
-    whole = [(X if cols is None else _take_columns(X, cols)).astype(dtype) for cols in columns]
+    whole = [(X if cols is None else _take_columns(X, cols)).astype(dtype, copy=False) for cols in columns]
     tails = [dense_tail if cols is None else int((cols >= X.shape[1] - dense_tail).sum()) for cols in columns]
     matrices = [[m if rows is None else m[rows] for m in whole] for rows in row_sets]
     del whole
