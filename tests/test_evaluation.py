@@ -78,6 +78,25 @@ def test_cv_same_seed_same_figures(cli):
     assert a == b
 
 
+def test_cv_ensemble_switch_reaches_the_models(cli, monkeypatch):
+    """`cv --no-ensemble` cross-validates one model over all the features, the default the word+char ensemble,
+    as `train` does."""
+    from classify import api
+
+    seen = []
+    real = api.cross_validate
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["config"].ensemble)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "cross_validate", spy)
+    default = json.loads(cli("cv", TINY, "--folds", "3", "--format", "json", "-q")[1])
+    single = json.loads(cli("cv", TINY, "--folds", "3", "--no-ensemble", "--format", "json", "-q")[1])
+    assert seen == [True, False]
+    assert default["per_fold"] != single["per_fold"]
+
+
 def test_cv_table(cli):
     code, out, _ = cli("cv", TINY, "--folds", "3", "-q")
     assert code == 0
