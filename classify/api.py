@@ -221,16 +221,20 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer) -> list[Pred
     results = []
     explanations = [None] * len(good)
     if good:
+        import numpy as np
+
         X = model.transform([d.text for d in good])
         scores = {name: task.scores(X) for name, task in model.tasks_.items()}
         decided = {name: model.tasks_[name].decide(P, threshold) for name, P in scores.items()}
+        ranked = {}  # task -> (labels best first, their scores), one list per document
+        for name, task in model.tasks_.items():
+            order = np.argsort(-scores[name], axis=1, kind="stable")[:, :top_k or None]  # ties: label order
+            ranked[name] = (np.asarray(task.labels, dtype=object)[order].tolist(),
+                            np.take_along_axis(scores[name], order, axis=1).tolist())
         for i in range(len(good)):
             labels, doc_scores = {}, {}
             for name, task in model.tasks_.items():
-                ranked = sorted(zip(task.labels, scores[name][i]), key=lambda pair: -pair[1])
-                if top_k:
-                    ranked = ranked[:top_k]
-                doc_scores[name] = {label: round(float(p), 4) for label, p in ranked}
+                doc_scores[name] = {label: round(p, 4) for label, p in zip(ranked[name][0][i], ranked[name][1][i])}
                 value = decided[name][i]
                 if task.multi and top_k:
                     value = [v for v in value if v in doc_scores[name]]

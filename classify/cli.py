@@ -165,7 +165,10 @@ def train(
     _stderr(_train_summary(result))
 
 
-def _write_predictions(predictions, writer, strict: bool) -> tuple[int, int]:
+def _write_predictions(predictions, writer, strict: bool, flush_every: int) -> tuple[int, int]:
+    """Write the predictions; the output is flushed at the end of every chunk (`flush_every` documents), as
+    soon as it is complete: a reader at the other end of a pipe gets the chunk's lines while the next one is
+    being classified, without a system call per line."""
     total = skipped = 0
     for prediction in predictions:
         total += 1
@@ -176,6 +179,8 @@ def _write_predictions(predictions, writer, strict: bool) -> tuple[int, int]:
                 _fail(f"{prediction.id}: {prediction.error} (--strict stops here; {total - 1} documents done).")
             _stderr(f"Warning: {prediction.id}: {prediction.error}; not classified.")
         writer.write(prediction)
+        if total % flush_every == 0:
+            writer.flush()
     return total, skipped
 
 
@@ -254,7 +259,7 @@ def predict(
             predictions = api.predict(documents, loaded, threshold=threshold, top_k=top_k,
                                       explain=(explain_top or 5) if explain else None,
                                       jobs=1 if client else jobs, client=client)
-            total, skipped = _write_predictions(predictions, writer, strict)
+            total, skipped = _write_predictions(predictions, writer, strict, api.CHUNK)
         writer.close()
     except ClassifyError as exc:
         _fail(str(exc))

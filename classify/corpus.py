@@ -162,6 +162,8 @@ def _delimited_rows(lines, path, fmt: str, skip_bad_lines: bool, quiet: bool = F
 
 
 def _cell(value) -> str:
+    if type(value) is str:  # nearly always: first
+        return value
     if value is None:
         return ""
     if isinstance(value, list):

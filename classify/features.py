@@ -73,14 +73,14 @@ class CompiledTfidf:
     def transform(self, texts, tokens=None):
         """The TF-IDF matrix of already normalised texts (CSR, float32, one row per text).
 
-        Large batches go through vectorised lookups (`_char_entries`, `_word_entries`): per distinct word
+        Large batches go through vectorised lookups (`_char_counts`, `_word_entries`): per distinct word
         or token once, then numpy over the whole batch. Small ones, such as a single document from the
         command line, use the plain per-text analyzers above, which need no tables to be built first.
         `tokens`: the texts already split by this block's tokenizer (`CompiledUnion` shares them)."""
         texts = texts if isinstance(texts, list) else list(texts)
         if self.analyzer == "char_wb":
-            rows, cols = self._char_entries(texts)
-        elif len(texts) >= _FAST_BATCH:
+            return weigh_csr(self._char_counts(texts), self.sublinear_tf, self.idf_)
+        if len(texts) >= _FAST_BATCH:
             rows, cols = self._word_entries(texts, tokens)
         else:
             rows, cols = self._reference_entries(texts, tokens)
@@ -97,12 +97,12 @@ class CompiledTfidf:
             rows.extend([i] * len(found))
         return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
 
-    def _char_entries(self, texts):
+    def _char_counts(self, texts):
         """Character n-grams are counted per word: each distinct word is analysed once and its columns kept."""
         cache = getattr(self, "_fast_words", None)
         if cache is None or len(cache) > CACHE_WORDS:
             cache = self._fast_words = ColumnCache(self._char_columns)
-        return word_entries(texts, cache)
+        return word_counts(texts, cache, len(self.vocabulary_))
 
     def _char_columns(self, words: list[str]):
         grams = [char_wb_ngrams(w, self.ngram_range) for w in words]
@@ -180,20 +180,30 @@ def _wb_slices(w_len: int, min_n: int, max_n: int) -> tuple:
     return tuple(out)
 
 
-def word_entries(texts, cache: ColumnCache):
-    """(row, column) of every feature of `texts` whose features are those of their whitespace-separated
-    words, added up: each distinct word is analysed once (`cache`), then gathered with numpy."""
+def word_counts(texts, cache: ColumnCache, n_columns: int):
+    """Counts (CSR, float32, each column once per row, in no set order) of the features of `texts` whose
+    features are those of their whitespace-separated words, added up: each distinct word is analysed once
+    (`cache`), then one sparse product, (texts × words) @ (words × columns), adds them up without listing
+    or sorting every occurrence."""
+    import scipy.sparse as sp
+
     words = [text.split() for text in texts]
-    per_text = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    indptr = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=len(words)), out=indptr[1:])
     flat = list(chain.from_iterable(words))
     cache.add(list(set(flat).difference(cache.keys())))
     ids = np.fromiter(map(cache.__getitem__, flat), dtype=np.int64, count=len(flat))
-    start, size, pool = cache.arrays()
-    sizes = size[ids]
-    offsets = np.cumsum(sizes) - sizes
-    index = np.repeat(start[ids] - offsets, sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
-    owner = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
-    return np.repeat(owner, sizes), pool[index]
+    per_word = cache.matrix(n_columns)
+    occurrences = sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, indptr),
+                                shape=(len(texts), per_word.shape[0]))
+    return (occurrences @ per_word).tocsr()
+
+
+def weigh_csr(counts, sublinear_tf: bool, idf=None):
+    """`weigh_counts` of a CSR count matrix with each column at most once per row."""
+    n_texts, n_columns = counts.shape
+    rows = np.repeat(np.arange(n_texts, dtype=np.int64), np.diff(counts.indptr))
+    return weigh_counts(rows, counts.indices, counts.data, n_texts, n_columns, sublinear_tf, idf)
 
 
 def tfidf_matrix(rows, cols, n_texts: int, n_columns: int, sublinear_tf: bool, idf=None):
@@ -210,7 +220,7 @@ def tfidf_matrix(rows, cols, n_texts: int, n_columns: int, sublinear_tf: bool, i
 
 
 def weigh_counts(rows, cols, counts, n_texts: int, n_columns: int, sublinear_tf: bool, idf=None):
-    """CSR TF-IDF matrix from distinct (row, column) entries sorted by row then column, and their counts."""
+    """CSR TF-IDF matrix from distinct (row, column) entries sorted by row, and their counts."""
     import scipy.sparse as sp
 
     data = np.array(counts, dtype=np.float32)  # a copy: weighed in place
@@ -378,9 +388,10 @@ def _word_counts(tokens: list[list[str]], ngram_range):
 
 
 class ColumnCache(dict):
-    """word -> integer id; the columns of word i are pool[start[i]:start[i] + size[i]].
+    """word -> integer id, and `matrix`: row i holds the column counts of word i.
 
-    `columns_of(words)` gives the (sizes, pool) of a list of new words: it is called once per batch."""
+    `columns_of(words)` gives the (sizes, pool) of a list of new words, their columns one word after the
+    other: it is called once per batch."""
 
     def __init__(self, columns_of):
         super().__init__()
@@ -394,13 +405,18 @@ class ColumnCache(dict):
             self.chunks.append(self.columns_of(words))
             self.built = None
 
-    def arrays(self):
-        if self.built is None:
+    def matrix(self, n_columns: int):
+        """(words × columns) CSR matrix of the words' column counts, in id order (rebuilt after `add`)."""
+        if self.built is None or self.built.shape[1] != n_columns:
+            import scipy.sparse as sp
+
             size = np.concatenate([c[0] for c in self.chunks]) if self.chunks else np.zeros(0, np.int64)
             pool = np.concatenate([c[1] for c in self.chunks]) if self.chunks else np.zeros(0, np.int64)
-            start = np.zeros(len(size), dtype=np.int64)
-            np.cumsum(size[:-1], out=start[1:])
-            self.built = (start, size.astype(np.int64), pool.astype(np.int64))
+            indptr = np.zeros(len(size) + 1, dtype=np.int64)
+            np.cumsum(size, out=indptr[1:])
+            # a word's columns may repeat (`aaa`: `aa` twice); the product adds the repeats up
+            self.built = sp.csr_matrix((np.ones(len(pool), dtype=np.float32), pool, indptr),
+                                       shape=(len(size), n_columns))
         return self.built
 
 

@@ -6,6 +6,9 @@ import csv
 import json
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # `json.dumps` with options builds an encoder per call
+
+
 def _fmt(x) -> str:
     return f"{x:.3f}" if isinstance(x, float) else str(x)
 
@@ -27,7 +30,8 @@ def _shorten(text: str, width: int) -> str:
 
 
 class PredictionWriter:
-    """Writes prediction records as they come. jsonl/csv lines are flushed one by one."""
+    """Writes prediction records as they come: jsonl/csv lines go out at each `flush` (the caller's, once
+    per chunk of documents) and at `close`; the table waits for `close`, to size its columns."""
 
     def __init__(self, stream, fmt: str, tasks: list[str], labels: dict[str, list[str]], label_sep=";",
                  explain: bool = False):
@@ -38,8 +42,7 @@ class PredictionWriter:
 
     def write(self, prediction) -> None:
         if self.fmt == "jsonl":
-            self.stream.write(json.dumps(prediction.to_record(self.tasks), ensure_ascii=False) + "\n")
-            self.stream.flush()
+            self.stream.write(_JSON.encode(prediction.to_record(self.tasks)) + "\n")
         elif self.fmt == "csv":
             if self.csv is None:  # the header goes out with the first record: no input, no output
                 self.csv = csv.writer(self.stream, lineterminator="\n")
@@ -56,7 +59,6 @@ class PredictionWriter:
                 row.append(_evidence(prediction.explanation))
             row.append(prediction.error or "")
             self.csv.writerow(row)
-            self.stream.flush()
         else:
             self.rows.append(self._table_row(prediction))
 
@@ -74,6 +76,10 @@ class PredictionWriter:
         if self.explain:
             cells.append(_evidence(p.explanation))
         return cells
+
+    def flush(self) -> None:
+        if self.fmt != "table":
+            self.stream.flush()
 
     def close(self) -> None:
         if self.fmt == "table" and self.rows:

@@ -47,20 +47,17 @@ class HashedBlock:
     def transform(self, texts):
         """The same matrix as scikit-learn's `HashingVectorizer` (murmurhash3, no alternate sign) followed by
         1 + log tf and l2 normalisation, computed once per distinct word (characters) or n-gram (words)."""
-        from classify.features import CACHE_WORDS, ColumnCache, tfidf_matrix, word_entries
+        from classify.features import CACHE_WORDS, ColumnCache, weigh_csr, word_counts
 
         texts = list(texts)
         if self.kind == "char":
             cache = getattr(self, "_fast_cache", None)
             if cache is None or len(cache) > CACHE_WORDS:
                 cache = self._fast_cache = ColumnCache(self._char_columns)
-            rows, cols = word_entries(texts, cache)
-        else:
-            X = self._hasher().transform([self._word_ngrams(text) for text in texts])
-            counts = X.data.astype(np.int64)
-            rows = np.repeat(np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(X.indptr)), counts)
-            cols = np.repeat(X.indices.astype(np.int64), counts)
-        return tfidf_matrix(rows, cols, len(texts), 1 << self.bits, True)
+            return weigh_csr(word_counts(texts, cache, 1 << self.bits), True)
+        counts = self._hasher().transform([self._word_ngrams(text) for text in texts])
+        counts.sum_duplicates()  # canonical form: sorted indices, each column once per row
+        return weigh_csr(counts, True)
 
     def _hasher(self):
         from sklearn.feature_extraction import FeatureHasher

@@ -172,3 +172,18 @@ def test_training_features_in_two_processes_are_the_same(config, monkeypatch, tm
         if hasattr(b, "vocabulary_"):
             assert a.vocabulary_ == b.vocabulary_ and a.idf_.tobytes() == b.idf_.tobytes()
     assert two_X.shape == one_X.shape and (two_X != one_X).nnz == 0
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=["default", "wide", "words-only"])
+def test_a_texts_features_do_not_depend_on_the_texts_around_it(config):
+    """The same text gets the same row, to the bit, alone or in any batch, whatever the word cache already
+    holds: predictions do not change with the input's order, the chunking or the number of jobs."""
+    normalize, union, texts = _fitted(config)
+    texts = texts[:300]  # past `_FAST_BATCH`: the vectorised word n-grams
+    warm = CompiledUnion.from_sklearn(union)
+    together = warm.transform(texts[::-1])[::-1]  # the cache numbers the words in another order
+    for i in range(0, len(texts), 37):
+        alone = CompiledUnion.from_sklearn(union).transform([texts[i]])
+        for row in (alone, warm.transform([texts[i]])):
+            assert row.shape == (1, together.shape[1])
+            assert np.array_equal(row.toarray(), together[i].toarray())

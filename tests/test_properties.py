@@ -5,7 +5,7 @@ import string
 
 import pytest
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from classify.errors import ClassifyError
@@ -145,6 +145,7 @@ def _by_definition():
         "mask_urls": lambda t: R.URL_RE.sub(R.URL_TOKEN, t),
         "mask_emails": lambda t: R.EMAIL_RE.sub(R.EMAIL_TOKEN, t),
         "mask_mentions": lambda t: R.MENTION_RE.sub(R.MENTION_TOKEN, t),
+        "mask_numbers": lambda t: R.NUMBER_RE.sub(R.NUMBER_TOKEN, t),
         "shorten_elongations": lambda t: R.REPEATED_PUNCT_RE.sub(r"\1\1", R.ELONGATION_RE.sub(r"\1\1", t)),
     }
 
@@ -160,12 +161,14 @@ def _decodes(text, encoding):
 STEPS = _by_definition()
 STEP_PIECES = st.sampled_from(["é", "É", "œ", "«", "»", "’", "`", "\u00a0", "\u202f", "\u200b", "\t", "\r", "?", "250?000",
                           "«?", "?»", "Ã©", "Â", "l'", "L'", "qu'", "http", "HTTP://x", "www.a", "@a", "a@b.fr",
-                          "aaa", "!!!", "...", "??", "1 000", "ſ", "K", "x", " ", "ß", "ﬁ", "😡"])
+                          "aaa", "AAAA", "éééé", "_1_", "\n\n\n", "!!!", "...", "??", "1 000", "3", "3,5", "a1", "٣", "²", "ſ", "K", "x", " ", "ß", "ﬁ", "😡"])
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.one_of(st.text(max_size=60), FRENCH, st.lists(STEP_PIECES | st.text(max_size=2), max_size=20).map("".join)))
+@example(text="page ٣ sur ٤")  # digits beyond ASCII are numbers too
+@example(text="Trooop bien__ !!!!")
 def test_each_normalisation_step_does_what_its_definition_says(step, text):
     from classify.text import normalize as N
 

@@ -91,12 +91,16 @@ def mask_mentions(text: str) -> str:
 
 
 def mask_numbers(text: str) -> str:
+    if not R.DIGIT_RE.search(text):
+        return text
     return R.NUMBER_RE.sub(R.NUMBER_TOKEN, text)
 
 
 def shorten_elongations(text: str) -> str:
     """`trooop` -> `troop`, `!!!!` -> `!!`: letters and punctuation repeated three times or more."""
-    text = R.ELONGATION_RE.sub(r"\1\1", text)
+    if not R.TRIPLE_RE.search(text):
+        return text
+    text = R.ELONGATION_FAST_RE.sub(r"\1\1", text)
     if "..." not in text and "!!!" not in text and "???" not in text:
         return text
     return R.REPEATED_PUNCT_RE.sub(r"\1\1", text)
