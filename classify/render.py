@@ -186,6 +186,9 @@ def tuning_lines(t: dict, top: int = 10) -> list[str]:
              f"               scored by {t['metric']} on the {t['selection']}",
              f"best           {t['best']['score']:.4f} on {t['best']['documents']} documents: "
              f"{_changes(t['best']['changes'])}"]
+    if "final_fit_seconds" in t:
+        lines.append(f"final fit      on every document: {t['final_fit_seconds']:.0f}s (expected "
+                     f"{t['final_fit_estimate_seconds']:.0f}s); {t['total_seconds']:.0f}s in all")
     if done:
         furthest = max(x["documents"] for x in done)
         ranked = sorted((x for x in done if x["documents"] == furthest), key=lambda x: -x["score"])[:top]

@@ -18,9 +18,13 @@ A configuration is scored on `dev` when given, else by 3-fold cross-validation o
 Score: macro-F1 for single-label tasks, micro-F1 for multi-label ones, averaged over tasks.
 
 The schedule depends only on `seed` and `trials`, so a search that ends within its budget is reproducible.
-The budget (seconds) stops the search before a trial that would overrun it; Ctrl-C stops it too. Either
-way the best configuration of the furthest rung wins and, unless it was already fitted on every training
-document, is trained on all of them.
+The budget (seconds) covers the search and the final fit. A trial is skipped when its expected cost (the
+configuration's own cost on the previous rung, scaled by documents and fits; on the first rung, the mean
+so far) and that of the fit on every document that would follow a stop after it do not fit in what is
+left; the search then ends with that rung. Ctrl-C stops it too. Either way the best configuration of the
+furthest rung wins and, unless it was already fitted on every training document, is trained on all of
+them: the best whose expected fit fits in the time left (a configuration's cost is only known once it has
+run, so the best may be too dear), else the quickest.
 """
 
 from __future__ import annotations
@@ -161,6 +165,13 @@ def tune(corpus, base, *, dev=None, budget: float = 300.0, trials: int = 27, see
     alive = list(range(len(configs)))
     best_model, best = None, None  # best of the furthest rung: (rung, score, index)
     durations: dict[int, list] = {}
+    measured: dict[int, tuple] = {}  # config index -> (documents, seconds) of its latest trial
+    final_cost: dict[int, float] = {}  # config index -> expected seconds of its fit on every document
+    scored: list[tuple] = []  # (rung, score, config index) of every trial that ended
+
+    def final_estimate(documents: int, seconds: float) -> float:
+        return _scaled(seconds, documents, len(corpus), 3, base.cv_folds, base.cv_limit)
+
     try:
         for r, rows in enumerate(rungs):
             last = r == len(rungs) - 1
@@ -168,10 +179,14 @@ def tune(corpus, base, *, dev=None, budget: float = 300.0, trials: int = 27, see
             results = []
             for position, i in enumerate(alive, 1):
                 elapsed = time.perf_counter() - start
-                estimate = _estimate(durations, r, rungs)
-                if record["trials"] and elapsed + estimate > budget:  # the first trial always runs
+                # a configuration's cost is its own on the previous rung, scaled; else the rung's mean so far
+                estimate = (_scaled(measured[i][1], measured[i][0], len(rows), 3, 3, base.cv_limit)
+                            if i in measured else _estimate(durations, r, rungs))
+                # room for this configuration's fit on every document, should the search stop after it
+                reserve = 0.0 if last else final_estimate(len(rows), estimate)
+                if record["trials"] and elapsed + estimate + reserve > budget:  # the first trial always runs
                     record["stopped"] = "time budget"
-                    raise _Stop
+                    continue  # a cheaper configuration of this rung may still fit; no further rung
                 t0 = time.perf_counter()
                 try:
                     score, metrics, model = run_trial(configs[i], train, dev, n_jobs)
@@ -181,14 +196,19 @@ def tune(corpus, base, *, dev=None, budget: float = 300.0, trials: int = 27, see
                     continue
                 seconds = time.perf_counter() - t0
                 durations.setdefault(r, []).append(seconds)
+                measured[i] = (len(rows), seconds)
+                final_cost[i] = final_estimate(len(rows), seconds)
                 record["trials"].append(_trial(i, configs[i], base, len(rows), score, seconds))
                 results.append((score, i))
+                scored.append((r, score, i))
                 if best is None or (r, score) > (best[0], best[1]):
                     best = (r, score, i)
                     best_model = model if len(rows) == len(corpus) else None
                 progress(f"rung {r + 1}/{len(rungs)} ({len(rows)} documents): trial {position}/{len(alive)} "
                          f"score {score:.4f} in {seconds:.1f}s; best so far {best[1]:.4f} "
                          f"[{time.perf_counter() - start:.0f}/{budget:.0f}s]")
+            if record["stopped"] == "time budget":
+                raise _Stop
             if not results:  # every trial failed on this subset (labels too rare in it): try the next one
                 continue
             results.sort(key=lambda pair: (-pair[0], pair[1]))
@@ -207,15 +227,19 @@ def tune(corpus, base, *, dev=None, budget: float = 300.0, trials: int = 27, see
             "the search was interrupted before any trial ended." if record["stopped"].startswith("interrupted")
             else "no configuration could be trained during the search."
         )
+    if best_model is None:
+        best = _affordable(best, scored, final_cost, budget - (time.perf_counter() - start))
     rung, score, index = best
     winner = best_model.config if best_model is not None else replace(configs[index], cv_folds=base.cv_folds)
     record["best"] = {"score": round(score, 4), "documents": len(rungs[rung]), "changes": changes_from(winner, base),
                       "config": winner.to_dict()}
     if best_model is None:
-        from classify.model import ClassifyModel
-
-        progress(f"training the best configuration on all {len(corpus)} documents")
-        best_model = ClassifyModel(winner, n_jobs=n_jobs).fit(corpus, progress=progress)
+        record["final_fit_estimate_seconds"] = round(final_cost.get(index, 0.0), 1)
+        progress(f"training the best configuration on all {len(corpus)} documents "
+                 f"(about {final_cost.get(index, 0.0):.0f}s)")
+        t0 = time.perf_counter()
+        best_model = fit_final(winner, corpus, n_jobs, progress)
+        record["final_fit_seconds"] = round(time.perf_counter() - t0, 1)
     record["total_seconds"] = round(time.perf_counter() - start, 1)
     best_model.tuning_ = record
     return best_model, record
@@ -223,6 +247,37 @@ def tune(corpus, base, *, dev=None, budget: float = 300.0, trials: int = 27, see
 
 class _Stop(Exception):
     pass
+
+
+def _affordable(best: tuple, scored: list, final_cost: dict, left: float) -> tuple:
+    """The winner when it must be fitted on every document: the best of the furthest rung whose expected
+    fit fits in the `left` seconds; if none does, the one expected to be quickest."""
+    rung = best[0]
+    candidates = sorted((t for t in scored if t[0] == rung), key=lambda t: (-t[1], t[2]))
+    for candidate in candidates:
+        if final_cost.get(candidate[2], 0.0) <= left:
+            return candidate
+    return min(candidates, key=lambda t: (final_cost.get(t[2], 0.0), -t[1], t[2]))
+
+
+def fit_final(config, corpus, n_jobs, progress):
+    """The winner's fit on every training document, when it was scored on part of them."""
+    from classify.model import ClassifyModel
+
+    return ClassifyModel(config, n_jobs=n_jobs).fit(corpus, progress=progress)
+
+
+def _fits(documents: int, folds: int, limit: int) -> int:
+    """Model fits in a training on `documents`: the cross-validation folds (one held-out fold past
+    `limit`; at least 3 folds, for calibration), then the final fit."""
+    return (1 if limit and documents > limit else max(folds, 3)) + 1
+
+
+def _scaled(seconds: float, documents: int, to_documents: int, folds: int, to_folds: int, limit: int) -> float:
+    """Expected seconds of a training on `to_documents` with `to_folds`, from one that took `seconds`:
+    proportional to the documents and to the number of fits."""
+    return seconds * (to_documents / max(documents, 1)) * _fits(to_documents, to_folds, limit) \
+        / _fits(documents, folds, limit)
 
 
 def _estimate(durations: dict, r: int, rungs: list) -> float:

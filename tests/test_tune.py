@@ -2,6 +2,7 @@
 
 import csv
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -119,6 +120,10 @@ def test_ctrl_c_keeps_the_best_so_far(search, monkeypatch):
     assert record["best"]["score"] == max(t["score"] for t in record["trials"] if t["score"] is not None)
     # the winner was scored on part of the corpus only: it is retrained on every document
     assert model.tasks_ and model.n_features_ > 0 and record["best"]["documents"] < len(corpus)
+    from classify.render import tuning_lines
+
+    assert record["final_fit_seconds"] <= record["total_seconds"] and "final_fit_estimate_seconds" in record
+    assert any(line.startswith("final fit      on every document:") for line in tuning_lines(record))
     assert model.predict(["la box ne marche plus"])["sentiment"][0] in {"negative", "neutral", "positive"}
 
 
@@ -206,3 +211,49 @@ def test_the_search_draws_the_ensemble_both_ways_and_not_without_characters():
     configs = tune_module.sample_configs(ModelConfig(), 27, seed=0, vectors_available=False)
     assert {c.ensemble for c in configs if c.char} == {True, False}
     assert all(c.ensemble == ModelConfig().ensemble for c in configs if not c.char)  # nothing to split
+
+
+class _Clock:
+    """A fake `time` for the search: trials and the final fit advance it by what they would cost."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+
+@pytest.mark.parametrize("dear, which, budget", [(2.0, 1, 400.0), (0.1, 1, 100.0), (1.0, 5, 250.0)],
+                         ids=["dear-and-best-early", "all-alike", "dear-and-best-later"])
+def test_the_budget_covers_the_trials_and_the_final_fit(search, monkeypatch, dear, which, budget):
+    """Costs proportional to the documents (0.1 s per document and fit), one configuration of the search
+    `dear` s: the search skips what would not fit, keeps room for the fit on every document, and the whole
+    `--tune` ends within its budget."""
+    corpus = search[0]
+    clock = _Clock()
+    configs = tune_module.sample_configs(ModelConfig(cv_folds=5), 9, 3, False)
+    dear_C = configs[which].C
+
+    def cost(config, documents, fits):  # 4 fits in a trial (3 folds), 6 in the final fit (5 folds)
+        return documents * (dear if config.C == dear_C else 0.1) * fits
+
+    def fake_trial(config, train, dev, n_jobs=None):
+        clock.now += cost(config, len(train), 4)
+        score = 1.0 if config.C == dear_C else config.C % 1  # the dear one scores best
+        return score, {}, ClassifyModel(replace(config, cv_folds=3))
+
+    def fake_final(config, corpus, n_jobs, progress):
+        assert config.cv_folds == 5
+        clock.now += cost(config, len(corpus), 6)
+        return ClassifyModel(config)
+
+    monkeypatch.setattr(tune_module, "time", clock)
+    monkeypatch.setattr(tune_module, "run_trial", fake_trial)
+    monkeypatch.setattr(tune_module, "fit_final", fake_final)
+    _, record = tune_module.tune(corpus, ModelConfig(cv_folds=5), trials=9, budget=budget, seed=3,
+                                 vectors_available=False, min_documents=0, n_jobs=1)
+    assert record["stopped"] == "time budget"
+    assert record["total_seconds"] <= budget
+    assert 1 < len(record["trials"]) < 9 + 3 + 1
+    if record["best"]["documents"] < len(corpus):  # retrained on every document, at the cost foreseen
+        assert record["final_fit_seconds"] == pytest.approx(record["final_fit_estimate_seconds"], rel=0.01)
