@@ -167,8 +167,42 @@ def _fit_char(config: ModelConfig, texts: list[str]):
     return fit_tfidf(texts, "char_wb", config.char_ngrams, config.min_df, config.sublinear_tf, config.max_features)
 
 
-def _fit_char_forked():
-    return _fit_char(*_SHARED)
+def _fit_char_forked(directory: str):
+    """In the forked process: fit the character block and hand it back through a file in `directory`
+    (its path is the pool's result). Pickled through the pool's pipe, lemonde-2022's block (about 70 MB)
+    took 1 to 5 s to arrive; written and read back, under 0.1 s. If the file cannot be written, the
+    block itself is returned."""
+    import os
+    import pickle
+    import tempfile
+
+    fitted = _fit_char(*_SHARED)
+    try:
+        fd, path = tempfile.mkstemp(prefix="char-", suffix=".pickle", dir=directory)
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(fitted, f, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        return fitted
+    return path
+
+
+def _received(result):
+    """What `_fit_char_forked` sent: the block, read from its file, or the block itself."""
+    if not isinstance(result, str):
+        return result
+    import pickle
+
+    with open(result, "rb") as f:
+        return pickle.load(f)
+
+
+def _import_fit_modules() -> None:
+    """Import what the fits after the features need. scikit-learn takes 2.4 s to import here (1.7 s of it
+    scipy.stats, which parses docstrings as it loads); `fit_features` does it while the other process fits
+    the character block and this one would wait."""
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.model_selection  # noqa: F401
+    import sklearn.svm  # noqa: F401
 
 
 def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
@@ -182,16 +216,18 @@ def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
     from classify.features import CompiledUnion, fit_tfidf
 
     global _SHARED
-    pool = pending = None
+    pool = pending = handoff = None
     if config.char and _can_fork(jobs, len(texts)):
         import multiprocessing
+        import tempfile
 
+        handoff = tempfile.TemporaryDirectory(prefix="classify-")  # removed whatever happens
         _SHARED = (config, texts)
         try:
             pool = multiprocessing.get_context("fork").Pool(1)  # forks now: the child has the texts
         finally:
             _SHARED = None
-        pending = pool.apply_async(_fit_char_forked)
+        pending = pool.apply_async(_fit_char_forked, (handoff.name,))
     try:
         tokenizer = Tokenizer(mark_negation=config.negation)
         tokens = [tokenizer(text) for text in texts]
@@ -212,10 +248,13 @@ def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
             shared = CompiledUnion([("word", blocks["word"][0]), ("lexicon", lexicon)])._shared_tokenizer()
             blocks["lexicon"] = lexicon, lexicon.transform(texts, tokens=tokens if shared else None)
         if pending is not None:
-            blocks["char"] = pending.get()
+            _import_fit_modules()  # while the character block is fitted in the other process
+            blocks["char"] = _received(pending.get())
     finally:
         if pool is not None:
             pool.terminate()
+        if handoff is not None:
+            handoff.cleanup()
     order = [name for name in ("word", "char", "vectors", "lexicon") if name in blocks]
     X = sp.hstack([p if sp.issparse(p) else sp.csr_matrix(p) for p in (blocks[n][1] for n in order)], format="csr")
     return CompiledUnion([(name, blocks[name][0]) for name in order]), X

@@ -174,6 +174,40 @@ def test_training_features_in_two_processes_are_the_same(config, monkeypatch, tm
     assert two_X.shape == one_X.shape and (two_X != one_X).nnz == 0
 
 
+@pytest.mark.parametrize("writable", [True, False], ids=["through-a-file", "file-not-writable"])
+def test_the_character_block_comes_back_from_its_process_through_a_file_that_is_then_removed(
+        writable, monkeypatch, tmp_path):
+    """The forked process hands the character block back through a temporary file (a pickled block of
+    tens of MB took seconds through the pool's pipe), removed afterwards; if that file cannot be written,
+    the block comes back through the pipe: the same features either way."""
+    import tempfile
+
+    from classify import model
+    from classify.model import fit_features
+
+    config = ModelConfig()
+    normalize = build_normalizer(config)
+    texts = [normalize(t) for t in load_corpus(TINY).texts]
+    _, one_X = fit_features(config, texts, 1)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(model, "PARALLEL_MIN_TEXTS", 2)
+    if not writable:
+        def refuse(*args, **kwargs):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(tempfile, "mkstemp", refuse)  # inherited by the forked process
+    received, receive = [], model._received
+    monkeypatch.setattr(model, "_received", lambda result: received.append(result) or receive(result))
+    _, two_X = fit_features(config, texts, 2)
+    assert two_X.shape == one_X.shape and (two_X != one_X).nnz == 0
+    assert len(received) == 1 and isinstance(received[0], str) == writable
+    if writable:
+        assert received[0].startswith(str(scratch)) and received[0].endswith(".pickle")
+    assert list(scratch.iterdir()) == []  # the file and its folder are gone
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=["default", "wide", "words-only"])
 def test_a_texts_features_do_not_depend_on_the_texts_around_it(config):
     """The same text gets the same row, to the bit, alone or in any batch, whatever the word cache already
