@@ -167,16 +167,18 @@ def _fit_char(config: ModelConfig, texts: list[str]):
     return fit_tfidf(texts, "char_wb", config.char_ngrams, config.min_df, config.sublinear_tf, config.max_features)
 
 
-def _fit_char_forked(directory: str):
+def _fit_char_forked(directory: str | None):
     """In the forked process: fit the character block and hand it back through a file in `directory`
     (its path is the pool's result). Pickled through the pool's pipe, lemonde-2022's block (about 70 MB)
-    took 1 to 5 s to arrive; written and read back, under 0.1 s. If the file cannot be written, the
-    block itself is returned."""
+    took 1 to 5 s to arrive; written and read back, under 0.1 s. Without a directory, or if the file
+    cannot be written, the block itself is returned."""
     import os
     import pickle
     import tempfile
 
     fitted = _fit_char(*_SHARED)
+    if directory is None:
+        return fitted
     try:
         fd, path = tempfile.mkstemp(prefix="char-", suffix=".pickle", dir=directory)
         with os.fdopen(fd, "wb") as f:
@@ -221,13 +223,16 @@ def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
         import multiprocessing
         import tempfile
 
-        handoff = tempfile.TemporaryDirectory(prefix="classify-")  # removed whatever happens
+        try:
+            handoff = tempfile.TemporaryDirectory(prefix="classify-")  # removed whatever happens
+        except OSError:  # no usable temporary folder: the block comes back through the pipe
+            handoff = None
         _SHARED = (config, texts)
         try:
             pool = multiprocessing.get_context("fork").Pool(1)  # forks now: the child has the texts
         finally:
             _SHARED = None
-        pending = pool.apply_async(_fit_char_forked, (handoff.name,))
+        pending = pool.apply_async(_fit_char_forked, (handoff and handoff.name,))
     try:
         tokenizer = Tokenizer(mark_negation=config.negation)
         tokens = [tokenizer(text) for text in texts]

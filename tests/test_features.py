@@ -174,12 +174,13 @@ def test_training_features_in_two_processes_are_the_same(config, monkeypatch, tm
     assert two_X.shape == one_X.shape and (two_X != one_X).nnz == 0
 
 
-@pytest.mark.parametrize("writable", [True, False], ids=["through-a-file", "file-not-writable"])
+@pytest.mark.parametrize("writable", ["yes", "file", "folder"], ids=["through-a-file", "file-not-writable",
+                                                                   "no-temporary-folder"])
 def test_the_character_block_comes_back_from_its_process_through_a_file_that_is_then_removed(
         writable, monkeypatch, tmp_path):
     """The forked process hands the character block back through a temporary file (a pickled block of
-    tens of MB took seconds through the pool's pipe), removed afterwards; if that file cannot be written,
-    the block comes back through the pipe: the same features either way."""
+    tens of MB took seconds through the pool's pipe), removed afterwards; if that file or its folder
+    cannot be made, the block comes back through the pipe: the same features either way."""
     import tempfile
 
     from classify import model
@@ -193,17 +194,19 @@ def test_the_character_block_comes_back_from_its_process_through_a_file_that_is_
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.setattr(model, "PARALLEL_MIN_TEXTS", 2)
-    if not writable:
-        def refuse(*args, **kwargs):
-            raise OSError(28, "No space left on device")
+    def refuse(*args, **kwargs):
+        raise OSError(28, "No space left on device")
 
+    if writable == "file":
         monkeypatch.setattr(tempfile, "mkstemp", refuse)  # inherited by the forked process
+    elif writable == "folder":
+        monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
     received, receive = [], model._received
     monkeypatch.setattr(model, "_received", lambda result: received.append(result) or receive(result))
     _, two_X = fit_features(config, texts, 2)
     assert two_X.shape == one_X.shape and (two_X != one_X).nnz == 0
-    assert len(received) == 1 and isinstance(received[0], str) == writable
-    if writable:
+    assert len(received) == 1 and isinstance(received[0], str) == (writable == "yes")
+    if writable == "yes":
         assert received[0].startswith(str(scratch)) and received[0].endswith(".pickle")
     assert list(scratch.iterdir()) == []  # the file and its folder are gone
 
