@@ -194,6 +194,7 @@ def test_the_character_block_comes_back_from_its_process_through_a_file_that_is_
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.setattr(model, "PARALLEL_MIN_TEXTS", 2)
+
     def refuse(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
