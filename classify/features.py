@@ -225,6 +225,7 @@ def weigh_counts(rows, cols, counts, n_texts: int, n_columns: int, sublinear_tf:
 
     data = np.array(counts, dtype=np.float32)  # a copy: weighed in place
     if sublinear_tf:
+        relative_counts(rows, data, n_texts)
         np.log(data, out=data)
         data += 1.0
     if idf is not None:
@@ -235,6 +236,22 @@ def weigh_counts(rows, cols, counts, n_texts: int, n_columns: int, sublinear_tf:
     indptr = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_texts), out=indptr[1:])
     return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n_texts, n_columns))
+
+
+def relative_counts(rows, data, n_texts: int) -> None:
+    """Divide each row's counts by the row's smallest count, in place (`rows` sorted).
+
+    Sublinear tf, `1 + log(count)`, is not invariant to repeating a text: twice the same message gives
+    `1 + log 2` to every word, and after l2 normalisation its rare words weigh less against its frequent ones
+    than in the message once. Counted in units of the row's rarest term, a text repeated k times has the
+    counts of the text once. Nearly every real text has a term seen once, so for them this changes nothing:
+    the weights are `1 + log(count)` as in scikit-learn's `sublinear_tf`."""
+    if not len(data):
+        return
+    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+    smallest = np.minimum.reduceat(data, starts)
+    if (smallest > 1).any():
+        data /= np.repeat(smallest, np.diff(np.append(starts, len(data))))
 
 
 # -- fitting: the vocabulary and matrix scikit-learn's TfidfVectorizer.fit_transform would give, faster --------

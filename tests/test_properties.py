@@ -173,3 +173,68 @@ def test_each_normalisation_step_does_what_its_definition_says(step, text):
     from classify.text import normalize as N
 
     assert getattr(N, step)(text) == STEPS[step](text)
+
+
+# -- repeating a text does not change what the model says about it ------------------------------------------
+
+@pytest.fixture(scope="module")
+def repeat_models(tmp_path_factory):
+    """Two models trained on 300 rows of the bundled corpus: the default configuration, and with word vectors
+    (a stand-in table: a seeded random vector for every word of those rows, whatever its case or accents)."""
+    import csv
+    import hashlib
+    import json
+    import os
+    import re
+    from pathlib import Path
+
+    import numpy as np
+
+    from classify.corpus import load_corpus
+    from classify.model import ClassifyModel, ModelConfig
+
+    root = Path(__file__).resolve().parent.parent
+    with open(root / "seeds" / "corpus.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    train_rows, other = rows[::7][:300], [r["text"] for r in rows[3::7][:60]]
+    folder = tmp_path_factory.mktemp("repeat")
+    path = folder / "train.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["id", "text", "topics", "sentiment"])
+        w.writeheader()
+        w.writerows(train_rows)
+    words = sorted({w for r in rows for w in re.findall(r"\w+", r["text"].lower())})
+    vectors = folder / "vectors"
+    vectors.mkdir()
+    np.save(vectors / "vectors.npy", np.random.default_rng(0).normal(size=(len(words), 8)).astype(np.float32))
+    index = "".join(f"{w}\t{i}\n" for i, w in enumerate(words))
+    (vectors / "words.tsv").write_text(index, encoding="utf-8")
+    (vectors / "folded.tsv").write_text(index, encoding="utf-8")
+    meta = {"dim": 8, "rows": len(words), "sha256": hashlib.sha256((vectors / "vectors.npy").read_bytes()).hexdigest()}
+    (vectors / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    before = os.environ.get("CLASSIFY_VECTORS")
+    os.environ["CLASSIFY_VECTORS"] = str(vectors)
+    corpus = load_corpus(path)
+    models = {"default": ClassifyModel(ModelConfig(cv_folds=3), n_jobs=1).fit(corpus),
+              "vectors": ClassifyModel(ModelConfig(cv_folds=3, vectors=True, ensemble=False), n_jobs=1).fit(corpus)}
+    yield models, other
+    if before is None:
+        os.environ.pop("CLASSIFY_VECTORS", None)
+    else:
+        os.environ["CLASSIFY_VECTORS"] = before
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.sampled_from(["default", "vectors"]), pick=st.integers(0, 59), k=st.integers(2, 20),
+       joiner=st.sampled_from([" ", "\n", "\n\n"]))
+@example(which="default", pick=0, k=20, joiner=" ")
+@example(which="vectors", pick=1, k=10, joiner="\n")
+def test_a_text_repeated_k_times_gets_the_same_labels_and_scores(repeat_models, which, pick, k, joiner):
+    import numpy as np
+
+    models, texts = repeat_models
+    model, text = models[which], texts[pick]
+    once, repeated = model.predict_scores([text]), model.predict_scores([joiner.join([text] * k)])
+    assert model.predict([text]) == model.predict([joiner.join([text] * k)])
+    for task in once:
+        assert np.abs(once[task] - repeated[task]).max() <= 0.02, (task, once[task], repeated[task])
