@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classify.errors import ConfigError, CorpusError
-from classify.paths import bundled_corpus, default_model_path
+from classify.paths import corpus_paths, default_model_path
 
 CHUNK = 1000  # documents transformed at once by predict: bounds memory, amortises the vectorizer call
 
@@ -31,15 +31,16 @@ class TrainResult:
 def train(corpus=None, out=None, *, text_column="text", label_columns=None, multi_label=None, label_sep=";",
           fmt=None, config=None, progress=None, skip_bad_lines=False, tune=False, time_budget=300.0, dev=None,
           trials=27, streaming=False, epochs=1, jobs=0) -> TrainResult:
-    """Train on a corpus file and save the model. `tune=True` searches the configuration first (see
+    """Train on a corpus (a file, several files with the same columns, or None for the bundled corpus) and
+    save the model. `tune=True` searches the configuration first (see
     `classify.tune`), within `time_budget` seconds, scoring on the `dev` file when given. `jobs` processes
     (0: one per core) fit in parallel; with `streaming`, they compute the features of the next chunks."""
-    from classify.corpus import load_corpus
+    from classify.corpus import load_corpora, load_corpus
     from classify.model import ClassifyModel, ModelConfig
     from classify.persist import make_provenance, save_model
 
     progress = progress or (lambda message: None)
-    corpus_path = Path(corpus) if corpus else bundled_corpus()
+    paths = corpus_paths(corpus)
     out = Path(out) if out else default_model_path()
     config = config or ModelConfig()
     if dev is not None and not tune:
@@ -59,6 +60,10 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
 
         from classify.streaming import train_streaming
 
+        if len(paths) > 1:
+            raise ConfigError("--streaming reads one corpus file; join the files first, or train without it.")
+        corpus_path = paths[0]
+
         model, data = train_streaming(corpus_path, replace(config, classifier="sgd", cv_folds=0, lexicon=False,
                                                                   ensemble=False),
                                       text_column=text_column, label_columns=label_columns,
@@ -69,9 +74,9 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
         progress(f"writing {out}")
         _, digest = save_model(model, provenance, out)
         return TrainResult(out, provenance, seconds, digest)
-    progress(f"reading {corpus_path}")
-    data = load_corpus(corpus_path, text_column=text_column, label_columns=label_columns,
-                       multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
+    progress(f"reading {' + '.join(map(str, paths))}")
+    data = load_corpora(paths, text_column=text_column, label_columns=label_columns,
+                        multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
     if tune:
         from classify.tune import tune as run_tune
 
@@ -301,6 +306,12 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
         skipped = len(task.values) - len(rows)
         if skipped:
             metrics["skipped"] = skipped
+        if not fitted.multi:  # what a constant answer scores: the floor a model has to beat on this file
+            counts = task.label_counts()
+            majority = max(sorted(counts), key=counts.__getitem__)
+            constant = task_metrics(task, [majority if v is not None else None for v in task.values], fitted.labels)
+            metrics["majority_baseline"] = {"label": majority, "accuracy": constant["accuracy"],
+                                            "macro_f1": constant["macro_f1"]}
         tasks[name] = metrics
         thresholds = None
         if fitted.multi:
@@ -315,17 +326,17 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
 
 def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns=None, multi_label=None,
                    label_sep=";", fmt=None, config=None, progress=None, skip_bad_lines=False, client=None) -> dict:
-    from classify.corpus import load_corpus
+    from classify.corpus import load_corpora
     from classify.crossval import cross_validate as run
     from classify.model import ModelConfig
 
     progress = progress or (lambda message: None)
-    corpus_path = Path(corpus) if corpus else bundled_corpus()
-    progress(f"reading {corpus_path}")
-    data = load_corpus(corpus_path, text_column=text_column, label_columns=label_columns,
-                       multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
+    paths = corpus_paths(corpus)
+    progress(f"reading {' + '.join(map(str, paths))}")
+    data = load_corpora(paths, text_column=text_column, label_columns=label_columns,
+                        multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
     result = run(data, config or ModelConfig(), folds=folds, seed=seed, progress=progress, client=client)
-    result["corpus"] = str(corpus_path)
+    result["corpus"] = data.path
     return result
 
 

@@ -103,7 +103,7 @@ TRUST_HELP = "Load a .joblib model even without a matching SHA-256 record (it ru
 
 @app.command()
 def train(
-    corpus: Optional[Path] = typer.Argument(None, help="CSV, TSV or JSONL corpus. Default: the bundled corpus."),
+    corpus: Optional[list[Path]] = typer.Argument(None, help="CSV, TSV or JSONL corpus; several files with the same columns are read as one. Default: the bundled corpus."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where to write the model. Default: models/default.joblib."),
     text_column: str = typer.Option("text", help="Column holding the text."),
     label_column: Optional[list[str]] = typer.Option(None, help="A label column (task); repeat for several. Default: every column but text and id."),
@@ -315,7 +315,7 @@ def evaluate(
 
 @app.command()
 def cv(
-    corpus: Optional[Path] = typer.Argument(None, help="CSV, TSV or JSONL corpus. Default: the bundled corpus."),
+    corpus: Optional[list[Path]] = typer.Argument(None, help="CSV, TSV or JSONL corpus; several files with the same columns are read as one. Default: the bundled corpus."),
     folds: int = typer.Option(5, "--folds", "-k", help="Number of folds (every label needs at least this many examples)."),
     seed: int = typer.Option(0, help="Random seed for the folds and the models: same seed, same figures."),
     text_column: str = typer.Option("text", help="Column holding the text."),

@@ -100,7 +100,7 @@ def read_table(path: Path, fmt: str | None = None, skip_bad_lines: bool = False)
     if not text.strip():
         raise CorpusError(f"{path} is empty.")
     if fmt == "jsonl":
-        rows = []
+        rows, lines = [], []
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
@@ -108,9 +108,11 @@ def read_table(path: Path, fmt: str | None = None, skip_bad_lines: bool = False)
             if row is None:
                 continue
             rows.append({k: _cell(v) for k, v in row.items()})
+            lines.append(number)
         if not rows:
             raise CorpusError(f"{path} has no JSON lines.")
         frame = pd.DataFrame(rows).fillna("")
+        frame.attrs["lines"] = lines
     else:
         frame = _read_delimited(text, path, fmt, skip_bad_lines)
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -122,7 +124,10 @@ def _read_delimited(text: str, path, fmt: str, skip_bad_lines: bool):
     import pandas as pd
 
     header, rows = _delimited_rows(io.StringIO(text, newline=""), path, fmt, skip_bad_lines)
-    return pd.DataFrame([row for _, row in rows], columns=header, dtype=str)
+    rows = list(rows)
+    frame = pd.DataFrame([row for _, row in rows], columns=header, dtype=str)
+    frame.attrs["lines"] = [number for number, _ in rows]  # where each row ends, for messages
+    return frame
 
 
 def _delimited_rows(lines, path, fmt: str, skip_bad_lines: bool, quiet: bool = False):
@@ -258,11 +263,14 @@ def load_corpus(
     texts = frame[text_column].tolist()
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty:
-        rows = ", ".join(str(i + 2) for i in empty[:5]) + (" ..." if len(empty) > 5 else "")
-        raise CorpusError(
-            f"{path}: {len(empty)} row(s) have an empty {text_column!r} (line {rows}); "
-            f"remove them or fill in the text."
-        )
+        if len(empty) == len(texts):
+            raise CorpusError(f"{path}: every row has an empty {text_column!r}; there is nothing to learn from.")
+        lines = frame.attrs.get("lines") or [i + 2 for i in range(len(texts))]
+        where = ", ".join(str(lines[i]) for i in empty[:10]) + (", ..." if len(empty) > 10 else "")
+        log.warning("%s: %d row%s with an empty or blank %r skipped (line %s).", path, len(empty),
+                    "s" if len(empty) > 1 else "", text_column, where)
+        frame = frame.drop(index=frame.index[empty]).reset_index(drop=True)
+        texts = frame[text_column].tolist()
     if id_column in frame.columns:
         ids = frame[id_column].tolist()
         warn_duplicate_ids(ids, path)
@@ -289,6 +297,35 @@ def load_corpus(
             if skipped:
                 log.info("task %r: %d of %d rows have no label and are skipped for it.", column, skipped, len(values))
     return Corpus(str(path), digest, [str(i) for i in ids], texts, tasks, text_column)
+
+
+def load_corpora(paths, **options) -> Corpus:
+    """One corpus from one or several files with the same tasks (`load_corpus`'s options apply to each).
+
+    A task is multi-label when it is in any file: a file whose cells happen to hold one label each (or none)
+    has its values read as lists there."""
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    if len(paths) == 1:
+        return load_corpus(paths[0], **options)
+    parts = [load_corpus(p, **options) for p in paths]
+    names = list(parts[0].tasks)
+    for path, part in zip(paths[1:], parts[1:]):
+        if sorted(part.tasks) != sorted(names):
+            raise CorpusError(f"{path} has the tasks {', '.join(part.tasks)} but {paths[0]} has "
+                              f"{', '.join(names)}: every file of a corpus needs the same label columns.")
+    tasks = {}
+    for name in names:
+        multi = any(part.tasks[name].multi for part in parts)
+        values = []
+        for part in parts:
+            task = part.tasks[name]
+            values += task.values if task.multi or not multi else [[v] if v else [] for v in task.values]
+        tasks[name] = Task(name, multi, values)
+    ids = [i for part in parts for i in part.ids]
+    warn_duplicate_ids(ids, " + ".join(map(str, paths)))
+    digest = hashlib.sha256("".join(part.sha256 for part in parts).encode()).hexdigest()
+    return Corpus(" + ".join(part.path for part in parts), digest, ids, [t for part in parts for t in part.texts],
+                  tasks, parts[0].text_column)
 
 
 def jsonl_row(path, number: int, line: str, skip_bad_lines: bool, quiet: bool = False) -> dict | None:

@@ -16,11 +16,26 @@ def project_dir() -> Path:
     return root if (root / "pyproject.toml").exists() else Path.cwd()
 
 
-def bundled_corpus() -> Path:
-    path = Path(os.environ.get("CLASSIFY_CORPUS") or project_dir() / "seeds" / "corpus.csv")
-    if not path.exists():
-        raise CorpusError(f"the bundled corpus is not at {path}; pass a CORPUS file to train on.")
-    return path
+BUNDLED = ("corpus.csv", "general-french.csv")  # seeds/ files that make the bundled corpus (see seeds/README.md)
+
+
+def bundled_corpus() -> list[Path]:
+    """The files of the bundled corpus: `$CLASSIFY_CORPUS` (one path, or several joined by the path
+    separator), else `BUNDLED` in the project's seeds/ folder."""
+    setting = os.environ.get("CLASSIFY_CORPUS")
+    paths = [Path(p) for p in setting.split(os.pathsep) if p] if setting else \
+        [project_dir() / "seeds" / name for name in BUNDLED]
+    for path in paths:
+        if not path.exists():
+            raise CorpusError(f"the bundled corpus is not at {path}; pass a CORPUS file to train on.")
+    return paths
+
+
+def corpus_paths(corpus) -> list[Path]:
+    """A CORPUS argument (a path, several, or None for the bundled corpus) as a list of paths."""
+    if not corpus:
+        return bundled_corpus()
+    return [Path(p) for p in ([corpus] if isinstance(corpus, (str, os.PathLike)) else corpus)]
 
 
 def default_model_path() -> Path:

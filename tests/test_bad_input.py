@@ -158,7 +158,7 @@ def test_labels_with_stray_spaces_are_stripped_and_case_variants_reported(cli, t
     ("text,sentiment\na,positive\nb,positive\nc,positive\n", "has a single label ('positive')"),
     ("text,sentiment\nun deux,positive\nun trois,positive\nun quatre,negative\nun cinq,negative\nun six,neutral\n",
      "label 'neutral' has a single example"),
-    ("text,sentiment\nun,positive\n,negative\n", "1 row(s) have an empty 'text' (line 3)"),
+    ("text,sentiment\n ,positive\n,negative\n", "every row has an empty 'text'"),
     ("text,sentiment\n\"un,positive\nb,negative\n", "line"),
     ("text,sentiment\nxq,positive\nzv,positive\nkj,negative\nwy,negative\n",
      "no n-gram occurs in 2 or more documents of this 4-document corpus"),
@@ -170,6 +170,21 @@ def test_train_bad_tables(cli, tmp_path, content, message):
     code, stdout, err = cli("train", path, "--out", out)
     assert code == 1 and message in error_line(err)
     assert stdout == "" and not out.exists()
+
+
+def test_rows_with_an_empty_text_are_skipped_with_their_line_numbers(cli, tmp_path):
+    rows = [f'"{t}",{s}' for t, s in [("Super réseau, merci", "positive"), ("Panne de fibre, nul", "negative")] * 6]
+    rows[3:3] = [",negative", '"  \t ",positive']  # lines 5 and 6 (the header is line 1)
+    rows.append('"\n\n",neutral')  # a blank text spanning lines 16 to 18: reported where it ends
+    path = tmp_path / "c.csv"
+    path.write_text("text,sentiment\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "m.joblib"
+    code, _, err = cli("train", path, "--out", out, "--cv", "0")
+    assert code == 0 and out.exists()
+    assert "3 rows with an empty or blank 'text' skipped (line 5, 6, 18)" in err
+    from classify.api import load
+
+    assert load(out, trust=True).provenance["corpus"]["n_documents"] == 12
 
 
 def test_jsonl_bad_line_and_skip(cli, tiny_model, tmp_path):

@@ -100,3 +100,42 @@ def test_unknown_extension_asks_for_format(tmp_path):
     with pytest.raises(CorpusError, match="--format"):
         load_corpus(path)
     assert load_corpus(path, fmt="csv").texts == ["a"]
+
+
+def test_several_files_are_one_corpus_and_a_task_is_multi_label_if_it_is_in_any_file(tmp_path):
+    from classify.corpus import load_corpora
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text('id,text,topics,sentiment\na1,Panne fibre,operators;customer_relations,negative\n'
+                 'a2,Super écran,devices,positive\n', encoding="utf-8")
+    b.write_text("id,text,topics,sentiment\nb1,Le match de ce soir,,neutral\nb2,Mon forfait,operators,\n",
+                 encoding="utf-8")
+    corpus = load_corpora([a, b])
+    assert corpus.ids == ["a1", "a2", "b1", "b2"] and corpus.texts[2] == "Le match de ce soir"
+    assert corpus.tasks["topics"].multi
+    assert corpus.tasks["topics"].values == [["customer_relations", "operators"], ["devices"], [], ["operators"]]
+    assert corpus.tasks["sentiment"].values == ["negative", "positive", "neutral", None]
+    assert corpus.path == f"{a} + {b}" and corpus.sha256 != load_corpora([a]).sha256
+
+
+def test_files_of_one_corpus_need_the_same_label_columns(tmp_path):
+    from classify.corpus import load_corpora
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("text,topics,sentiment\nPanne,operators,negative\n", encoding="utf-8")
+    b.write_text("text,label\nNul,negative\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="needs the same label columns"):
+        load_corpora([a, b])
+
+
+def test_train_reads_several_files_as_one_corpus(cli, tmp_path):
+    lines = TINY.read_text(encoding="utf-8").splitlines()
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("\n".join(lines[:20]) + "\n", encoding="utf-8")
+    b.write_text("\n".join(lines[:1] + lines[20:]) + "\n", encoding="utf-8")
+    out = tmp_path / "m.joblib"
+    code, _, err = cli("train", a, b, "--out", out, "--cv", "3", "-q")
+    assert code == 0, err
+    from classify.api import load
+
+    assert load(out).provenance["corpus"]["n_documents"] == len(lines) - 1
