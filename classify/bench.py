@@ -552,14 +552,20 @@ def big_corpus(source: Path, size: str, out: Path, seed: int = 0) -> int:
 
 # -- held-out split for `make eval` ---------------------------------------------------------------------------
 
-def split(corpus: Path, test: float, seed: int, out: Path) -> None:
-    """Stratified (on every label of every task) train/test split of a corpus, written as CSV."""
-    from classify.corpus import load_corpus, read_table
+def split(corpus: Path, test: float, seed: int, out: Path, train_only: tuple = ()) -> None:
+    """Stratified (on every label of every task) train/test split of a corpus, written as CSV. Rows whose id
+    starts with one of `train_only` all go to train; the rest is split as if they were not there."""
+    from classify.corpus import Corpus, Task, load_corpus, read_table
     from classify.crossval import make_folds
 
     data = load_corpus(corpus)
+    split_rows = [i for i, d in enumerate(data.ids) if not d.startswith(tuple(train_only))] if train_only else \
+        list(range(len(data)))
+    part = Corpus(data.path, data.sha256, [data.ids[i] for i in split_rows], [data.texts[i] for i in split_rows],
+                  {n: Task(n, t.multi, [t.values[i] for i in split_rows]) for n, t in data.tasks.items()})
     k = round(1 / test)
-    fold = make_folds(data, k, seed)
+    fold = np.ones(len(data), dtype=int)  # fold 0 is the test set
+    fold[split_rows] = make_folds(part, k, seed)
     frame, _ = read_table(Path(corpus))
     header, rows = list(frame.columns), frame.to_dict("records")
     out.mkdir(parents=True, exist_ok=True)
@@ -605,6 +611,8 @@ def main(argv=None) -> None:
     p.add_argument("--test", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--train-only", action="append", default=[], metavar="PREFIX",
+                   help="rows whose id starts with PREFIX all go to train (repeatable)")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.benchmarks, args.out, args.only, args.system)
@@ -620,7 +628,7 @@ def main(argv=None) -> None:
         from classify.errors import ClassifyError
 
         try:
-            split(args.corpus, args.test, args.seed, args.out)
+            split(args.corpus, args.test, args.seed, args.out, tuple(args.train_only))
         except ClassifyError as exc:
             _stderr(f"Error: {exc}")
             sys.exit(1)

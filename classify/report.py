@@ -74,6 +74,10 @@ def write_report(report, out_dir, *, model_name: str, corpus_name: str) -> list[
             lines += ["Labels the model never saw (always wrong): " + ", ".join(f"`{x}`" for x in m["unseen_labels"]), ""]
         if m.get("skipped"):
             lines += [f"{m['skipped']} documents without a label for this task were skipped.", ""]
+        if m.get("majority_baseline"):
+            b = m["majority_baseline"]
+            lines += [f"Always answering `{b['label']}`, the most frequent label here, would score accuracy "
+                      f"{_f(b['accuracy'])} and macro-F1 {_f(b['macro_f1'])}.", ""]
         bars = out / f"per-label-{slug}.png"
         _plot_per_label(m, name, bars)
         written.append(bars)
