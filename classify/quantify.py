@@ -146,10 +146,10 @@ def em(P: np.ndarray, priors, weights: np.ndarray | None = None, start: np.ndarr
     while iterations < max_iterations and len(active):
         iterations += 1
         ratio = q[active] / pi  # (a, k)
-        # each document's posterior under the current shares, averaged with the resample's weights
-        post = P[None, :, :] * ratio[:, None, :]
-        post /= np.clip(post.sum(axis=2, keepdims=True), 1e-300, None)
-        new = np.einsum("an,ank->ak", W[active], post) / total[active]
+        # the mean over documents of each one's posterior under the current shares, p_ik r_k / sum_l p_il r_l,
+        # as two matrix products (no resamples x documents x labels array)
+        denominators = np.clip(P @ ratio.T, 1e-300, None)  # (n, a)
+        new = ratio * ((W[active] / denominators.T) @ P) / total[active]
         done = np.abs(new - q[active]).max(axis=1) < tol
         q[active] = new
         active = active[~done]
@@ -218,8 +218,8 @@ def bootstrap(problem: Problem, point: dict, *, resamples: int = RESAMPLES, conf
         base = estimate(compact, counts[None, :].astype(float), start=point)
         shift = {name: None if point[name] is None else point[name] - base[name][0] for name in point}
     draws: dict[str, list] = {name: [] for name in point}
-    # EM holds (resamples x rows x labels) floats at once: about 16 MB a batch
-    batch = max(1, min(batch, 2_000_000 // max(1, len(unique) * P.shape[1])))
+    # EM holds (resamples x distinct rows) floats at once: at most about 16 MB a batch
+    batch = max(1, min(batch, 2_000_000 // max(1, len(unique))))
     for start in range(0, resamples, batch):
         size = min(batch, resamples - start)
         W = rng.multinomial(n, counts / n, size=size).astype(float)
