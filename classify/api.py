@@ -417,6 +417,7 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
     import numpy as np
 
     from classify.crossval import task_metrics
+    from classify.metrics import calibration_metrics
 
     progress = progress or (lambda message: None)
     model = loaded.model
@@ -437,6 +438,9 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
         P = np.vstack(scores[name])
         predicted = fitted.decide(P, threshold)
         metrics = task_metrics(task, predicted, fitted.labels)
+        rows = task.annotated()
+        metrics["calibration"] = calibration_metrics(P[rows], [task.values[i] for i in rows], fitted.labels,
+                                                     fitted.multi)
         unseen = sorted(task.label_counts().keys() - set(fitted.labels))
         if unseen:
             metrics["unseen_labels"] = unseen

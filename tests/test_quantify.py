@@ -138,3 +138,26 @@ def test_binary_probabilities(n):
     P2 = quantify.binary_probabilities(p)
     np.testing.assert_allclose(P2.sum(axis=1), 1.0)
     np.testing.assert_allclose(P2[:, 1], p)
+
+
+# -- calibration measures (evaluate --report) -------------------------------------------------------------
+def test_calibration_metrics_known_values():
+    from classify.metrics import calibration_metrics
+
+    # every document gets 0.8 for `a`; `a` is right 60 % of the time: ECE 0.2 for both labels
+    P = np.array([[0.8, 0.2]] * 10)
+    truth = ["a"] * 6 + ["b"] * 4
+    c = calibration_metrics(P, truth, ["a", "b"], multi=False)
+    assert c["per_label"]["a"]["ece"] == pytest.approx(0.2) and c["ece"] == pytest.approx(0.2)
+    assert c["top_label_ece"] == pytest.approx(0.2)
+    assert c["brier"] == pytest.approx(np.mean([2 * 0.2**2] * 6 + [2 * 0.8**2] * 4))
+    multi = calibration_metrics(np.array([[1.0, 0.0], [1.0, 0.0]]), [["x"], ["x"]], ["x", "y"], multi=True)
+    assert multi["ece"] == 0 and multi["brier"] == 0
+
+
+def test_calibrated_synthetic_posteriors_have_a_small_ece():
+    from classify.metrics import calibration_metrics
+
+    P, y = calibrated_batch([1 / 3] * 3, 20_000, seed=7)
+    c = calibration_metrics(P, np.array(list("abc"))[y].tolist(), ["a", "b", "c"], multi=False)
+    assert c["ece"] < 0.02 and c["top_label_ece"] < 0.02
