@@ -155,13 +155,13 @@ def read_batch(inputs, loaded, *, by=None, date_column=None, text_column="text",
                              f"(CSV, TSV, JSONL).")
         ids, values = [], []
         if table:
-            def documents(path=path):
+            def documents(path=path, ids=ids, values=values):
                 for document, row_values in _table_rows(path, text_column, wanted, fmt, skip_bad_lines):
                     ids.append(document.id)
                     values.append(row_values)
                     yield document
         else:
-            def documents(item=item):
+            def documents(item=item, ids=ids, values=values):
                 for document in iter_documents([item], text_column=text_column, skip_bad_lines=skip_bad_lines):
                     ids.append(document.id)
                     values.append(())
@@ -419,7 +419,7 @@ def _label_line_ends(ax, ends: list, dated: bool) -> None:
     ends = sorted(ends, key=lambda e: e[0])
     gap = 0.07
     placed = []
-    for y, x, label, colour in ends:
+    for y, *_ in ends:
         y_text = max(y, placed[-1] + gap) if placed else max(y, 0.035)  # not under the axis
         placed.append(y_text)
     overflow = placed[-1] - 0.97 if placed else 0
