@@ -197,29 +197,27 @@ def bootstrap(problem: Problem, point: dict, *, resamples: int = RESAMPLES, conf
               seed: int = 0, batch: int = 100) -> dict:
     """Percentile bootstrap intervals, name -> (low (k,), high (k,)), documents resampled with replacement.
 
-    A resample is drawn as multinomial counts over the distinct documents: the same distribution as drawing
-    documents, without materialising r copies of the batch. Documents are distinct by their probabilities
-    (and decision); on a large batch, probabilities are first rounded to 2 decimals so that a few thousand
-    distinct rows remain, and the interval is centred on the exact estimate: its width comes from the
-    rounded resamples, whose own estimate is subtracted (rounding moves an estimate by far less than the
-    interval's width at that size). EM starts each resample from the batch's estimate: fewer iterations,
-    the same fixed point."""
+    A resample is drawn as multinomial counts over groups of documents: the same distribution as drawing
+    documents, without materialising r copies of the batch. Up to `MAX_ROWS` documents, each is its own
+    group (the exact bootstrap). A larger batch is grouped by its probabilities on a grid (0.01, coarser
+    until at most `MAX_ROWS` groups remain) and by decision, each group standing for its documents by its
+    mean probabilities (exact for the counts and PCC, a second-order approximation for EM); the interval is
+    centred on the exact estimate: it is the grouped resamples' spread around the grouped batch's own
+    estimate. At that size the spread is a fraction of a point and the grouping moves it far less.
+    EM starts each resample from the batch's estimate: fewer iterations, the same fixed point."""
     rng = np.random.default_rng(seed)
     n = len(problem.P)
-    P, predicted = problem.P, problem.predicted
-    for decimals in (2, 1):  # a large batch: few enough distinct rows to resample quickly
-        if n <= 5000 or len(np.unique(np.column_stack([P, predicted]), axis=0)) <= 20_000:
-            break
-        P = np.round(problem.P, decimals)
-    unique, counts = np.unique(np.column_stack([P, predicted]), axis=0, return_counts=True)
-    compact = Problem(unique[:, :-1], unique[:, -1].astype(int), problem.rates, problem.priors)
+    if n <= MAX_ROWS:
+        compact, counts = problem, np.ones(n)
+    else:
+        compact, counts = _grouped(problem)
     shift = {}
-    if len(unique) < n or P is not problem.P:
-        base = estimate(compact, counts[None, :].astype(float), start=point)
+    if compact is not problem:
+        base = estimate(compact, counts[None, :], start=point)
         shift = {name: None if point[name] is None else point[name] - base[name][0] for name in point}
     draws: dict[str, list] = {name: [] for name in point}
-    # EM holds (resamples x distinct rows) floats at once: at most about 16 MB a batch
-    batch = max(1, min(batch, 2_000_000 // max(1, len(unique))))
+    # EM holds (resamples x groups) floats at once: at most about 16 MB a batch
+    batch = max(1, min(batch, 2_000_000 // max(1, len(counts))))
     for start in range(0, resamples, batch):
         size = min(batch, resamples - start)
         W = rng.multinomial(n, counts / n, size=size).astype(float)
@@ -235,3 +233,24 @@ def bootstrap(problem: Problem, point: dict, *, resamples: int = RESAMPLES, conf
         values = np.vstack(values)
         out[name] = (np.quantile(values, alpha, axis=0), np.quantile(values, 1 - alpha, axis=0))
     return out
+
+
+MAX_ROWS = 3000  # documents (or groups of them) a bootstrap resamples one by one
+
+
+def _grouped(problem: Problem) -> tuple[Problem, np.ndarray]:
+    """The documents grouped by probabilities on a grid (and decision), at most `MAX_ROWS` groups unless
+    the grid's coarsest step (0.1) leaves more: (each group's mean probabilities and decision, its size)."""
+    P, predicted = problem.P, problem.predicted
+    for step in (0.01, 0.02, 0.05, 0.1):
+        keys = np.column_stack([np.floor(P / step).astype(np.int64), predicted])
+        _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+        if len(counts) <= MAX_ROWS:
+            break
+    inverse = inverse.ravel()
+    sums = np.zeros((len(counts), P.shape[1]))
+    np.add.at(sums, inverse, P)
+    decisions = np.zeros(len(counts), dtype=int)
+    decisions[inverse] = predicted
+    grouped = Problem(sums / counts[:, None], decisions, problem.rates, problem.priors)
+    return grouped, counts.astype(float)

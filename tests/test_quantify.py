@@ -161,3 +161,16 @@ def test_calibrated_synthetic_posteriors_have_a_small_ece():
     P, y = calibrated_batch([1 / 3] * 3, 20_000, seed=7)
     c = calibration_metrics(P, np.array(list("abc"))[y].tolist(), ["a", "b", "c"], multi=False)
     assert c["ece"] < 0.02 and c["top_label_ece"] < 0.02
+
+
+def test_grouped_bootstrap_of_a_large_batch_matches_the_exact_one(monkeypatch):
+    P, _ = calibrated_batch([0.5, 0.3, 0.2], 6000, seed=8)
+    rates = quantify.training_rates(["a", "b", "c"], False, P, np.array(list("abc"))[P.argmax(axis=1)])
+    problem = _problem(P, rates)
+    point = quantify.estimate(problem)
+    grouped = quantify.bootstrap(problem, point, resamples=300, seed=2)
+    monkeypatch.setattr(quantify, "MAX_ROWS", 10**9)
+    exact = quantify.bootstrap(problem, point, resamples=300, seed=2)
+    for name in ("cc", "acc", "em", "pcc"):
+        for side in (0, 1):
+            np.testing.assert_allclose(grouped[name][side], exact[name][side], atol=0.006)
