@@ -76,6 +76,7 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
     for setting, shares in SETTINGS.items():
         counts = np.round(np.asarray(shares) * size).astype(int)
         errors = {name: [] for name in (*SHOWN, "acc_own_rates")}
+        accuracy = {"without": [], "with": []}  # of the resample's documents, without and with --adapt
         covered = {name: 0 for name in SHOWN}
         widths = {name: [] for name in SHOWN}
         pairs = 0
@@ -88,6 +89,9 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
             point = quantify.estimate(problem)
             intervals = quantify.bootstrap(problem, point, resamples=resamples, seed=seed)
             pairs += len(truth)
+            adapted = quantify.adapted_probabilities(problem.P, point["em"], problem.priors)
+            accuracy["without"].append(float((problem.predicted == y[rows]).mean()))
+            accuracy["with"].append(float((adapted.argmax(axis=1) == y[rows]).mean()))
             own = quantify.adjust(point["cc"], own_rates["confusion"])[0]
             errors["acc_own_rates"].append(float(np.abs(own - truth).mean()))
             for name in SHOWN:
@@ -99,6 +103,7 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
                                "coverage": round(covered[name] / pairs, 4),
                                "mean_width": round(float(np.mean(widths[name])), 4)} for name in SHOWN}
         out[setting]["acc_own_rates"] = {"mae": round(float(np.mean(errors["acc_own_rates"])), 4)}
+        out[setting]["adapt_accuracy"] = {k: round(float(np.mean(v)), 4) for k, v in accuracy.items()}
         if progress:
             progress(f"{setting}: " + ", ".join(f"{n.upper()} {100 * out[setting][n]['mae']:.2f}" for n in SHOWN))
     return out
@@ -282,6 +287,9 @@ def render(data: dict) -> str:
               "ones stored in the model: " + ", ".join(
                   f"{setting} {100 * r['acc_own_rates']['mae']:.2f} ({r['acc_own_rates']['mae'] / r['cc']['mae']:.2f})"
                   for setting, r in data["skewed"].items() if "acc_own_rates" in r and r["cc"]["mae"]) + ".",
+              "", "Sentiment accuracy of the resamples' documents without and with `--adapt` (mean over seeds): " + ", ".join(
+                  f"{setting} {r['adapt_accuracy']['without']:.3f} -> {r['adapt_accuracy']['with']:.3f}"
+                  for setting, r in data["skewed"].items() if "adapt_accuracy" in r) + ".",
               "", "| setting | " + " | ".join(f"{n.upper()} coverage / width" for n in SHOWN) + " |",
               "|---|" + "---:|" * len(SHOWN)]
     for setting, r in data["skewed"].items():
