@@ -249,3 +249,21 @@ def test_the_fingerprint_survives_export(tiny_model, tmp_path):
     skops = api.export(tiny_model, tmp_path / "m.skops")
     assert api.load(skops).fingerprint == api.load(tiny_model).fingerprint
     assert api.load(skops).model.tasks_["sentiment"].rates == api.load(tiny_model).model.tasks_["sentiment"].rates
+
+
+def test_subprocess_shares(batch, tiny_model_path):
+    from .test_cli import _run
+
+    r = _run("shares", batch, "--model", tiny_model_path, "--format", "json", "--resamples", "20")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["groups"][0]["n"] == 144
+
+
+def test_streaming_models_store_rates_too(tmp_path):
+    from classify import api
+
+    out = tmp_path / "s.joblib"
+    api.train(TINY, out, streaming=True)
+    model = api.load(out).model
+    assert model.tasks_["sentiment"].rates["labels"] == ["negative", "neutral", "positive"]
+    assert len(model.tasks_["topics"].rates["per_label"]) == 3
