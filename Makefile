@@ -9,7 +9,7 @@ CORPUS   := seeds/corpus.csv
 BUNDLED  := seeds/corpus.csv seeds/general-french.csv
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: run install test lint model vectors eval bench bench-big clean
+.PHONY: run install test lint model vectors eval eval-shares bench bench-big clean
 
 ## run: set up, train the default model if missing or older than the corpus, classify the seed articles
 run: $(MODEL)
@@ -60,6 +60,11 @@ eval: $(MODEL) | $(VENV)/.installed $(VENV)/.vectors
 	$(CLASSIFY) evaluate reports/held-out/test.csv --model reports/held-out/model.joblib --report reports/held-out
 	$(PY) tools/eval_real.py --model $(MODEL) --out reports
 	@echo "Wrote reports/cv.txt, reports/held-out/report.md, reports/real.md and reports/real-test/report.md"
+
+## eval-shares: label shares (CC, ACC, EM) on skewed resamples of the held-out 20%, --adapt's accuracy, the
+## real annotated set when seeds/real-test.csv exists, shares vs predict on 100,000 documents -> reports/shares/
+eval-shares: $(VENV)/.installed $(VENV)/.vectors
+	$(PY) -m classify.bench shares --corpus $(CORPUS) --out reports/shares --real seeds/real-test.csv
 
 ## bench: classify and fastText on every benchmark in ../shared/benchmarks -> reports/bench.md, bench.json
 bench: $(VENV)/.bench $(MODEL)

@@ -134,6 +134,17 @@ class LoadedModel:
     def tasks(self) -> list[str]:
         return list(self.model.tasks_)
 
+    @property
+    def fingerprint(self) -> str:
+        """Who wrote a predictions file: a digest of the model's provenance (training time, corpus digest,
+        configuration, labels, scores), the same for a `.joblib` model and its `.skops` export, and computed
+        without reading the model file again."""
+        import hashlib
+        import json
+
+        text = json.dumps(self.provenance, sort_keys=True, default=str, ensure_ascii=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
 
 def load(model=None, trust: bool = False) -> LoadedModel:
     """Load a model; `.joblib` files must match their SHA-256 record unless `trust`."""
@@ -152,13 +163,15 @@ def check_prediction_options(threshold: float | None, top_k: int | None) -> None
 
 
 def predict(documents: Iterable, loaded: LoadedModel, *, threshold=None, top_k=None,
-            explain: int | None = None, jobs: int = 1, client=None) -> Iterator[Prediction]:
+            explain: int | None = None, jobs: int = 1, client=None, adapted: Adapted | None = None
+            ) -> Iterator[Prediction]:
     """Classify `Document`s lazily, CHUNK at a time, yielding one Prediction per document in order.
 
     `explain=N` adds, per document and predicted label, the N n-grams that contributed most. `jobs=N`
     spreads the chunks over N worker processes (0: one per core); the order of the output is kept and at
     most 2 chunks per worker are in flight, so memory stays bounded whatever the input size. `client` (a
-    `distributed.Client`, see `classify.cluster`) does the same on a Dask cluster."""
+    `distributed.Client`, see `classify.cluster`) does the same on a Dask cluster. `adapted` (from `adapt`)
+    gives the batch's probabilities adjusted to its own label shares: `documents` must be its documents."""
     check_prediction_options(threshold, top_k)
     if explain is not None and explain < 1:
         raise ConfigError(f"--explain must be 1 or more, got {explain}.")
@@ -171,6 +184,14 @@ def predict(documents: Iterable, loaded: LoadedModel, *, threshold=None, top_k=N
 
         explainer = DocumentExplainer(loaded.model, top=explain)
     task = (loaded.model, threshold, top_k, explainer)
+    if adapted is not None:
+        # the probabilities are computed: what is left (decisions, records, explanations) is done here
+        start = 0
+        for chunk in _chunks(documents):
+            rows = [start + i for i, d in enumerate(chunk) if d.error is None]
+            start += len(chunk)
+            yield from _predict_chunk(chunk, *task, precomputed={name: P[rows] for name, P in adapted.scores.items()})
+        return
     chunks = _chunks(documents)
     if client is not None:
         from classify.cluster import ordered_map
@@ -191,24 +212,26 @@ def _chunks(documents: Iterable) -> Iterator[list]:
         yield chunk
 
 
-_WORKER_TASK = None  # (model, threshold, top_k, explainer), inherited by forked workers
+_WORKER_TASK = None  # (function, its arguments after the chunk), inherited by forked workers
 
 
 def _chunk_task(chunk: list, task: tuple) -> list:
     return _predict_chunk(chunk, *task)
 
 
-def _worker_chunk(chunk: list) -> list:
-    return _predict_chunk(chunk, *_WORKER_TASK)
+def _worker_chunk(chunk: list):
+    function, args = _WORKER_TASK
+    return function(chunk, *args)
 
 
-def _predict_in_workers(chunks: Iterator[list], task: tuple, jobs: int) -> Iterator[Prediction]:
-    """Ordered, bounded fan-out of chunks to forked processes that already hold the model."""
+def _predict_in_workers(chunks: Iterator[list], task: tuple, jobs: int, function=None) -> Iterator:
+    """Ordered, bounded fan-out of chunks to forked processes that already hold the model: yields the
+    items of `function(chunk, *task)` (default: the chunk's predictions) in input order."""
     import collections
     import multiprocessing
 
     global _WORKER_TASK
-    _WORKER_TASK = task
+    _WORKER_TASK = (function or _predict_chunk, task)
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs) as pool:
         pending: collections.deque = collections.deque()
@@ -220,7 +243,10 @@ def _predict_in_workers(chunks: Iterator[list], task: tuple, jobs: int) -> Itera
             yield from pending.popleft().get()
 
 
-def _predict_chunk(chunk: list, model, threshold, top_k, explainer) -> list[Prediction]:
+def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed: dict | None = None
+                   ) -> list[Prediction]:
+    """The chunk's predictions; `precomputed` (task -> probabilities of the chunk's readable documents, in
+    order) replaces the model's own, as `--adapt` does."""
     out = []
     good = [d for d in chunk if d.error is None]
     results = []
@@ -228,8 +254,11 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer) -> list[Pred
     if good:
         import numpy as np
 
-        X = model.transform([d.text for d in good])
-        scores = {name: task.scores(X) for name, task in model.tasks_.items()}
+        X = model.transform([d.text for d in good]) if precomputed is None or explainer else None
+        if precomputed is None:
+            scores = {name: task.scores(X) for name, task in model.tasks_.items()}
+        else:
+            scores = precomputed
         decided = {name: model.tasks_[name].decide(P, threshold) for name, P in scores.items()}
         ranked = {}  # task -> (labels best first, their scores), one list per document
         for name, task in model.tasks_.items():
@@ -258,6 +287,121 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer) -> list[Pred
     return out
 
 
+def _scores_chunk(chunk: list, model) -> list[dict]:
+    """The calibrated probabilities of a chunk, one row per document (NaN for one that could not be read),
+    as a one-item list (the form the chunk mappers yield from)."""
+    import numpy as np
+
+    good = [i for i, d in enumerate(chunk) if d.error is None]
+    out = {name: np.full((len(chunk), len(task.labels)), np.nan) for name, task in model.tasks_.items()}
+    if good:
+        X = model.transform([chunk[i].text for i in good])
+        for name, task in model.tasks_.items():
+            out[name][good] = task.scores(X)
+    return [out]
+
+
+def _scores_task(chunk: list, model) -> list[dict]:
+    return _scores_chunk(chunk, model)
+
+
+def probabilities(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=None) -> dict:
+    """task -> the calibrated probabilities of every document, (n_documents, n_labels) in the model's label
+    order; a document that could not be read has a row of NaN. The same chunks and workers as `predict`."""
+    import numpy as np
+
+    if jobs < 0:
+        raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
+    jobs = jobs or os.cpu_count() or 1
+    chunks = _chunks(documents)
+    if client is not None:
+        from classify.cluster import ordered_map
+
+        parts = [part for result in ordered_map(client, _scores_task, chunks, loaded.model) for part in result]
+    elif jobs == 1:
+        parts = [part for chunk in chunks for part in _scores_chunk(chunk, loaded.model)]
+    else:
+        parts = list(_predict_in_workers(chunks, (loaded.model,), jobs, _scores_chunk))
+    return {name: (np.vstack([p[name] for p in parts]) if parts else np.zeros((0, len(task.labels))))
+            for name, task in loaded.model.tasks_.items()}
+
+
+@dataclass
+class Adapted:
+    """A batch whose probabilities were re-estimated for its own label shares (`adapt`)."""
+
+    documents: list
+    scores: dict  # task -> adjusted probabilities, one row per document (NaN: could not be read)
+    shares: dict  # task -> {"labels", "training", "estimated", "iterations", "multi"}
+    n_documents: int  # readable documents
+
+
+def adapt(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=None,
+          min_documents: int | None = None) -> Adapted:
+    """`predict --adapt`: the batch's label shares re-estimated by EM (Saerens, Latinne and Decaestecker
+    2002) from the model's calibrated probabilities, per single-label task and per label of multi-label
+    tasks, and every document's probabilities adjusted to them. Holds the batch in memory (EM needs every
+    document's probabilities before the first can be adjusted). Raises QuantifyError below
+    `min_documents` readable documents."""
+    import numpy as np
+
+    from classify import quantify
+
+    minimum = quantify.MIN_DOCUMENTS if min_documents is None else min_documents
+    documents = list(documents)
+    raw = probabilities(documents, loaded, jobs=jobs, client=client)
+    readable = sum(d.error is None for d in documents)
+    if readable < minimum:
+        raise quantify.QuantifyError(
+            f"--adapt needs at least {minimum} readable documents to re-estimate the label shares, got "
+            f"{readable}: {quantify.MINIMUM_REASON}. Predict without --adapt, or give a larger batch."
+        )
+    good = np.array([d.error is None for d in documents], dtype=bool)
+    scores, shares = {}, {}
+    for name, task in loaded.model.tasks_.items():
+        P = raw[name]
+        adjusted = np.full_like(P, np.nan)
+        priors = quantify.model_priors(task, loaded.provenance)
+        if task.multi:
+            estimated, iterations = [], 0
+            for j in range(len(task.labels)):
+                P2 = quantify.binary_probabilities(P[good, j])
+                q, it = quantify.em(P2, priors[j])
+                adjusted[good, j] = quantify.adapted_probabilities(P2, q, priors[j])[:, 1]
+                estimated.append(float(q[1]))
+                iterations = max(iterations, it)
+            training = [float(p[1]) for p in priors]
+        else:
+            q, iterations = quantify.em(P[good], priors)
+            adjusted[good] = quantify.adapted_probabilities(P[good], q, priors)
+            estimated, training = q.tolist(), [float(p) for p in priors]
+        scores[name] = adjusted
+        shares[name] = {"labels": list(task.labels), "multi": task.multi, "training": training,
+                        "estimated": estimated, "iterations": iterations}
+    return Adapted(documents, scores, shares, readable)
+
+
+def shares(inputs, loaded: LoadedModel, *, by=None, date_column=None, every=None, text_column="text", fmt=None,
+           skip_bad_lines=False, jobs=1, client=None, min_documents=None, resamples=None, confidence=None,
+           seed=0, progress=None) -> dict:
+    """`classify shares`: the label shares of the inputs (as `predict` takes them, or a predictions JSONL
+    stamped by this model) per task, by CC, ACC, EM (and PCC, PACC), with bootstrap intervals, per --by value
+    or per period of a date column. See `classify.shares.estimate_shares` for the data returned."""
+    from classify import quantify
+    from classify.shares import estimate_shares, read_batch
+
+    progress = progress or (lambda message: None)
+    progress("computing the probabilities")
+    P, ids, values = read_batch(inputs, loaded, by=by, date_column=date_column, text_column=text_column,
+                                fmt=fmt, skip_bad_lines=skip_bad_lines, jobs=jobs, client=client)
+    progress(f"estimating the shares of {len(ids)} documents")
+    return estimate_shares(
+        P, ids, values, loaded, by=by, date_column=date_column, every=every,
+        min_documents=quantify.MIN_DOCUMENTS if min_documents is None else min_documents,
+        resamples=quantify.RESAMPLES if resamples is None else resamples,
+        confidence=quantify.CONFIDENCE if confidence is None else confidence, seed=seed, progress=progress)
+
+
 @dataclass
 class EvaluationReport:
     n_documents: int
@@ -278,6 +422,7 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
     import numpy as np
 
     from classify.crossval import task_metrics
+    from classify.metrics import calibration_metrics
 
     progress = progress or (lambda message: None)
     model = loaded.model
@@ -298,6 +443,9 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
         P = np.vstack(scores[name])
         predicted = fitted.decide(P, threshold)
         metrics = task_metrics(task, predicted, fitted.labels)
+        rows = task.annotated()
+        metrics["calibration"] = calibration_metrics(P[rows], [task.values[i] for i in rows], fitted.labels,
+                                                     fitted.multi)
         unseen = sorted(task.label_counts().keys() - set(fitted.labels))
         if unseen:
             metrics["unseen_labels"] = unseen

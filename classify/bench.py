@@ -1,6 +1,7 @@
 """The project's scoreboard (`make bench`) and the held-out split behind `make eval`.
 
     python -m classify.bench split CORPUS --test 0.2 --seed 0 --out DIR   # DIR/train.csv, DIR/test.csv
+    python -m classify.bench shares [--real seeds/real-test.csv] [--out reports/shares]   # make eval-shares
     python -m classify.bench run [--benchmarks ../shared/benchmarks] [--out reports] [--only NAME]...
                                  [--system NAME]...
 
@@ -606,6 +607,9 @@ def main(argv=None) -> None:
     p.add_argument("--big", type=Path, help="also train on this generated corpus (written first if missing)")
     p.add_argument("--size", default="5G", help="size of the --big corpus when it has to be written")
     p.add_argument("--jobs", type=int, default=2)
+    from classify import bench_shares
+
+    bench_shares.add_parser(sub)
     p = sub.add_parser("split", help="held-out split of a corpus")
     p.add_argument("corpus", type=Path)
     p.add_argument("--test", type=float, default=0.2)
@@ -622,6 +626,8 @@ def main(argv=None) -> None:
         streaming(args.benchmarks, args.out, args.big, args.size, args.jobs)
     elif args.command == "bigcorpus":
         print(big_corpus(args.source, args.size, args.out))
+    elif args.command == "shares":
+        bench_shares.main(args)
     elif args.command == "one":
         print(json.dumps(run_one(args.root, args.name, args.system)))
     else:

@@ -221,6 +221,8 @@ def predict(
     jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Worker processes (0: one per core); the output order is kept."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on a Dask cluster: its scheduler's address (tcp://HOST:PORT). Needs classify[dask]."),
     dask: Optional[str] = typer.Option(None, "--dask", help="'local': start a Dask LocalCluster here (--jobs workers, default one per core)."),
+    adapt: bool = typer.Option(False, "--adapt", help="Re-estimate this batch's label shares (EM, Saerens et al. 2002) and adjust every document's probabilities and labels to them; prints the shares on stderr. Reads the whole batch first (memory); needs 100 documents or more."),
+    with_model: bool = typer.Option(False, "--with-model", help="Write the model's fingerprint in every JSONL record (\"model\"), so that `classify shares` can read the file and check which model wrote it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No notes on stderr."),
 ):
     """Predict the labels of documents; one output record per input document, in input order.
@@ -234,6 +236,8 @@ def predict(
       classify predict seeds/ --explain
       classify predict big.jsonl --format jsonl --jobs 0 > out.jsonl
       classify predict big.jsonl --format jsonl --scheduler tcp://10.0.0.5:8786 > out.jsonl
+      classify predict this-week.csv --adapt --format csv > adjusted.csv
+      classify predict messages.csv --format jsonl --with-model > predictions.jsonl
     """
     _setup_logging(quiet)
     from classify import api
@@ -251,14 +255,28 @@ def predict(
             raise ClassifyError("--jobs sets the processes of this machine or of --dask local; with --scheduler, "
                                 "the cluster's workers do the work.")
         check_inputs(inputs)
+        if with_model and format is not PredictFormat.jsonl:
+            raise ClassifyError(f"--with-model stamps JSONL records; it does not apply to --format {format.value}.")
         loaded = api.load(model, trust=trust)
         labels = {name: task.labels for name, task in loaded.model.tasks_.items()}
-        writer = PredictionWriter(sys.stdout, format.value, loaded.tasks, labels, explain=explain)
+        stamp = {**({"model": loaded.fingerprint} if with_model else {}), **({"adapted": True} if adapt else {})}
+        writer = PredictionWriter(sys.stdout, format.value, loaded.tasks, labels, explain=explain, stamp=stamp)
         documents = iter_documents(inputs, text_column=text_column, fmt=table_format, skip_bad_lines=skip_bad_lines)
         with cluster.client_for(scheduler, dask, workers=jobs if jobs > 1 else None) as client:
+            adapted = None
+            if adapt:
+                documents = list(documents)
+                if not documents:
+                    _fail(f"no document found in {' '.join(inputs)} (folders are searched for .txt files).")
+                adapted = api.adapt(documents, loaded, jobs=1 if client else jobs, client=client)
+                if not quiet:
+                    from classify.render import adaptation_lines
+
+                    for line in adaptation_lines(adapted.shares, adapted.n_documents):
+                        _stderr(line)
             predictions = api.predict(documents, loaded, threshold=threshold, top_k=top_k,
                                       explain=(explain_top or 5) if explain else None,
-                                      jobs=1 if client else jobs, client=client)
+                                      jobs=1 if client else jobs, client=client, adapted=adapted)
             total, skipped = _write_predictions(predictions, writer, strict, api.CHUNK)
         writer.close()
     except ClassifyError as exc:
@@ -267,6 +285,93 @@ def predict(
         _fail(f"no document found in {' '.join(inputs)} (folders are searched for .txt files).")
     if skipped:
         _stderr(f"Warning: {skipped} of {total} documents could not be classified (see the records with an error).")
+
+
+class SharesFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class Period(str, Enum):
+    week = "week"
+    month = "month"
+
+
+class PlotEstimator(str, Enum):
+    em = "em"
+    acc = "acc"
+    cc = "cc"
+    pcc = "pcc"
+    pacc = "pacc"
+
+
+@app.command()
+def shares(
+    inputs: list[str] = typer.Argument(..., help="As for predict (files, folders, tables, - for stdin), or a predictions JSONL written by `classify predict --format jsonl --with-model` with the same model."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    by: Optional[str] = typer.Option(None, "--by", help="Estimate the shares per value of this column of the table inputs."),
+    date_column: Optional[str] = typer.Option(None, "--date-column", help="Estimate the shares per period of this date column (2024-07-16, ISO 8601 or 16/07/2024)."),
+    every: Optional[Period] = typer.Option(None, "--every", help="The period of --date-column: week (ISO, Monday to Sunday) or month (default)."),
+    format: SharesFormat = typer.Option(SharesFormat.table, "--format", "-f", help="table for people; csv or json for programs (they add PCC and PACC)."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Also draw the shares per group, with their intervals, into this PNG file."),
+    plot_estimator: PlotEstimator = typer.Option(PlotEstimator.em, "--plot-estimator", help="The estimate --plot draws."),
+    min_documents: int = typer.Option(100, "--min-documents", min=1, help="A group with fewer readable documents is shown as too small, not estimated (below 100, a share's sampling error alone passes 5 points)."),
+    resamples: int = typer.Option(1000, "--resamples", min=0, help="Bootstrap resamples per estimate (0: no interval)."),
+    confidence: float = typer.Option(0.95, "--confidence", help="Coverage of the bootstrap intervals (0-1)."),
+    seed: int = typer.Option(0, help="Random seed of the bootstrap: the same seed and inputs give the same intervals."),
+    text_column: str = typer.Option("text", help="Text column of table inputs."),
+    table_format: Optional[str] = typer.Option(None, "--table-format", help="Treat file inputs as tables of this format: csv, tsv, jsonl."),
+    skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Worker processes computing the probabilities (0: one per core)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+):
+    """Estimate the share of each label in a batch, corrected for the model's errors: classify-and-count
+    (CC), adjusted count (ACC, from the misclassification rates measured at training) and EM (Saerens et al.
+    2002), each with a bootstrap interval; per column value (--by) or period (--date-column, --every).
+
+    Examples:
+
+    \b
+      classify shares messages.csv
+      classify shares ../shared/real/operator-messages.csv --date-column date --every month --plot shares.png
+      classify shares tickets.csv --by channel --format csv > shares.csv
+      classify shares predictions.jsonl --format json
+    """
+    _setup_logging(quiet)
+    if every is not None and date_column is None:
+        raise typer.BadParameter("--every groups by period of a --date-column: give one.", param_hint="--every")
+    from classify import api
+    from classify.inputs import check_inputs
+    from classify.render import shares_csv, shares_table
+
+    try:
+        check_inputs(inputs)
+        if plot is not None and plot.suffix.lower() != ".png":
+            raise ClassifyError(f"--plot {plot}: the file name must end in .png.")
+        loaded = api.load(model, trust=trust)
+        data = api.shares(inputs, loaded, by=by, date_column=date_column, every=every and every.value,
+                          text_column=text_column, fmt=table_format, skip_bad_lines=skip_bad_lines, jobs=jobs,
+                          min_documents=min_documents, resamples=resamples, confidence=confidence, seed=seed,
+                          progress=_progress(quiet))
+        if data["n_documents"] == 0:
+            raise ClassifyError(f"no document found in {' '.join(inputs)} (folders are searched for .txt files).")
+        if plot is not None:
+            from classify.shares import plot_shares
+
+            try:
+                plot_shares(data, plot, plot_estimator.value)
+            except OSError as exc:
+                raise ClassifyError(f"cannot write the plot {plot} ({exc.strerror}).") from None
+    except ClassifyError as exc:
+        _fail(str(exc))
+    if format is SharesFormat.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(shares_csv(data) if format is SharesFormat.csv else shares_table(data))
+    if plot is not None:
+        _stderr(f"Plot: {plot}")
 
 
 @app.command()

@@ -77,3 +77,46 @@ def best_threshold(y: np.ndarray, scores: np.ndarray) -> float:
     i = int(np.argmax(np.where(last, f1, -1)))
     nxt = s[i + 1] if i + 1 < len(s) else 0.0
     return float(np.clip((s[i] + nxt) / 2, 0.05, 0.95))
+
+
+CALIBRATION_BINS = 10  # equal-width probability bins of the expected calibration error and the reliability plot
+
+
+def calibration_metrics(P: np.ndarray, truth: list, labels: list[str], multi: bool) -> dict:
+    """How far probabilities are from frequencies, per label and for the task: the expected calibration
+    error (ECE: over 10 equal-width bins of a label's probability, the gap between the mean probability and
+    the share of documents with that label, weighted by the bin's size) and the Brier score (mean squared
+    gap between probability and outcome, 0 is perfect). The task's ECE is the mean of its labels' (class-
+    wise); for a single-label task, `top_label_ece` is the usual one on the best label's probability, and
+    `brier` sums over labels. `predict --adapt` and `classify shares` (EM) assume these are small."""
+    P = np.asarray(P, dtype=float)
+    Y = np.array([[(label in t) if multi else (t == label) for label in labels] for t in truth], dtype=float)
+    Y = Y.reshape(len(truth), len(labels))
+    per_label = {}
+    for j, label in enumerate(labels):
+        per_label[label] = {"ece": _r(_ece(P[:, j], Y[:, j])), "brier": _r(np.mean((P[:, j] - Y[:, j]) ** 2))}
+    out = {"bins": CALIBRATION_BINS,
+           "ece": _r(np.mean([v["ece"] for v in per_label.values()])) if per_label else 0.0,
+           "brier": _r(np.mean(((P - Y) ** 2).sum(axis=1)) if not multi else np.mean((P - Y) ** 2)),
+           "per_label": per_label}
+    if not multi and len(P):
+        best = P.argmax(axis=1)
+        out["top_label_ece"] = _r(_ece(P[np.arange(len(P)), best], Y[np.arange(len(P)), best]))
+    return out
+
+
+def reliability_bins(p: np.ndarray, y: np.ndarray, bins: int = CALIBRATION_BINS) -> list[tuple[float, float, int]]:
+    """(mean probability, observed frequency, documents) of each non-empty equal-width bin."""
+    index = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
+    out = []
+    for b in range(bins):
+        members = index == b
+        if members.any():
+            out.append((float(p[members].mean()), float(y[members].mean()), int(members.sum())))
+    return out
+
+
+def _ece(p: np.ndarray, y: np.ndarray) -> float:
+    if not len(p):
+        return 0.0
+    return sum(n * abs(mean_p - freq) for mean_p, freq, n in reliability_bins(p, y)) / len(p)

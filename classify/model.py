@@ -365,13 +365,15 @@ class TaskModel:
     """One task: labels, linear scorer, calibrator and (multi-label) per-label thresholds."""
 
     def __init__(self, name: str, multi: bool, labels: list[str], scorer: LinearScorer, calibrator: Calibrator,
-                 thresholds=None):
+                 thresholds=None, rates: dict | None = None):
         self.name = name
         self.multi = multi
         self.labels = list(labels)
         self.scorer = scorer
         self.calibrator = calibrator
         self.thresholds = None if thresholds is None else np.asarray(thresholds, dtype=float)
+        # `classify.quantify.training_rates` of held-out predictions (None in models trained before them)
+        self.rates = rates
 
     @property
     def type(self) -> str:
@@ -700,7 +702,12 @@ class ClassifyModel:
             metrics["folds"] = k
         if self.config.cv_folds:
             self.cv_metrics_[name] = metrics
-        return TaskModel(name, multi, labels, scorers[-1], calibrator, thresholds)
+        from classify.quantify import training_rates
+
+        # the misclassification rates of these out-of-fold predictions are what `classify shares` corrects
+        # counts with (ACC): measured here, on documents the scoring models did not see
+        rates = training_rates(labels, multi, P, Y_scored if multi else values_scored, thresholds)
+        return TaskModel(name, multi, labels, scorers[-1], calibrator, thresholds, rates)
 
     # -- prediction ---------------------------------------------------------------------------------
     def _check_fitted(self):

@@ -34,15 +34,19 @@ class PredictionWriter:
     per chunk of documents) and at `close`; the table waits for `close`, to size its columns."""
 
     def __init__(self, stream, fmt: str, tasks: list[str], labels: dict[str, list[str]], label_sep=";",
-                 explain: bool = False):
+                 explain: bool = False, stamp: dict | None = None):
         self.stream, self.fmt, self.tasks, self.labels, self.sep = stream, fmt, tasks, labels, label_sep
         self.explain = explain
+        self.stamp = stamp or {}  # fields added to every JSONL record (which model wrote it, --adapt)
         self.rows: list[list] = []
         self.csv = None
 
     def write(self, prediction) -> None:
         if self.fmt == "jsonl":
-            self.stream.write(_JSON.encode(prediction.to_record(self.tasks)) + "\n")
+            record = prediction.to_record(self.tasks)
+            if self.stamp:
+                record.update(self.stamp)
+            self.stream.write(_JSON.encode(record) + "\n")
         elif self.fmt == "csv":
             if self.csv is None:  # the header goes out with the first record: no input, no output
                 self.csv = csv.writer(self.stream, lineterminator="\n")
@@ -251,3 +255,79 @@ def compare_table(data: dict) -> str:
     for note in data.get("notes", []):
         parts.append(f"note: {note}")
     return "\n".join(parts)
+
+
+_SHOWN_ESTIMATORS = ("cc", "acc", "em")  # the table's columns; csv and json have every estimator
+
+
+def _percent(entry: dict | None) -> str:
+    if entry is None:
+        return "-"
+    text = f"{100 * entry['share']:.1f}"
+    if "low" in entry:
+        text += f" [{100 * entry['low']:.1f}-{100 * entry['high']:.1f}]"
+    return text
+
+
+def shares_table(data: dict) -> str:
+    """One table per task: a row per group and label, shares in % with their interval in brackets."""
+    interval = f"{data['confidence']:.0%} bootstrap interval, {data['resamples']} resamples" if data["resamples"] \
+        else "no interval"
+    out = []
+    for task, kind in data["tasks"].items():
+        what = "share of the documents with each label" if kind == "multi" else "share of the documents per label"
+        out.append(f"{task} ({kind}-label): {what}, in % [{interval}]")
+        rows = []
+        for g in data["groups"]:
+            if g["status"] != "ok":
+                rows.append([g["name"], g["n"], f"too small (under {data['min_documents']} documents)", "", "", "", ""])
+                continue
+            for i, (label, entry) in enumerate(g["tasks"][task]["labels"].items()):
+                rows.append([g["name"] if i == 0 else "", g["n"] if i == 0 else "", label,
+                             f"{100 * entry['training']:.1f}", *(_percent(entry[e]) for e in _SHOWN_ESTIMATORS)])
+        out.append(table(rows, ["group", "n", "label", "training", "CC", "ACC", "EM"], align_right={1, 3}))
+        out.append("")
+    notes = list(data.get("notes", []))
+    if data["unreadable"]:
+        notes.append(f"{data['unreadable']} document(s) could not be read and are not counted.")
+    notes.append("CC counts predicted labels; ACC corrects the counts with the misclassification rates measured "
+                 "at training; EM re-estimates the shares from the probabilities (see README, Label shares).")
+    out += [f"note: {note}" for note in notes]
+    return "\n".join(out)
+
+
+def shares_csv(data: dict) -> str:
+    """One row per group, task and label; a group too small has one row per task with its status only."""
+    import io
+
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\n")
+    estimators = data["estimators"]
+    writer.writerow(["group", "by", "period", "start", "n", "status", "task", "label", "training",
+                     *[f"{e}{suffix}" for e in estimators for suffix in ("", "_low", "_high")]])
+    for g in data["groups"]:
+        head = [g["name"], g["by"] or "", g["period"] or "", g["start"] or "", g["n"], g["status"]]
+        if g["status"] != "ok":
+            for task in data["tasks"]:
+                writer.writerow([*head, task, "", "", *[""] * (3 * len(estimators))])
+            continue
+        for task, result in g["tasks"].items():
+            for label, entry in result["labels"].items():
+                cells = []
+                for e in estimators:
+                    value = entry[e] or {}
+                    cells += [value.get("share", ""), value.get("low", ""), value.get("high", "")]
+                writer.writerow([*head, task, label, entry["training"], *cells])
+    return stream.getvalue().rstrip("\n")
+
+
+def adaptation_lines(shares: dict, n_documents: int) -> list[str]:
+    """What `predict --adapt` re-estimated, for stderr."""
+    lines = [f"Label shares re-estimated on these {n_documents} documents (EM, Saerens et al. 2002); "
+             f"probabilities and labels adjusted to them:"]
+    rows = []
+    for task, s in shares.items():
+        for i, (label, training, estimated) in enumerate(zip(s["labels"], s["training"], s["estimated"])):
+            rows.append([task if i == 0 else "", label, f"{100 * training:.1f} %", f"{100 * estimated:.1f} %"])
+    lines += ["  " + line for line in table(rows, ["task", "label", "training", "this batch"], {2, 3}).splitlines()]
+    return lines

@@ -102,6 +102,11 @@ def write_report(report, out_dir, *, model_name: str, corpus_name: str) -> list[
             written.append(pr_path)
             lines += [f"![precision-recall curve per label, chosen threshold marked]({pr_path.name})", ""]
             lines += _multi_confusions(detail)
+        if "calibration" in m:
+            reliability = out / f"reliability-{slug}.png"
+            _plot_reliability(detail, m["calibration"], name, reliability)
+            written.append(reliability)
+            lines += _calibration_lines(m["calibration"], m["type"], reliability.name)
 
     md = out / "report.md"
     md.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
@@ -150,6 +155,23 @@ def _multi_confusions(detail) -> list[str]:
             lines.append(f"- `{detail['ids'][i]}` (score {detail['scores'][i, j]:.2f}, reference: {truth}): "
                          f"{_short(detail['texts'][i])}")
         lines.append("")
+    return lines
+
+
+def _calibration_lines(c: dict, kind: str, image: str) -> list[str]:
+    """The calibration of a task's probabilities: what `predict --adapt` and `classify shares` rely on."""
+    lines = ["### Calibration", "",
+             "Are the probabilities frequencies? Of the documents given a probability near 0.8 for a label, about "
+             "80 % should have it. `predict --adapt` and the EM estimate of `classify shares` rely on it. "
+             f"ECE: expected calibration error over {c['bins']} equal-width probability bins (0 is perfect); "
+             "Brier: mean squared gap between probability and outcome.", ""]
+    rows = [[f"`{label}`", _f(v["ece"]), _f(v["brier"])] for label, v in c["per_label"].items()]
+    rows.append(["all labels (mean ECE" + ("; Brier summed over labels" if kind == "single" else "") + ")",
+                 _f(c["ece"]), _f(c["brier"])])
+    lines += [_md_table(["label", "ECE", "Brier"], rows), ""]
+    if "top_label_ece" in c:
+        lines += [f"ECE of the predicted label's probability (confidence): {_f(c['top_label_ece'])}.", ""]
+    lines += [f"![reliability: mean probability against observed frequency, per label]({image})", ""]
     return lines
 
 
@@ -250,5 +272,45 @@ def _plot_pr_curves(detail, task: str, path: Path) -> None:
     for k in range(len(labels), rows * cols):
         axes[k // cols][k % cols].axis("off")
     fig.suptitle(f"{task}: precision-recall per label, chosen threshold marked", fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _plot_reliability(detail, calibration: dict, task: str, path: Path) -> None:
+    """Per label, the observed frequency against the mean probability in each probability bin (points sized
+    by their documents), beside the diagonal of perfect calibration; below, how many documents each bin has."""
+    from classify.metrics import reliability_bins
+
+    plt = _pyplot()
+    labels = detail["labels"]
+    truth = detail["truth"]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.2, 7.0), height_ratios=[3, 1.2], sharex=True)
+    top.plot([0, 1], [0, 1], linestyle="--", color="0.5", linewidth=1, label="perfectly calibrated")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    width = 1 / calibration["bins"]
+    for j, label in enumerate(labels):
+        y = np.array([(label in t) if detail["multi"] else (t == label) for t in truth], dtype=float)
+        points = reliability_bins(detail["scores"][:, j], y, calibration["bins"])
+        if not points:
+            continue
+        mean_p, freq, counts = (np.array(v) for v in zip(*points))
+        colour = colours[j % len(colours)]
+        ece = calibration["per_label"][label]["ece"]
+        top.plot(mean_p, freq, color=colour, linewidth=1.4, label=f"{label} (ECE {ece:.3f})")
+        top.scatter(mean_p, freq, s=12 + 120 * counts / counts.max(), color=colour, alpha=0.8, zorder=3)
+        centres = (np.minimum((mean_p * calibration["bins"]).astype(int), calibration["bins"] - 1) + 0.5) * width
+        shift = (j - (len(labels) - 1) / 2) * width / max(len(labels), 1)
+        bottom.bar(centres + shift, counts, width=width / max(len(labels), 1), color=colour)
+    top.set_xlim(0, 1)
+    top.set_ylim(-0.02, 1.02)
+    top.set_ylabel("observed frequency of the label")
+    top.set_title(f"{task}: reliability of the probabilities (ECE {calibration['ece']:.3f}, "
+                  f"Brier {calibration['brier']:.3f})", fontsize=10)
+    top.grid(alpha=0.3)
+    top.legend(loc="upper left", fontsize=8, frameon=False)
+    bottom.set_yscale("log")
+    bottom.set_xlabel(f"probability given by the model ({calibration['bins']} bins; point size: documents)")
+    bottom.set_ylabel("documents")
+    bottom.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     _save(fig, path)

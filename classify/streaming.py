@@ -272,6 +272,7 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
     progress(f"calibrating on {len(holdout_rows):,} held-out rows")
     X = features.transform([normalize(t) for t in holdout_texts])
     from classify.metrics import best_threshold, multi_label_metrics, single_label_metrics
+    from classify.quantify import training_rates
 
     for name, task in tasks.items():
         labels = task["labels"]
@@ -297,10 +298,13 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
             thresholds = None
             predicted = np.asarray(labels, dtype=object)[scores.argmax(axis=1)].tolist()
             metrics = single_label_metrics(truth, predicted, labels)
+            P = calibrator.transform(scores)
         metrics["folds"] = 0
         metrics["held_out"] = len(values)
         model.cv_metrics_[name] = metrics
-        model.tasks_[name] = TaskModel(name, task["multi"], labels, scorer, calibrator, thresholds)
+        rates = training_rates(labels, task["multi"], P, Y if task["multi"] else truth, thresholds) \
+            if len(values) else None
+        model.tasks_[name] = TaskModel(name, task["multi"], labels, scorer, calibrator, thresholds, rates)
     return model, StreamedCorpus(str(path), _sha256(path), n_rows, text_column, tasks)
 
 

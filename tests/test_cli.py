@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import TINY
 
-COMMANDS = ["train", "predict", "evaluate", "cv", "explain", "compare", "export", "info"]
+COMMANDS = ["train", "predict", "shares", "evaluate", "cv", "explain", "compare", "export", "info"]
 
 
 def error_line(stderr: str) -> str:
@@ -321,7 +321,7 @@ def test_subprocess_train_predict_evaluate_info(tmp_path):
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_subprocess_errors_are_one_line_without_traceback(command, tmp_path):
-    args = {"train": ["nope.csv"], "predict": ["nope.txt"], "evaluate": ["nope.csv"], "cv": ["nope.csv"],
+    args = {"train": ["nope.csv"], "predict": ["nope.txt"], "shares": ["nope.csv"], "evaluate": ["nope.csv"], "cv": ["nope.csv"],
             "explain": [tmp_path / "nope.joblib"], "compare": [tmp_path / "a.joblib", tmp_path / "b.joblib", TINY],
             "export": [tmp_path / "nope.joblib", "--to", tmp_path / "x.skops"],
             "info": [tmp_path / "nope.joblib"]}[command]

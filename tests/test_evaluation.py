@@ -126,7 +126,7 @@ def test_report_files_and_golden_layout(cli, tiny_model_path, tmp_path):
     assert f"Report: {out / 'report.md'}" in err
     names = sorted(p.name for p in out.iterdir())
     assert names == ["confusion-sentiment.png", "metrics.json", "per-label-sentiment.png", "per-label-topics.png",
-                     "pr-curves-topics.png", "report.md"]
+                     "pr-curves-topics.png", "reliability-sentiment.png", "reliability-topics.png", "report.md"]
     assert all(_png_ok(out / n) for n in names if n.endswith(".png"))
     code, as_json, _ = cli("evaluate", TINY, "--model", tiny_model_path, "--format", "json", "-q")
     assert json.loads((out / "metrics.json").read_text(encoding="utf-8")) == json.loads(as_json)

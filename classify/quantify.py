@@ -1,0 +1,256 @@
+"""Label shares of a batch, corrected for the model's errors (quantification).
+
+Counting predicted labels (classify-and-count, CC) is biased whenever the batch's label shares differ from
+the training corpus': a classifier errs towards the shares it was trained on. Three corrections:
+
+- ACC, adjusted classify-and-count (Forman 2005/2008): the share of documents predicted `i` is
+  `sum_j P(predicted i | true j) * q_j`; the rates `P(predicted i | true j)` are measured at training by
+  cross-validation (`training_rates`, stored in the model), so `q` is found by solving that linear system.
+  Assumes those rates hold on the batch (the documents of a label look like the training ones of that label).
+- EM, Saerens, Latinne and Decaestecker (2002): re-estimates the priors from the model's calibrated
+  probabilities by expectation-maximisation, each document's probabilities reweighted by
+  `q_new / q_training`. Assumes calibrated probabilities and, like ACC, a prior shift only.
+- PCC and PACC: the same as CC and ACC with probabilities in place of counts (Bella et al. 2010).
+
+Multi-label tasks are quantified label by label, each as a binary problem (the label or not).
+
+Each estimate gets a bootstrap interval (`bootstrap`): the batch's documents are resampled with
+replacement, which measures the uncertainty due to the batch's size, not that of the rates measured at
+training.
+
+Everything here takes and returns numpy arrays and plain data: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from classify.errors import ClassifyError
+
+# Below this many documents a share is not estimated: its sampling error alone, 1 / (2 sqrt(n)) for a
+# share near one half, would pass 5 points, and re-estimated priors that uncertain move more labels than
+# they correct.
+MIN_DOCUMENTS = 100
+MINIMUM_REASON = ("below that, a share's sampling error alone, 1/(2\u221an), passes 5 points, and priors that "
+                  "uncertain move more labels than they correct")
+# Percentile intervals need their tails well sampled: at 95 %, 1,000 resamples put 25 on each side
+# (Efron & Tibshirani 1993 recommend 1,000 or more for percentile intervals; 200 for standard errors).
+RESAMPLES = 1000
+CONFIDENCE = 0.95
+ESTIMATORS = ("cc", "acc", "em", "pcc", "pacc")
+EM_TOLERANCE = 1e-6
+EM_MAX_ITERATIONS = 1000
+
+
+class QuantifyError(ClassifyError):
+    """Shares cannot be estimated (too few documents, no rates in the model...)."""
+
+
+# -- what training stores --------------------------------------------------------------------------------------
+def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresholds=None) -> dict:
+    """What ACC, PACC and EM need from the training data, measured on out-of-fold (or held-out) calibrated
+    probabilities `P` and their true labels (`truth`: a label per document, or for multi-label tasks a 0/1
+    matrix). Plain lists and floats, so that the model file stays loadable by skops."""
+    P = np.asarray(P, dtype=float)
+    if multi:
+        Y = np.asarray(truth, dtype=bool)
+        per_label = []
+        for j in range(len(labels)):
+            P2 = binary_probabilities(P[:, j])
+            predicted = (P[:, j] >= thresholds[j]).astype(int)
+            per_label.append(_rates(P2, predicted, Y[:, j].astype(int), 2))
+        return {"multi": True, "labels": list(labels), "per_label": per_label}
+    index = {label: i for i, label in enumerate(labels)}
+    y = np.array([index[t] for t in truth])
+    return {"multi": False, "labels": list(labels), **_rates(P, P.argmax(axis=1), y, len(labels))}
+
+
+def _rates(P: np.ndarray, predicted: np.ndarray, y: np.ndarray, k: int) -> dict:
+    n_true = np.bincount(y, minlength=k).astype(float)
+    confusion = np.zeros((k, k))  # [predicted i, true j], each column sums to 1 (a label with no document: 0)
+    soft = np.zeros((k, k))  # [i, j]: mean probability of i over the documents of true label j
+    np.add.at(confusion, (predicted, y), 1.0)
+    for j in range(k):
+        soft[:, j] = P[y == j].sum(axis=0)
+    seen = n_true > 0
+    confusion[:, seen] /= n_true[seen]
+    soft[:, seen] /= n_true[seen]
+    return {"n": int(len(y)), "priors": (n_true / max(len(y), 1)).tolist(), "confusion": confusion.tolist(),
+            "soft_confusion": soft.tolist(), "mean_probabilities": P.mean(axis=0).tolist()}
+
+
+def binary_probabilities(p: np.ndarray) -> np.ndarray:
+    """A multi-label label's probability as a two-class problem: columns (not the label, the label)."""
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    return np.column_stack([1.0 - p, p])
+
+
+def model_priors(task, provenance: dict) -> list:
+    """The label shares a task's probabilities were calibrated under: those of the documents its calibration
+    was fitted on (stored with the rates), or for an older model the training corpus' label counts. For a
+    multi-label task, one (not the label, the label) pair per label."""
+    rates = getattr(task, "rates", None)
+    if rates is not None:
+        if task.multi:
+            return [np.asarray(r["priors"], dtype=float) for r in rates["per_label"]]
+        return np.asarray(rates["priors"], dtype=float)
+    info = provenance.get("tasks", {}).get(task.name, {})
+    counts = info.get("label_counts", {})
+    if task.multi:
+        n = max(int(info.get("n_documents", 0)), 1)
+        return [np.array([1 - counts.get(label, 0) / n, counts.get(label, 0) / n]) for label in task.labels]
+    total = sum(counts.get(label, 0) for label in task.labels)
+    if not total:
+        return np.full(len(task.labels), 1 / len(task.labels))
+    return np.array([counts.get(label, 0) / total for label in task.labels])
+
+
+# -- estimators ------------------------------------------------------------------------------------------------
+def project_simplex(V: np.ndarray) -> np.ndarray:
+    """Each row's Euclidean projection on the probability simplex (Duchi et al. 2008): the closest vector
+    of non-negative shares summing to 1. ACC's linear solution can leave the simplex on a small batch;
+    clipping and renormalising would not be the closest point."""
+    V = np.atleast_2d(np.asarray(V, dtype=float))
+    U = -np.sort(-V, axis=1)
+    css = np.cumsum(U, axis=1) - 1.0
+    ranks = np.arange(1, V.shape[1] + 1)
+    rho = (U - css / ranks > 0).sum(axis=1)
+    theta = css[np.arange(len(V)), rho - 1] / rho
+    return np.maximum(V - theta[:, None], 0.0)
+
+
+def adjust(observed: np.ndarray, confusion) -> np.ndarray:
+    """ACC/PACC: the shares `q` with `confusion @ q` closest to the `observed` (predicted) shares, on the
+    simplex. `observed`: one row per batch (or resample)."""
+    M = np.asarray(confusion, dtype=float)
+    solution = np.linalg.lstsq(M, np.atleast_2d(observed).T, rcond=None)[0].T
+    return project_simplex(solution)
+
+
+def em(P: np.ndarray, priors, weights: np.ndarray | None = None, start: np.ndarray | None = None,
+       tol: float = EM_TOLERANCE, max_iterations: int = EM_MAX_ITERATIONS) -> tuple[np.ndarray, int]:
+    """Saerens-Latinne-Decaestecker EM: the label shares `q` of a batch whose calibrated probabilities are
+    `P` (n x k), given the shares `priors` the probabilities were calibrated under. Vectorised over
+    resamples: `weights` (r x n: how many times each document is drawn) gives r estimates at once.
+    Returns (shares, iterations); shares is (k,) without weights, (r, k) with them."""
+    P = np.asarray(P, dtype=float)
+    pi = np.clip(np.asarray(priors, dtype=float), 1e-12, None)
+    single = weights is None
+    W = np.ones((1, len(P))) if single else np.asarray(weights, dtype=float)
+    total = W.sum(axis=1, keepdims=True)
+    q = (W @ P) / total if start is None else np.broadcast_to(np.asarray(start, dtype=float), (len(W), P.shape[1])).copy()
+    iterations = 0
+    active = np.arange(len(W))
+    while iterations < max_iterations and len(active):
+        iterations += 1
+        ratio = q[active] / pi  # (a, k)
+        # the mean over documents of each one's posterior under the current shares, p_ik r_k / sum_l p_il r_l,
+        # as two matrix products (no resamples x documents x labels array)
+        denominators = np.clip(P @ ratio.T, 1e-300, None)  # (n, a)
+        new = ratio * ((W[active] / denominators.T) @ P) / total[active]
+        done = np.abs(new - q[active]).max(axis=1) < tol
+        q[active] = new
+        active = active[~done]
+    return (q[0] if single else q), iterations
+
+
+def adapted_probabilities(P: np.ndarray, shares, priors) -> np.ndarray:
+    """Each document's probabilities under the batch's label shares instead of the training ones (Bayes'
+    rule with new priors: `p_i * q_i / pi_i`, renormalised), as EM's last step computes them."""
+    post = np.asarray(P, dtype=float) * (np.asarray(shares, dtype=float) / np.clip(np.asarray(priors, dtype=float), 1e-12, None))
+    return post / np.clip(post.sum(axis=1, keepdims=True), 1e-300, None)
+
+
+@dataclass
+class Problem:
+    """One quantification problem: a single-label task, or one label of a multi-label task (two classes)."""
+
+    P: np.ndarray  # (n, k) calibrated probabilities
+    predicted: np.ndarray  # (n,) the model's decision, as a class index
+    rates: dict | None  # `_rates` of the training data; None for a model trained before they were stored
+    priors: np.ndarray  # the shares the probabilities were calibrated under
+
+
+def estimate(problem: Problem, weights: np.ndarray | None = None, start: dict | None = None) -> dict:
+    """Every estimator's shares: name -> (k,) array, or (r, k) with `weights` (r x n resample counts).
+    ACC and PACC are None when the model stores no training rates."""
+    P, k = problem.P, problem.P.shape[1]
+    W = np.ones((1, len(P))) if weights is None else weights
+    total = W.sum(axis=1, keepdims=True)
+    onehot = np.zeros((len(P), k))
+    onehot[np.arange(len(P)), problem.predicted] = 1.0
+    out = {"cc": (W @ onehot) / total, "pcc": (W @ P) / total}
+    if problem.rates is not None:
+        out["acc"] = adjust(out["cc"], problem.rates["confusion"])
+        out["pacc"] = adjust(out["pcc"], problem.rates["soft_confusion"])
+    else:
+        out["acc"] = out["pacc"] = None
+    out["em"] = em(P, problem.priors, W, start=None if start is None else start["em"])[0]
+    if weights is None:
+        out = {name: None if v is None else v[0] for name, v in out.items()}
+    return out
+
+
+def bootstrap(problem: Problem, point: dict, *, resamples: int = RESAMPLES, confidence: float = CONFIDENCE,
+              seed: int = 0, batch: int = 100) -> dict:
+    """Percentile bootstrap intervals, name -> (low (k,), high (k,)), documents resampled with replacement.
+
+    A resample is drawn as multinomial counts over groups of documents: the same distribution as drawing
+    documents, without materialising r copies of the batch. Up to `MAX_ROWS` documents, each is its own
+    group (the exact bootstrap). A larger batch is grouped by its probabilities on a grid (0.01, coarser
+    until at most `MAX_ROWS` groups remain) and by decision, each group standing for its documents by its
+    mean probabilities (exact for the counts and PCC, a second-order approximation for EM); the interval is
+    centred on the exact estimate: it is the grouped resamples' spread around the grouped batch's own
+    estimate. At that size the spread is a fraction of a point and the grouping moves it far less.
+    EM starts each resample from the batch's estimate: fewer iterations, the same fixed point."""
+    rng = np.random.default_rng(seed)
+    n = len(problem.P)
+    if n <= MAX_ROWS:
+        compact, counts = problem, np.ones(n)
+    else:
+        compact, counts = _grouped(problem)
+    shift = {}
+    if compact is not problem:
+        base = estimate(compact, counts[None, :], start=point)
+        shift = {name: None if point[name] is None else point[name] - base[name][0] for name in point}
+    draws: dict[str, list] = {name: [] for name in point}
+    # EM holds (resamples x groups) floats at once: at most about 16 MB a batch
+    batch = max(1, min(batch, 2_000_000 // max(1, len(counts))))
+    for start in range(0, resamples, batch):
+        size = min(batch, resamples - start)
+        W = rng.multinomial(n, counts / n, size=size).astype(float)
+        for name, value in estimate(compact, W, start=point).items():
+            if value is not None:
+                draws[name].append(value + shift.get(name, 0.0))
+    alpha = (1.0 - confidence) / 2
+    out = {}
+    for name, values in draws.items():
+        if not values:
+            out[name] = None
+            continue
+        values = np.vstack(values)
+        out[name] = (np.quantile(values, alpha, axis=0), np.quantile(values, 1 - alpha, axis=0))
+    return out
+
+
+MAX_ROWS = 3000  # documents (or groups of them) a bootstrap resamples one by one
+
+
+def _grouped(problem: Problem) -> tuple[Problem, np.ndarray]:
+    """The documents grouped by probabilities on a grid (and decision), at most `MAX_ROWS` groups unless
+    the grid's coarsest step (0.1) leaves more: (each group's mean probabilities and decision, its size)."""
+    P, predicted = problem.P, problem.predicted
+    for step in (0.01, 0.02, 0.05, 0.1):
+        keys = np.column_stack([np.floor(P / step).astype(np.int64), predicted])
+        _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+        if len(counts) <= MAX_ROWS:
+            break
+    inverse = inverse.ravel()
+    sums = np.zeros((len(counts), P.shape[1]))
+    np.add.at(sums, inverse, P)
+    decisions = np.zeros(len(counts), dtype=int)
+    decisions[inverse] = predicted
+    grouped = Problem(sums / counts[:, None], decisions, problem.rates, problem.priors)
+    return grouped, counts.astype(float)
