@@ -171,7 +171,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy; multi-label: the share of texts given exactly their labels."""
-        if not (self.multilabel_ and not getattr(self, "_indicator", False)):
+        if not self.multilabel_ or self._indicator:  # scikit-learn's accuracy reads both
             return super().score(X, y, sample_weight=sample_weight)
         from sklearn.metrics import accuracy_score
         from sklearn.preprocessing import MultiLabelBinarizer
