@@ -34,23 +34,26 @@ def single_label_metrics(y_true: list[str], y_pred: list[str], labels: list[str]
 
 
 def multi_label_metrics(y_true: list[list[str]], y_pred: list[list[str]], labels: list[str]) -> dict:
-    from sklearn.metrics import f1_score, multilabel_confusion_matrix, precision_recall_fscore_support
     from sklearn.preprocessing import MultiLabelBinarizer
 
     labels = sorted(set(labels) | {x for row in y_true for x in row} | {x for row in y_pred for x in row})
     binarizer = MultiLabelBinarizer(classes=labels)
-    T = binarizer.fit_transform(y_true)
-    P = binarizer.transform(y_pred)
-    p, r, f, s = precision_recall_fscore_support(T, P, zero_division=0)
-    present = np.flatnonzero(T.sum(axis=0) > 0)
-    cms = multilabel_confusion_matrix(T, P)
+    T = binarizer.fit_transform(y_true).astype(bool)
+    P = binarizer.transform(y_pred).astype(bool)
+    # counted here, per label: scikit-learn takes an indicator matrix of one column for a binary target and
+    # would score its negative class too (a task with a single label got that label's figures wrong)
+    tp, fp, fn = (T & P).sum(axis=0), (~T & P).sum(axis=0), (T & ~P).sum(axis=0)
+    tn = len(T) - tp - fp - fn
+    p, r, f = _ratio(tp, tp + fp), _ratio(tp, tp + fn), _ratio(2 * tp, 2 * tp + fp + fn)
+    s = tp + fn
+    present = np.flatnonzero(s > 0)
     return {
         "type": "multi",
         "n": len(y_true),
         "accuracy": _r(np.mean(np.all(T == P, axis=1))) if len(y_true) else 0.0,
         "macro_f1": _r(np.mean(f[present])) if len(present) else 0.0,
-        "micro_f1": _r(f1_score(T, P, average="micro", zero_division=0)),
-        "weighted_f1": _r(f1_score(T, P, average="weighted", zero_division=0)),
+        "micro_f1": _r(_ratio(2 * tp.sum(), 2 * tp.sum() + fp.sum() + fn.sum())),
+        "weighted_f1": _r(np.average(f, weights=s)) if s.sum() else 0.0,
         "per_label": {
             label: {"precision": _r(p[i]), "recall": _r(r[i]), "f1": _r(f[i]), "support": int(s[i])}
             for i, label in enumerate(labels)
@@ -58,9 +61,15 @@ def multi_label_metrics(y_true: list[list[str]], y_pred: list[list[str]], labels
         "confusion_matrix": {
             "labels": labels,
             "layout": "per label: [[tn, fp], [fn, tp]]",
-            "matrix": [cm.tolist() for cm in cms],
+            "matrix": [[[int(tn[i]), int(fp[i])], [int(fn[i]), int(tp[i])]] for i in range(len(labels))],
         },
     }
+
+
+def _ratio(num, den):
+    """num / den, 0 where den is 0 (scikit-learn's zero_division=0)."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
 def best_threshold(y: np.ndarray, scores: np.ndarray) -> float:

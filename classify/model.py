@@ -1,8 +1,10 @@
 """The classify model: shared French TF-IDF features and one linear classifier per task.
 
-`ClassifyModel` follows scikit-learn's estimator contract: `__init__` stores the configuration, `fit`
-learns the attributes ending in `_`, predictions check it was fitted. Every object stored in a saved model
-is a module-level class, referenced by its import path: renaming one breaks saved models.
+`ClassifyModel` is what the command line trains and saves: the features, fitted once on every document, and
+one task per label column, each fitted by a `classify.TextClassifier` (the scikit-learn estimator for one
+task) on those shared features. Every object stored in a saved model is a module-level class of this
+package, referenced by its import path (renaming one breaks saved models), and none is scikit-learn's:
+loading a model and predicting never import it.
 """
 
 from __future__ import annotations
@@ -265,6 +267,26 @@ def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
     return CompiledUnion([(name, blocks[name][0]) for name in order]), X
 
 
+def fit_shared_features(config: ModelConfig, texts: list[str], n_jobs: int = 1):
+    """Normalise raw texts and fit the feature blocks on them, once for every task that will share them:
+    returns `(normalizer, features, X, dense_tail)`, X the training matrix and `dense_tail` the width of the
+    dense blocks (word vectors, lexicon) at its end, which NB-SVM leaves unweighted."""
+    normalizer = build_normalizer(config)
+    try:
+        normalised = map_texts(normalizer, texts, n_jobs)
+        features, X = fit_features(config, normalised, n_jobs)
+    except ValueError as exc:  # "After pruning, no terms remain" / "empty vocabulary", as scikit-learn says
+        raise CorpusError(
+            f"no n-gram occurs in {config.min_df} or more documents of this {len(texts)}-document "
+            f"corpus, so there are no features to learn from; add documents."
+        ) from exc
+    if X.shape[1] == 0:
+        raise CorpusError("the corpus has no usable words (every text is empty after normalisation).")
+    dense_tail = X.shape[1] - sum(len(t.vocabulary_) for _, t in features.transformer_list
+                                  if hasattr(t, "vocabulary_"))
+    return normalizer, features, X, dense_tail
+
+
 def _identity(text: str) -> str:
     """The vectorizers' preprocessor: the text arrives normalised (once for all feature blocks)."""
     return text
@@ -383,11 +405,16 @@ class TaskModel:
         """Probabilities, shape (n_documents, n_labels), columns in `self.labels` order."""
         return self.calibrator.transform(self.scorer.decision(X))
 
+    def chosen(self, P: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """Multi-label: which labels each document is given, (n_documents, n_labels) booleans: those whose
+        probability reaches the label's threshold (or `threshold`, for every label)."""
+        cut = self.thresholds if threshold is None else np.full(len(self.labels), threshold)
+        return P >= cut
+
     def decide(self, P: np.ndarray, threshold: float | None = None) -> list:
         labels = np.asarray(self.labels, dtype=object)
         if self.multi:
-            cut = self.thresholds if threshold is None else np.full(len(self.labels), threshold)
-            return [sorted(labels[row >= cut].tolist()) for row in P]
+            return [sorted(labels[row].tolist()) for row in self.chosen(P, threshold)]
         return labels[P.argmax(axis=1)].tolist()
 
 
@@ -578,6 +605,98 @@ def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
     return [next(splitter.split(np.zeros(len(Y)), LabelEncoder().fit_transform(Y)))]
 
 
+def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, name: str = "y",
+             labels: list | None = None, n_jobs: int = 1, dense_tail: int = 0, progress=None,
+             subject: str | None = None) -> tuple[TaskModel, dict]:
+    """Fit one task on the rows of X (`features` fitted, the rows of the documents annotated for it) and their
+    `values`: one label each, or for a multi-label task a list of labels each (`labels`: every label, in
+    order, when some may have no example). Returns the task and the metrics of its out-of-fold predictions.
+
+    The task is cross-validated (`config.cv_folds`, at least 3 folds for calibration): the out-of-fold
+    scores give the metrics, fit the probability calibration and, for multi-label tasks, choose each label's
+    threshold. A task with more than `config.cv_limit` documents is scored on the first of those folds only
+    (one extra fit instead of K: at that size one fold measures well enough, and the K fits were most of the
+    training time). `subject` names the task in errors (default: `task NAME`).
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+    from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
+
+    from classify.metrics import best_threshold, multi_label_metrics, single_label_metrics
+
+    progress = progress or (lambda message: None)
+    subject = subject or f"task {name!r}"
+    if multi:
+        binarizer = MultiLabelBinarizer(classes=labels)
+        Y = binarizer.fit_transform(values)
+        labels = binarizer.classes_.tolist()
+        if not labels:
+            raise CorpusError(f"{subject} has no label in any row.")
+        positives = Y.sum(axis=0)
+        counts = [int(min(p, len(Y) - p)) for p in positives if 0 < p < len(Y)] or [0]
+    else:
+        labels = sorted(set(values))
+        if len(labels) < 2:
+            raise CorpusError(
+                f"{subject} has a single label ({labels[0]!r}) in the corpus: a classifier needs at "
+                f"least two. Add examples of other labels, or choose the tasks with --label-column."
+            )
+        Y = np.asarray(values, dtype=object)
+        counts = [int((Y == label).sum()) for label in labels]
+    k = min(max(config.cv_folds, 3), min(counts))
+    if k < 2:
+        rare = labels[int(np.argmin(counts))] if not multi else "a label"
+        raise CorpusError(
+            f"{subject}: label {rare!r} has a single example; every label needs at least 2 "
+            f"(3 or more recommended) to be learned and calibrated. Add examples or drop that label."
+        )
+    folds = None
+    if config.cv_limit and len(values) > config.cv_limit:
+        folds = _held_out_fold(multi, Y, k, config.seed)
+        if folds is None:
+            progress(f"task {name}: a label is too rare for one held-out fold: {k}-fold cross-validation")
+    if folds is None:
+        splitter = (KFold if multi else StratifiedKFold)(n_splits=k, shuffle=True, random_state=config.seed)
+        strata = np.zeros(len(values)) if multi else LabelEncoder().fit_transform(Y)
+        folds = list(splitter.split(X, strata))
+    held_out = len(folds) == 1
+    scored = folds[0][1] if held_out else slice(None)
+    if not multi and any(len(set(Y[train])) < len(labels) for train, _ in folds):
+        raise CorpusError(f"{subject}: too few examples per label to cross-validate.")
+    oof = np.zeros((len(values), len(labels)))
+    progress(f"task {name}: " + (f"the fit without {len(scored)} held-out rows" if held_out else
+                                  f"cross-validation ({k} folds)") + " and the final fit")
+    # the out-of-fold scores are computed on X (float32), as at prediction
+    scorers = fit_scorers(config, X, Y, multi, labels, [train for train, _ in folds] + [None],
+                          n_jobs, dense_tail, lambda message: progress(f"task {name}: {message}"),
+                          ensemble_parts(config, features, X.shape[1]))
+    for (_, test), scorer in zip(folds, scorers):
+        oof[test] = scorer.decision(X[test])
+    oof, Y_scored = oof[scored], Y[scored]
+    values_scored = [values[i] for i in folds[0][1]] if held_out else list(values)
+    calibrator = Calibrator(multi).fit(oof, Y_scored)
+    P = calibrator.transform(oof)
+    thresholds = None
+    if multi:
+        thresholds = np.array([best_threshold(Y_scored[:, j], P[:, j]) for j in range(len(labels))])
+    from classify.quantify import training_rates
+
+    # the misclassification rates of these out-of-fold predictions are what `classify shares` corrects
+    # counts with (ACC): measured here, on documents the scoring models did not see
+    rates = training_rates(labels, multi, P, Y_scored if multi else values_scored, thresholds)
+    task = TaskModel(name, multi, labels, scorers[-1], calibrator, thresholds, rates)
+    # the out-of-fold predictions are decided as predictions will be, by the task itself
+    pred = task.decide(P)
+    if multi:
+        metrics = multi_label_metrics(values_scored, pred, labels)
+    else:
+        metrics = single_label_metrics(values_scored, pred, labels)
+    if held_out:
+        metrics["held_out"] = len(values_scored)
+    else:
+        metrics["folds"] = k
+    return task, metrics
+
+
 class ClassifyModel:
     """Shared features + one linear classifier per task. Fit with a `Corpus`, predict with texts."""
 
@@ -587,15 +706,12 @@ class ClassifyModel:
 
     # -- training -----------------------------------------------------------------------------------
     def fit(self, corpus, progress=None) -> ClassifyModel:
-        """Fit features on every text, then each task on its annotated documents. Returns self.
-
-        Each task is cross-validated (`config.cv_folds`, at least 3 folds for calibration): the
-        out-of-fold scores give the metrics stored in `cv_metrics_`, fit the probability calibration and,
-        for multi-label tasks, choose each label's threshold. A task with more than `config.cv_limit`
-        annotated documents is scored on the first of those folds only (one extra fit instead of K: at that
-        size one fold measures well enough, and the K fits were most of the training time).
-        """
+        """Fit features on every text, then each task on its annotated documents, as a `TextClassifier`
+        on those features (see `fit_task`). Returns self; `cv_metrics_` holds each task's cross-validated
+        metrics (unless `config.cv_folds` is 0)."""
         import os
+
+        from classify.estimator import TextClassifier
 
         progress = progress or (lambda message: None)
         self.n_jobs_ = self.n_jobs or min(os.cpu_count() or 1, 8)
@@ -607,107 +723,33 @@ class ClassifyModel:
                     f"least two. Add examples of other labels, or choose the tasks with --label-column."
                 )
         progress(f"extracting features from {len(corpus)} documents")
-        self.normalizer_ = build_normalizer(self.config)
-        try:
-            # the fitted state in classify's own types: predicting never imports scikit-learn
-            texts = map_texts(self.normalizer_, corpus.texts, self.n_jobs_)
-            self.features_, X = fit_features(self.config, texts, self.n_jobs_)
-        except ValueError as exc:  # "After pruning, no terms remain" / "empty vocabulary", as scikit-learn says
-            raise CorpusError(
-                f"no n-gram occurs in {self.config.min_df} or more documents of this {len(corpus)}-document "
-                f"corpus, so there are no features to learn from; add documents."
-            ) from exc
-        if X.shape[1] == 0:
-            raise CorpusError("the corpus has no usable words (every text is empty after normalisation).")
+        # the fitted state in classify's own types: predicting never imports scikit-learn
+        self.normalizer_, self.features_, X, self.dense_tail_ = fit_shared_features(self.config, corpus.texts,
+                                                                                   self.n_jobs_)
         self.n_features_ = int(X.shape[1])
-        # width of the dense blocks (word vectors, lexicon) at the end of X (NB-SVM leaves them unweighted)
-        self.dense_tail_ = X.shape[1] - sum(len(t.vocabulary_) for _, t in self.features_.transformer_list
-                                            if hasattr(t, "vocabulary_"))
         self.tasks_: dict[str, TaskModel] = {}
         self.cv_metrics_: dict[str, dict] = {}
         self.notes_: list[str] = []
         for task in corpus.tasks.values():
             rows = task.annotated()
             values = [task.values[i] for i in rows]
-            self.tasks_[task.name] = self._fit_task(task.name, task.multi, X[rows], values, progress)
+            # every task's estimator holds the same feature blocks, fitted once above
+            estimator = TextClassifier.from_config(self.config, n_jobs=self.n_jobs_)._fit_on_features(
+                self.normalizer_, self.features_, X[rows], self.dense_tail_, values, task.multi,
+                name=task.name, progress=progress)
+            self.tasks_[task.name] = estimator.task_
+            if estimator.cv_metrics_ is not None:
+                self.cv_metrics_[task.name] = estimator.cv_metrics_
         return self
 
-    def _fit_task(self, name, multi, X, values, progress) -> TaskModel:
-        from sklearn.model_selection import KFold, StratifiedKFold
-        from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
+    def estimator(self, task: str):
+        """The task `task` as a fitted `classify.TextClassifier` (it imports scikit-learn): its features are
+        this model's, shared with the other tasks."""
+        from classify.estimator import TextClassifier
 
-        from classify.metrics import best_threshold, multi_label_metrics, single_label_metrics
-
-        if multi:
-            binarizer = MultiLabelBinarizer()
-            Y = binarizer.fit_transform(values)
-            labels = [str(x) for x in binarizer.classes_]
-            if not labels:
-                raise CorpusError(f"task {name!r} has no label in any row.")
-            positives = Y.sum(axis=0)
-            counts = [int(min(p, len(Y) - p)) for p in positives if 0 < p < len(Y)] or [0]
-        else:
-            labels = sorted(set(values))
-            if len(labels) < 2:
-                raise CorpusError(
-                    f"task {name!r} has a single label ({labels[0]!r}) in the corpus: a classifier needs at "
-                    f"least two. Add examples of other labels, or choose the tasks with --label-column."
-                )
-            Y = np.asarray(values, dtype=object)
-            counts = [int((Y == label).sum()) for label in labels]
-        k = min(max(self.config.cv_folds, 3), min(counts))
-        if k < 2:
-            rare = labels[int(np.argmin(counts))] if not multi else "a label"
-            raise CorpusError(
-                f"task {name!r}: label {rare!r} has a single example; every label needs at least 2 "
-                f"(3 or more recommended) to be learned and calibrated. Add examples or drop that label."
-            )
-        folds = None
-        if self.config.cv_limit and len(values) > self.config.cv_limit:
-            folds = _held_out_fold(multi, Y, k, self.config.seed)
-            if folds is None:
-                progress(f"task {name}: a label is too rare for one held-out fold: {k}-fold cross-validation")
-        if folds is None:
-            splitter = (KFold if multi else StratifiedKFold)(n_splits=k, shuffle=True, random_state=self.config.seed)
-            strata = np.zeros(len(values)) if multi else LabelEncoder().fit_transform(Y)
-            folds = list(splitter.split(X, strata))
-        held_out = len(folds) == 1
-        scored = folds[0][1] if held_out else slice(None)
-        if not multi and any(len(set(Y[train])) < len(labels) for train, _ in folds):
-            raise CorpusError(f"task {name!r}: too few examples per label to cross-validate.")
-        oof = np.zeros((len(values), len(labels)))
-        progress(f"task {name}: " + (f"the fit without {len(scored)} held-out rows" if held_out else
-                                      f"cross-validation ({k} folds)") + " and the final fit")
-        # the out-of-fold scores are computed on X (float32), as at prediction
-        scorers = fit_scorers(self.config, X, Y, multi, labels, [train for train, _ in folds] + [None],
-                              self.n_jobs_, self.dense_tail_, lambda message: progress(f"task {name}: {message}"),
-                              ensemble_parts(self.config, self.features_, X.shape[1]))
-        for (_, test), scorer in zip(folds, scorers):
-            oof[test] = scorer.decision(X[test])
-        oof, Y_scored = oof[scored], Y[scored]
-        values_scored = [values[i] for i in folds[0][1]] if held_out else list(values)
-        calibrator = Calibrator(multi).fit(oof, Y_scored)
-        P = calibrator.transform(oof)
-        thresholds = None
-        if multi:
-            thresholds = np.array([best_threshold(Y_scored[:, j], P[:, j]) for j in range(len(labels))])
-            pred = [[labels[j] for j in np.flatnonzero(row >= thresholds)] for row in P]
-            metrics = multi_label_metrics(values_scored, pred, labels)
-        else:
-            pred = np.asarray(labels, dtype=object)[P.argmax(axis=1)].tolist()
-            metrics = single_label_metrics(values_scored, pred, labels)
-        if held_out:
-            metrics["held_out"] = len(values_scored)
-        else:
-            metrics["folds"] = k
-        if self.config.cv_folds:
-            self.cv_metrics_[name] = metrics
-        from classify.quantify import training_rates
-
-        # the misclassification rates of these out-of-fold predictions are what `classify shares` corrects
-        # counts with (ACC): measured here, on documents the scoring models did not see
-        rates = training_rates(labels, multi, P, Y_scored if multi else values_scored, thresholds)
-        return TaskModel(name, multi, labels, scorers[-1], calibrator, thresholds, rates)
+        self._check_fitted()
+        return TextClassifier.from_config(self.config, n_jobs=self.n_jobs)._set_fitted(
+            getattr(self, "normalizer_", None), self.features_, self.tasks_[task], self.cv_metrics_.get(task))
 
     # -- prediction ---------------------------------------------------------------------------------
     def _check_fitted(self):

@@ -259,7 +259,7 @@ SKOPS_TRUSTED = [
     "classify.model._identity", "classify.model.Calibrator", "classify.model.ClassifyModel", "classify.model.LinearScorer",
     "classify.model.ModelConfig", "classify.model.TaskModel", "classify.text.normalize.Normalizer",
     "classify.text.normalize.Tokenizer", "classify.features.CompiledTfidf", "classify.features.CompiledUnion",
-    "classify.vectors.MeanVectors", "classify.lexicon.LexiconFeatures",
+    "classify.vectors.MeanVectors", "classify.lexicon.LexiconFeatures", "classify.estimator.TextClassifier",
 ]
 
 

@@ -37,7 +37,7 @@ def test_expand_elisions(text_in, text_out):
 @pytest.mark.parametrize(
     "text_in, text_out",
     [
-        ("O2 économiserait 250?000 euros", "xnumx"),
+        ("O2 économiserait 250?000 euros", "o2 économiserait xnumx euros"),
         ("«?Bonjour?»", "« bonjour »"),
         ("Vraiment ? Oui.", "vraiment ? oui."),  # a real question mark is kept
         ("prix\u00a0: 10\u202f€", "prix : xnumx €"),  # NBSP and narrow NBSP
@@ -51,8 +51,8 @@ def test_expand_elisions(text_in, text_out):
     ],
 )
 def test_normalize_cases(text_in, text_out):
-    result = " ".join(normalize(text_in).split())
-    assert text_out in result
+    # the whole output, spaces collapsed: `text_out in result` held for any output when text_out was ""
+    assert " ".join(normalize(text_in).split()) == text_out
 
 
 def test_lost_nbsp_inside_numbers_only():

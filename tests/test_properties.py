@@ -48,15 +48,21 @@ def test_corpus_reader_raises_only_our_errors_on_arbitrary_bytes(tmp_path, data,
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.binary(max_size=400))
+@example(data=b"Bonjour tout le monde,positif\n\"deux\nlignes\",\n")  # the branch that loads, at least once
 def test_corpus_reader_on_near_valid_csv(tmp_path, data):
     from classify.corpus import load_corpus
 
     path = tmp_path / "c.csv"
     path.write_bytes(b"text,label\n" + data)
     try:
-        load_corpus(path)
+        corpus = load_corpus(path)
     except ClassifyError:
-        pass
+        return
+    # whatever the bytes, a corpus that loads is aligned: one id and one label cell per text
+    assert len(corpus.texts) == len(corpus.ids) > 0
+    assert all(isinstance(text, str) for text in corpus.texts)
+    assert set(corpus.tasks) <= {"label"}
+    assert all(len(task.values) == len(corpus.texts) for task in corpus.tasks.values())
 
 
 ITEM = st.one_of(
