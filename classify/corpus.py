@@ -233,6 +233,7 @@ def load_corpus(
     id_column: str = "id",
     skip_bad_lines: bool = False,
     task_types: dict[str, bool] | None = None,
+    part: bool = False,
 ) -> Corpus:
     """Read a labelled corpus. `task_types` (name -> multi) forces the tasks and their types (evaluation)."""
     path = Path(path)
@@ -290,13 +291,17 @@ def load_corpus(
             values = [c if c else None for c in cells]
         tasks[column] = Task(column, multi, values)
         _warn_case_variants(tasks[column], path)
-        if not multi:
-            skipped = sum(v is None for v in values)
-            if skipped == len(values):
-                raise CorpusError(f"{path}: task {column!r} has no label in any row.")
-            if skipped:
-                log.info("task %r: %d of %d rows have no label and are skipped for it.", column, skipped, len(values))
+        if not multi and not part:
+            _check_annotated(tasks[column], path)
     return Corpus(str(path), digest, [str(i) for i in ids], texts, tasks, text_column)
+
+
+def _check_annotated(task: Task, path) -> None:
+    skipped = sum(v is None for v in task.values)
+    if skipped == len(task.values):
+        raise CorpusError(f"{path}: task {task.name!r} has no label in any row.")
+    if skipped:
+        log.info("task %r: %d of %d rows have no label and are skipped for it.", task.name, skipped, len(task.values))
 
 
 def load_corpora(paths, **options) -> Corpus:
@@ -307,7 +312,7 @@ def load_corpora(paths, **options) -> Corpus:
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     if len(paths) == 1:
         return load_corpus(paths[0], **options)
-    parts = [load_corpus(p, **options) for p in paths]
+    parts = [load_corpus(p, **options, part=True) for p in paths]  # a file may annotate only some tasks
     names = list(parts[0].tasks)
     for path, part in zip(paths[1:], parts[1:]):
         if sorted(part.tasks) != sorted(names):
@@ -321,6 +326,8 @@ def load_corpora(paths, **options) -> Corpus:
             task = part.tasks[name]
             values += task.values if task.multi or not multi else [[v] if v else [] for v in task.values]
         tasks[name] = Task(name, multi, values)
+        if not multi:
+            _check_annotated(tasks[name], " + ".join(map(str, paths)))
     ids = [i for part in parts for i in part.ids]
     warn_duplicate_ids(ids, " + ".join(map(str, paths)))
     digest = hashlib.sha256("".join(part.sha256 for part in parts).encode()).hexdigest()

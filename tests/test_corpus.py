@@ -110,6 +110,9 @@ def test_several_files_are_one_corpus_and_a_task_is_multi_label_if_it_is_in_any_
                  'a2,Super écran,devices,positive\n', encoding="utf-8")
     b.write_text("id,text,topics,sentiment\nb1,Le match de ce soir,,neutral\nb2,Mon forfait,operators,\n",
                  encoding="utf-8")
+    c = tmp_path / "c.csv"  # a file that annotates only the topics: no sentiment in any row
+    c.write_text("id,text,topics,sentiment\nc1,La météo de demain,,\n", encoding="utf-8")
+    assert load_corpora([a, b, c]).tasks["sentiment"].values[-1] is None
     corpus = load_corpora([a, b])
     assert corpus.ids == ["a1", "a2", "b1", "b2"] and corpus.texts[2] == "Le match de ce soir"
     assert corpus.tasks["topics"].multi
