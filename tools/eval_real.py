@@ -83,6 +83,34 @@ def off_topic_sets(benchmarks: Path) -> tuple[dict, list[str]]:
     return sets, notes
 
 
+SENTIMENT = {  # benchmark -> files, metric; deft2017's `objective` is read as neutral and `mixed` left out
+    "xlmt-fr": (("train.csv", "dev.csv"), "macro-F1"),
+    "allocine-sample": (("train.csv", "dev.csv"), "accuracy"),
+    "deft2017": (("train.csv",), "macro-F1"),
+}
+
+
+def sentiment_benchmarks(model, benchmarks: Path, notes: list) -> dict:
+    """The model's sentiment on real tweets and film reviews of the benchmarks (the model also answers
+    `neutral`, which allocine-sample does not have: those answers count as errors)."""
+    from classify.metrics import single_label_metrics
+
+    out = {}
+    for name, (files, metric) in SENTIMENT.items():
+        paths = [benchmarks / name / f for f in files]
+        if not all(p.exists() for p in paths):
+            continue  # already noted by off_topic_sets
+        rows = [r for p in paths for r in _rows(p) if r["label"] != "mixed"]
+        truth = [{"objective": "neutral"}.get(r["label"], r["label"]) for r in rows]
+        predicted = []
+        for start in range(0, len(rows), 1000):
+            predicted += model.predict([r["text"] for r in rows[start:start + 1000]])["sentiment"]
+        m = single_label_metrics(truth, predicted, sorted(set(truth)))
+        out[name] = {"texts": len(rows), "metric": metric,
+                     "score": m["accuracy"] if metric == "accuracy" else m["macro_f1"]}
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "default.joblib")
@@ -112,6 +140,7 @@ def main(argv=None) -> int:
         result["off_topic"][name] = {"texts": len(texts), "tagged": len(tagged), "share": share}
         tagged_rows += [(name, texts[i]) for i in tagged]
     result["notes"] = notes
+    result["sentiment_benchmarks"] = sentiment_benchmarks(loaded.model, args.benchmarks, notes)
     r = result["real-test"]
     lines = [f"# `{args.model.name}` on real text nobody on the project wrote", "",
              f"## Held-out real messages (`seeds/real-test.csv`, {r['documents']} messages)", "",
@@ -123,6 +152,11 @@ def main(argv=None) -> int:
              "## Off-topic text: share tagged with any topic", "", "| texts | documents | tagged | share |",
              "|---|---:|---:|---:|"]
     lines += [f"| {name} | {v['texts']} | {v['tagged']} | {v['share']:.1%} |" for name, v in result["off_topic"].items()]
+    if result["sentiment_benchmarks"]:
+        lines += ["", "## Sentiment on real text of other genres (benchmarks, all splits)", "",
+                  "| data | texts | metric | score |", "|---|---:|---|---:|"]
+        lines += [f"| {name} | {v['texts']} | {v['metric']} | {v['score']:.3f} |"
+                  for name, v in result["sentiment_benchmarks"].items()]
     lines += [""] + [f"- {note}" for note in notes]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "real.md").write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
