@@ -47,7 +47,8 @@ class PredictionWriter:
             if self.csv is None:  # the header goes out with the first record: no input, no output
                 self.csv = csv.writer(self.stream, lineterminator="\n")
                 header = [f"score:{t}:{lab}" for t in self.tasks for lab in self.labels[t]]
-                self.csv.writerow(["id", *self.tasks, *header, *(["explanation"] if self.explain else []), "error"])
+                self.csv.writerow(["id", *self.tasks, *header, *(["explanation"] if self.explain else []),
+                                   "empty", "error"])
             row = [prediction.id]
             for t in self.tasks:
                 value = None if prediction.labels is None else prediction.labels[t]
@@ -57,6 +58,7 @@ class PredictionWriter:
                 row.extend(scores.get(lab, "") for lab in self.labels[t])
             if self.explain:
                 row.append(_evidence(prediction.explanation))
+            row.append("true" if prediction.empty else "")
             row.append(prediction.error or "")
             self.csv.writerow(row)
         else:
@@ -64,8 +66,8 @@ class PredictionWriter:
 
     def _table_row(self, p) -> list:
         if p.error:
-            return ([_shorten(p.id, 48), f"(not classified: {p.error})"] + [""] * (len(self.tasks) - 1)
-                    + ([""] if self.explain else []))
+            what = "(empty)" if p.empty else f"(not classified: {p.error})"
+            return [_shorten(p.id, 48), what] + [""] * (len(self.tasks) - 1) + ([""] if self.explain else [])
         cells = [_shorten(p.id, 48)]
         for t in self.tasks:
             value, scores = p.labels[t], p.scores[t]
@@ -82,9 +84,11 @@ class PredictionWriter:
             self.stream.flush()
 
     def close(self) -> None:
+        """Write what is pending (the table); a second call writes nothing more."""
         if self.fmt == "table" and self.rows:
             header = ["id", *self.tasks, *(["evidence"] if self.explain else [])]
             self.stream.write(table(self.rows, header) + "\n")
+            self.rows = []
         self.stream.flush()
 
 
@@ -225,6 +229,9 @@ def explain_table(data: dict) -> str:
                 a = against[i] if i < len(against) else ["", ""]
                 rows.append([t[0], f"{t[1]:+.3f}" if t[1] != "" else "", a[0], f"{a[1]:+.3f}" if a[1] != "" else ""])
             parts.append(table(rows, ["towards", "weight", "against", "weight"], {1, 3}))
+            for block in sides.get("blocks", []):
+                sign = f"±{block['weight']:.3f}" if block.get("either_way") else f"{block['weight']:+.3f}"
+                parts.append(f"{block['name']}: {sign} ({block['meaning']})")
             parts.append("")
     return "\n".join(parts).rstrip()
 
