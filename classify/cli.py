@@ -12,6 +12,7 @@ import difflib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from enum import Enum
@@ -142,6 +143,23 @@ def _interruptible(kept):
     except KeyboardInterrupt:
         _stderr(f"Interrupted: {kept()}")
         raise typer.Exit(130) from None
+
+
+@contextlib.contextmanager
+def _whole_writes():
+    """Ctrl-C waits for the record being written: the interrupted output ends with a complete line, and
+    `Interrupted: N records written` counts exactly those. (A reader that stops reading holds Ctrl-C
+    back until it reads again; a second Ctrl-C while the last lines are flushed ends the command.)"""
+    pending = []
+    # a handler, not a signal mask: a Ctrl-C that came just before is handled by whichever handler is in
+    # place when Python gets to it, and that must not be the one raising in the middle of a write
+    previous = signal.signal(signal.SIGINT, lambda number, frame: pending.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if pending:
+            raise KeyboardInterrupt
 
 
 def _file_state(path: Path):
@@ -323,20 +341,21 @@ def _write_predictions(predictions, writer, strict: bool, flush_every: int,
                       f"{_plural(counts.records, 'record')} written)")
             counts.failed_inputs.append(prediction.error)
             continue
-        counts.records += 1
         if prediction.error:
             if strict:
                 writer.close()
                 _fail(f"{prediction.id}: {prediction.error} (--strict stops here; "
-                      f"{_plural(counts.records - 1, 'document')} done).")
+                      f"{_plural(counts.records, 'document')} done).")
             if prediction.empty:
                 counts.empty += 1
             else:
                 counts.unreadable += 1
             _stderr(f"Warning: {prediction.id}: {prediction.error}; not classified.")
-        writer.write(prediction)
-        if counts.records % flush_every == 0:
-            writer.flush()
+        with _whole_writes():
+            writer.write(prediction)
+            counts.records += 1
+            if counts.records % flush_every == 0:
+                writer.flush()
 
 
 def _prediction_summary(counts: _PredictionCounts, inputs) -> tuple[str, int] | None:

@@ -92,23 +92,27 @@ def test_strict_counts_in_the_singular_too(cli, tiny_model, tmp_path):
 
 
 # -- Ctrl-C ---------------------------------------------------------------------------------------------------
-def _interrupt(args, wait_for: str | None = None, delay: float = 0.0, stdout=subprocess.PIPE):
+def _interrupt(args, wait_for: str | None = None, delay: float = 0.0, first_output: bool = False):
     """Run the installed `classify` in its own process group, send it Ctrl-C (SIGINT to the group, as a
-    terminal does) once `wait_for` shows on stderr, then after `delay`; returns (code, stdout, stderr)."""
+    terminal does) once `wait_for` shows on stderr (and, with `first_output`, a first line on stdout), then
+    after `delay`; returns (code, stdout, stderr)."""
     exe = Path(sys.executable).with_name("classify")
     env = {**os.environ, "TYPER_USE_RICH": "0"}
-    process = subprocess.Popen([str(exe), *map(str, args)], stdout=stdout, stderr=subprocess.PIPE, text=True,
-                               env=env, start_new_session=True)
-    seen = []
+    # unbuffered: what a readline takes is all it takes, the rest is left to communicate()
+    process = subprocess.Popen([str(exe), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               bufsize=0, env=env, start_new_session=True)
+    seen, first = [], b""
     if wait_for:
-        for line in process.stderr:
+        while line := process.stderr.readline():
             seen.append(line)
-            if wait_for in line:
+            if wait_for.encode() in line:
                 break
+    if first_output:
+        first = process.stdout.readline()
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=120)
-    return process.returncode, out, "".join(seen) + err
+    return process.returncode, (first + out).decode(), b"".join([*seen, err]).decode()
 
 
 def test_ctrl_c_during_training_says_the_model_is_unchanged(tiny_model):
@@ -126,9 +130,10 @@ def test_ctrl_c_during_prediction_says_what_was_written(tiny_model, tmp_path):
     big = tmp_path / "big.csv"
     lines = [f"{i},Le réseau est en panne depuis {i} jours et le service client ne répond pas" for i in range(30_000)]
     big.write_text("id,text\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    # nobody reads the pipe until the end: it fills (64 KB), and the command waits there when Ctrl-C comes
+    # after the first line, nobody reads the pipe until the end: it fills (64 KB), and the command waits
+    # there when Ctrl-C comes
     code, out, err = _interrupt(["predict", big, "--model", tiny_model, "--format", "jsonl", "--jobs", "2"],
-                                wait_for="columns separated", delay=2.0)
+                                first_output=True, delay=1.0)
     assert code == 130
     last = err.strip().splitlines()[-1]
     assert last.startswith("Interrupted: ") and last.endswith(
