@@ -1,8 +1,19 @@
 """The plain functions behind each command: they take values, return data, never print and never exit.
 
-    from classify.api import train, predict, evaluate, info
-    result = train("seeds/corpus.csv", out="models/my.joblib")
-    for record in predict(["seeds/"], model="models/my.joblib"): ...
+From the project folder (`tests/test_examples.py` runs this example):
+
+>>> from classify.api import documents, evaluate, load, predict, train
+>>> result = train("seeds/sample.csv", out="models/sample.joblib")
+>>> result.provenance["corpus"]["n_documents"]
+40
+>>> texts = ["Merci, le conseiller a été parfait !", "Toujours pas de réseau, je résilie."]
+>>> [p.labels["sentiment"] for p in predict(texts, model="models/sample.joblib")]
+['positive', 'negative']
+>>> [p.id for p in predict(documents(["seeds/"]), model="models/sample.joblib")][:1]
+['seeds/000_e57f8be409785b17.txt']
+>>> report = evaluate("seeds/sample.csv", load("models/sample.joblib"))
+>>> report.n_documents, sorted(report.tasks)
+(40, ['sentiment', 'topics'])
 """
 
 from __future__ import annotations

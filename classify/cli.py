@@ -582,7 +582,6 @@ def cv(
     \b
       classify cv seeds/sample.csv --folds 3 --format json
       classify cv seeds/sample.csv --folds 3 --task sentiment
-      classify cv seeds/sample.csv --folds 3 --dask local
     """
     _setup_logging(quiet)
     from classify import api
