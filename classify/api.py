@@ -298,7 +298,8 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer) -> list[Pred
                 labels[name] = value
             results.append((labels, doc_scores))
         if explainer:
-            explanations = explainer.explain(X, {name: [r[0][name] for r in results] for name in model.tasks_})
+            explanations = explainer.explain(X, {name: [r[0][name] for r in results] for name in model.tasks_},
+                                             texts=[d.text for d in good])
     position = {id(d): i for i, d in enumerate(good)}
     for doc in chunk:
         if doc.error is not None:

@@ -622,9 +622,10 @@ def explain(
     """Show the features that push most towards and against each label (the linear model's weights).
 
     Words appear as the model sees them (accents folded, lower case); a word after a negation reads
-    `ne … pas` + word, masked numbers, URLs, e-mails and @mentions read (a number), (a URL)...;
-    character n-grams are in quotes. Word vectors and the sentiment lexicon are one row each, with their
-    total weight (the norm of the block's weights). --raw shows the internal names.
+    `ne … pas` + word, masked numbers, URLs, e-mails and @mentions read (number), (URL)...; character
+    n-grams are in quotes. Word vectors and the sentiment lexicon are one line each under the table: what
+    one word's vector adds at the two extremes, what one positive word of the lexicon adds. --raw shows the
+    internal names.
 
     Examples:
 

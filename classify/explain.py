@@ -103,23 +103,44 @@ def _select(model, task: str | None, label: str | None):
     return chosen
 
 
-def _block_weight(name: str, block, w: np.ndarray) -> dict:
-    """What a dense block's weights mean for one label, as one row: word vectors move the score by at most
-    `scale * |w|` either way (the document's vector has length `scale`); the lexicon by a signed amount per
-    positive word (a negative word: the opposite), from its two columns' values for one positive word."""
-    scale = float(getattr(block, "scale", 1.0))
-    if name == "sentiment lexicon" and len(w) == 2:
-        value = scale * (math.log(2) * float(w[0]) + 0.5 * float(w[1]))
-        return {"name": name, "weight": round(value, 4), "meaning": "a positive word in the text (a negative "
-                                                                    "word: the opposite)"}
-    return {"name": name, "weight": round(scale * float(np.linalg.norm(w)), 4), "either_way": True,
-            "meaning": f"at most, towards or against, depending on the words ({len(w)} dimensions)"}
+def _block_rows(dense, coef, cache: dict) -> list[dict]:
+    """One row per dense block for one label (`coef`: its weights over every column), in words: the word
+    vectors by what one word's vector adds to the score (a text of that word alone), at the two extremes
+    over the vectors; the lexicon by what one positive word adds (a negative word: the opposite, both
+    columns being odd in positive - negative). `cache`: the vectors' words, read once per explanation."""
+    rows = []
+    for name, block, start, n in dense:
+        w = np.asarray(coef[start:start + n], dtype=np.float64)
+        scale = float(getattr(block, "scale", 1.0))
+        if name == "sentiment lexicon" and n == 2:
+            rows.append({"name": name, "one_positive_word": round(scale * (math.log(2) * w[0] + 0.5 * w[1]), 4)})
+        else:
+            if name not in cache:
+                cache[name] = _vector_words(block)
+            words, matrix = cache[name]
+            norms = np.linalg.norm(matrix, axis=1)
+            norms[norms == 0] = 1.0
+            alone = scale * (matrix @ w) / norms
+            high, low = int(alone.argmax()), int(alone.argmin())
+            rows.append({"name": name, "most_towards": [words.get(high, f"row {high}"), round(float(alone[high]), 4)],
+                         "most_against": [words.get(low, f"row {low}"), round(float(alone[low]), 4)],
+                         "vectors": int(matrix.shape[0]), "dimensions": int(matrix.shape[1])})
+    return rows
+
+
+def _vector_words(block):
+    """(row -> a word with that vector, the vectors) of a word-vectors block."""
+    index, matrix = block._load(many=True)
+    first: dict = {}
+    for word, row in index.items():
+        first.setdefault(int(row), word)
+    return first, np.asarray(matrix, dtype=np.float64)
 
 
 def top_features(model, *, task: str | None = None, label: str | None = None, top: int = 15,
                  raw: bool = False) -> dict:
     """`{task: {label: {"towards": [[feature, weight], ...], "against": [...], "blocks": [...]}}}`,
-    strongest first. `blocks`: one row per dense block (`_block_weight`); with `raw`, the dense
+    strongest first. `blocks`: one row per dense block (`_block_rows`); with `raw`, the dense
     dimensions are ranked with the n-grams instead, under their internal names."""
     if top < 1:
         raise ConfigError(f"--top must be 1 or more, got {top}.")
@@ -130,6 +151,7 @@ def top_features(model, *, task: str | None = None, label: str | None = None, to
         ranked[start:start + n] = False
     columns = np.flatnonzero(ranked)
     shown = names[columns]
+    cache: dict = {}
     out = {}
     for t in _select(model, task, label):
         out[t.name] = {}
@@ -148,8 +170,7 @@ def top_features(model, *, task: str | None = None, label: str | None = None, to
                 "against": [[str(shown[i]), round(float(w[i]), 4)] for i in neg if w[i] < 0],
             }
             if dense:
-                entry["blocks"] = [_block_weight(name, block, coef[start:start + n])
-                                   for name, block, start, n in dense]
+                entry["blocks"] = _block_rows(dense, coef, cache)
             out[t.name][lab] = entry
     return out
 
@@ -164,13 +185,20 @@ class DocumentExplainer:
         self.raw = raw
         self.names = feature_names(model, raw=raw)
         self.dense = [] if raw else [(name, start, n) for name, _, start, n in dense_blocks(model)]
+        char = [(start, n) for kind, _, start, n in _blocks(model) if kind == "char"]
+        self.char = char[0] if char and not raw else None
+        self.raw_names = feature_names(model, raw=True) if self.char else None
 
-    def explain(self, X, labels: dict) -> list[dict]:
+    def explain(self, X, labels: dict, texts=None) -> list[dict]:
         """For each row of the feature matrix `X` and its predicted `labels` ({task: [labels per row]}),
-        `{task: {label: [[feature, contribution], ...]}}` with the largest positive contributions first."""
+        `{task: {label: [[feature, contribution], ...]}}` with the largest positive contributions first.
+        `texts`: the documents of the rows; with them, a short character n-gram that the document has only
+        inside a masked token (`"xu"` of `xuserx`) is shown as that token, `"(@mention)"`."""
         X = X.tocsr()
+        normalize = getattr(self.model, "normalizer_", None)
         out = []
         for i in range(X.shape[0]):
+            self._words = (normalize(texts[i]) if normalize else texts[i]).split() if texts is not None else None
             start, end = X.indptr[i], X.indptr[i + 1]
             cols, values = X.indices[start:end], X.data[start:end]
             in_block = np.zeros(len(cols), dtype=bool)
@@ -200,4 +228,19 @@ class DocumentExplainer:
 
     def _name(self, cols, plain, present, o) -> str:
         """The name of entry `o` of a row's totals: its n-gram, or past them, its dense block."""
-        return str(self.names[cols[plain[o]]]) if o < len(plain) else present[o - len(plain)][0]
+        if o >= len(plain):
+            return present[o - len(plain)][0]
+        column = cols[plain[o]]
+        if self.char and self._words is not None and self.char[0] <= column < self.char[0] + self.char[1]:
+            return f'"{self._placeholder_of(str(self.raw_names[column])[1:-1])}"'
+        return str(self.names[column])
+
+    def _placeholder_of(self, gram: str) -> str:
+        """`gram`'s readable form: a placeholder when the document has it only inside masked tokens."""
+        shown = readable_chars(gram)
+        if shown != gram:
+            return shown
+        inside = [token for token in _PLACEHOLDERS if token in self._words and gram in f" {token} "]
+        if inside and not any(gram in f" {word} " for word in self._words if word not in _PLACEHOLDERS):
+            return " or ".join(_PLACEHOLDERS[token] for token in inside)  # `xu`: of a URL or of a mention
+        return gram

@@ -230,10 +230,20 @@ def explain_table(data: dict) -> str:
                 rows.append([t[0], f"{t[1]:+.3f}" if t[1] != "" else "", a[0], f"{a[1]:+.3f}" if a[1] != "" else ""])
             parts.append(table(rows, ["towards", "weight", "against", "weight"], {1, 3}))
             for block in sides.get("blocks", []):
-                sign = f"±{block['weight']:.3f}" if block.get("either_way") else f"{block['weight']:+.3f}"
-                parts.append(f"{block['name']}: {sign} ({block['meaning']})")
+                parts.append(_block_line(block))
             parts.append("")
     return "\n".join(parts).rstrip()
+
+
+def _block_line(block: dict) -> str:
+    """A dense block of `explain` in one sentence."""
+    if "one_positive_word" in block:
+        return (f"{block['name']}: {block['one_positive_word']:+.3f} for a text with one positive word of the "
+                f"lexicon (one negative word: the opposite)")
+    (up, up_value), (down, down_value) = block["most_towards"], block["most_against"]
+    return (f"{block['name']}: from {up_value:+.3f} ({up!r} alone) to {down_value:+.3f} ({down!r} alone): what "
+            f"one word's vector adds, at the extremes of {block['vectors']:,} vectors of {block['dimensions']} "
+            f"dimensions")
 
 
 def compare_table(data: dict) -> str:

@@ -61,12 +61,25 @@ def test_explain_shows_no_internal_names_and_one_row_per_block(cli, tmp_path, ve
         for sides in labels.values():
             assert [b["name"] for b in sides["blocks"]] == ["word vectors", "sentiment lexicon"]
             vectors_row, lexicon_row = sides["blocks"]
-            assert vectors_row["weight"] >= 0 and vectors_row["either_way"]
-    lexicon = {label: sides["blocks"][1]["weight"] for label, sides in data["sentiment"].items()}
+            (up, up_value), (down, down_value) = vectors_row["most_towards"], vectors_row["most_against"]
+            assert up_value >= down_value and {up, down} <= {"panne", "nul", "super", "merci"}
+            assert vectors_row["vectors"] == 4 and vectors_row["dimensions"] == 3
+    lexicon = {label: sides["blocks"][1]["one_positive_word"] for label, sides in data["sentiment"].items()}
     assert lexicon["positive"] > 0 > lexicon["negative"]  # positive words push towards positive
+    # a text of one word alone: the vectors' row is exactly what that word's vector adds to the score
+    from classify.api import load
+
+    loaded = load(model)
+    negative = data["sentiment"]["negative"]["blocks"][0]
+    word, value = negative["most_towards"]
+    (name, _, start, n), _ = dense_blocks(loaded.model)
+    X = loaded.model.transform([word])[:, start:start + n].toarray()[0]
+    task = loaded.model.tasks_["sentiment"]
+    assert float(X @ task.scorer.coef[task.labels.index("negative"), start:start + n]) == pytest.approx(value, abs=1e-3)
     code, out, _ = cli("explain", model, "--task", "sentiment", "--label", "negative")
-    assert code == 0
-    assert "word vectors: ±" in out and "sentiment lexicon: -" in out and "<vector[" not in out
+    assert code == 0 and "<vector[" not in out
+    assert f"word vectors: from {value:+.3f} ('{word}' alone) to" in out
+    assert "sentiment lexicon: -" in out and "for a text with one positive word of the lexicon" in out
     code, out, _ = cli("explain", model, "--format", "json", "--top", "300", "--raw")
     raw = json.loads(out)
     assert any(n.startswith("<vector[") for n in _names(raw))
@@ -123,3 +136,20 @@ def test_dense_rows_rank_among_ngrams_by_contribution(tiny_model):
     pairs = DocumentExplainer(loaded.model, top=1000).explain(X, {"topics": [[]], "sentiment": ["positive"]})
     values = [v for _, v in pairs[0]["sentiment"]["positive"]]
     assert values == sorted(values, reverse=True) and np.all(np.array(values) > 0)
+
+
+def test_short_character_ngrams_of_masked_tokens_are_named_in_a_document(tiny_model):
+    from classify.api import load
+
+    explainer = DocumentExplainer(load(tiny_model).model)
+    for words, gram, shown in [
+        (["pas", "xuserx", "xurlx"], "xu", "(URL) or (@mention)"),  # `xu` begins both
+        (["merci", "xuserx"], " xu", "(@mention)"),
+        (["luxueux", "xuserx"], "xu", "xu"),  # the document has it in a word too
+        (["xnumx", "euros"], "um", "(number)"),
+        (["xnumx", "numero"], "um", "um"),
+        (["xnumx"], "xnumx", "(number)"),  # four characters or more: named without the document
+        (["box"], "box", "box"),
+    ]:
+        explainer._words = words
+        assert explainer._placeholder_of(gram) == shown, (words, gram)
