@@ -1,8 +1,19 @@
 """The plain functions behind each command: they take values, return data, never print and never exit.
 
-    from classify.api import train, predict, evaluate, info
-    result = train("seeds/corpus.csv", out="models/my.joblib")
-    for record in predict(["seeds/"], model="models/my.joblib"): ...
+From the project folder (`tests/test_examples.py` runs this example):
+
+>>> from classify.api import documents, evaluate, load, predict, train
+>>> result = train("seeds/sample.csv", out="models/sample.joblib")
+>>> result.provenance["corpus"]["n_documents"]
+40
+>>> texts = ["Merci, le conseiller a été parfait !", "Toujours pas de réseau, je résilie."]
+>>> [p.labels["sentiment"] for p in predict(texts, model="models/sample.joblib")]
+['positive', 'negative']
+>>> [p.id for p in predict(documents(["seeds/"]), model="models/sample.joblib")][:1]
+['seeds/000_e57f8be409785b17.txt']
+>>> report = evaluate("seeds/sample.csv", load("models/sample.joblib"))
+>>> report.n_documents, sorted(report.tasks)
+(40, ['sentiment', 'topics'])
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from pathlib import Path
 
 from classify.errors import ConfigError, CorpusError
 from classify.paths import corpus_paths, default_model_path
+from classify.workers import ignore_interrupt
 
 CHUNK = 1000  # documents transformed at once by predict: bounds memory, amortises the vectorizer call
 
@@ -30,11 +42,12 @@ class TrainResult:
 
 def train(corpus=None, out=None, *, text_column="text", label_columns=None, multi_label=None, label_sep=";",
           fmt=None, config=None, progress=None, skip_bad_lines=False, tune=False, time_budget=300.0, dev=None,
-          trials=27, streaming=False, epochs=1, jobs=0) -> TrainResult:
+          trials=27, streaming=False, epochs=1, jobs=0, options=None) -> TrainResult:
     """Train on a corpus (a file, several files with the same columns, or None for the bundled corpus) and
-    save the model. `tune=True` searches the configuration first (see
-    `classify.tune`), within `time_budget` seconds, scoring on the `dev` file when given. `jobs` processes
-    (0: one per core) fit in parallel; with `streaming`, they compute the features of the next chunks."""
+    save the model. `tune=True` searches the configuration first (see `classify.tune`), within
+    `time_budget` seconds, scoring on the `dev` file when given. `jobs` processes (0: one per core) fit in
+    parallel; with `streaming`, they compute the features of the next chunks. `options` (a `TableOptions`):
+    the delimiter, encoding and sheet of the corpus (and `dev`), else detected."""
     from classify.corpus import load_corpora, load_corpus
     from classify.model import ClassifyModel, ModelConfig
     from classify.persist import make_provenance, save_model
@@ -68,7 +81,8 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
                                                                   ensemble=False),
                                       text_column=text_column, label_columns=label_columns,
                                       multi_label=multi_label, label_sep=label_sep, fmt=fmt,
-                                      skip_bad_lines=skip_bad_lines, epochs=epochs, jobs=jobs, progress=progress)
+                                      skip_bad_lines=skip_bad_lines, epochs=epochs, jobs=jobs,
+                                      progress=progress, options=options)
         seconds = time.perf_counter() - start
         provenance = make_provenance(model, data, seconds)
         progress(f"writing {out}")
@@ -76,7 +90,8 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
         return TrainResult(out, provenance, seconds, digest)
     progress(f"reading {' + '.join(map(str, paths))}")
     data = load_corpora(paths, text_column=text_column, label_columns=label_columns,
-                        multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
+                        multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines,
+                        options=options)
     if tune:
         from classify.tune import tune as run_tune
 
@@ -86,7 +101,8 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
             try:
                 dev_data = load_corpus(Path(dev), text_column=text_column, label_columns=list(data.tasks),
                                        multi_label=[t.name for t in data.tasks.values() if t.multi],
-                                       label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
+                                       label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines,
+                                       options=options)
             except CorpusError as exc:
                 if "has no column" not in str(exc):
                     raise
@@ -111,6 +127,8 @@ class Prediction:
     scores: dict | None  # task -> {label: probability}, best first
     error: str | None = None
     explanation: dict | None = None  # task -> {label: [[ngram, contribution], ...]} with --explain
+    empty: bool = False  # an empty document: a record marked empty, not a failure
+    record: bool = True  # False: an input that gave no document (missing path, unreadable table)
 
     def to_record(self, tasks: list[str]) -> dict:
         record = {"id": self.id}
@@ -119,6 +137,8 @@ class Prediction:
         record["scores"] = self.scores
         if self.explanation is not None:
             record["explanation"] = self.explanation
+        if self.empty:
+            record["empty"] = True
         if self.error:
             record["error"] = self.error
         return record
@@ -162,27 +182,62 @@ def check_prediction_options(threshold: float | None, top_k: int | None) -> None
         raise ConfigError(f"--top-k must be 1 or more, got {top_k}.")
 
 
-def predict(documents: Iterable, loaded: LoadedModel, *, threshold=None, top_k=None,
-            explain: int | None = None, jobs: int = 1, client=None, adapted: Adapted | None = None
-            ) -> Iterator[Prediction]:
-    """Classify `Document`s lazily, CHUNK at a time, yielding one Prediction per document in order.
+def documents(inputs, **options) -> Iterator:
+    """The `Document`s of files, folders, tables or `-` (stdin), as `classify predict` reads them; `options`:
+    text_column, id_column, fmt, skip_bad_lines, options (a `TableOptions`), encoding."""
+    from classify.inputs import iter_documents
 
-    `explain=N` adds, per document and predicted label, the N n-grams that contributed most. `jobs=N`
+    return iter_documents(inputs, **options)
+
+
+def predict(documents: Iterable, loaded: LoadedModel | str | Path | None = None, *, model=None, trust=False,
+            threshold=None, top_k=None, explain: int | None = None, raw: bool = False, jobs: int = 1,
+            client=None, adapted: Adapted | None = None) -> Iterator[Prediction]:
+    """Classify texts lazily, CHUNK at a time, yielding one Prediction per document in order.
+
+    `documents`: plain strings (the texts themselves; their ids are their positions from 1) or `Document`s
+    (`documents(["seeds/"])` reads files, folders and tables). The model: `loaded` (a `LoadedModel` from
+    `load`, or a path), or `model=` a path; neither: the default model. `explain=N` adds, per document and
+    predicted label, the N features that contributed most (readable names unless `raw`). `jobs=N`
     spreads the chunks over N worker processes (0: one per core); the order of the output is kept and at
     most 2 chunks per worker are in flight, so memory stays bounded whatever the input size. `client` (a
     `distributed.Client`, see `classify.cluster`) does the same on a Dask cluster. `adapted` (from `adapt`)
     gives the batch's probabilities adjusted to its own label shares: `documents` must be its documents."""
+    if loaded is not None and model is not None:
+        raise ConfigError("give the model once: as `loaded` or as `model=`, not both.")
+    if not isinstance(loaded, LoadedModel):
+        loaded = load(loaded if loaded is not None else model, trust=trust)
     check_prediction_options(threshold, top_k)
     if explain is not None and explain < 1:
         raise ConfigError(f"--explain must be 1 or more, got {explain}.")
     if jobs < 0:
         raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
+    if isinstance(documents, str):
+        raise ConfigError("predict takes a list of texts (or Documents), not one string: predict([text]).")
+    return _predict(_as_documents(documents), loaded, threshold, top_k, explain, raw, jobs, client, adapted)
+
+
+def _as_documents(items: Iterable) -> Iterator:
+    from classify.inputs import Document
+
+    for number, item in enumerate(items, 1):
+        if isinstance(item, str):
+            yield Document(str(number), item) if item.strip() else Document(str(number), None, "empty text",
+                                                                            empty=True)
+        elif isinstance(item, Document):
+            yield item
+        else:
+            raise ConfigError(f"predict takes texts (str) or Documents; item {number} is a "
+                              f"{type(item).__name__}.")
+
+
+def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, adapted) -> Iterator[Prediction]:
     jobs = jobs or os.cpu_count() or 1
     explainer = None
     if explain:
         from classify.explain import DocumentExplainer
 
-        explainer = DocumentExplainer(loaded.model, top=explain)
+        explainer = DocumentExplainer(loaded.model, top=explain, raw=raw)
     task = (loaded.model, threshold, top_k, explainer)
     if adapted is not None:
         # the probabilities are computed: what is left (decisions, records, explanations) is done here
@@ -233,7 +288,7 @@ def _predict_in_workers(chunks: Iterator[list], task: tuple, jobs: int, function
     global _WORKER_TASK
     _WORKER_TASK = (function or _predict_chunk, task)
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs) as pool:
+    with context.Pool(jobs, initializer=ignore_interrupt) as pool:
         pending: collections.deque = collections.deque()
         for chunk in chunks:
             pending.append(pool.apply_async(_worker_chunk, (chunk,)))
@@ -275,11 +330,12 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
                 labels[name] = value
             results.append((labels, doc_scores))
         if explainer:
-            explanations = explainer.explain(X, {name: [r[0][name] for r in results] for name in model.tasks_})
+            explanations = explainer.explain(X, {name: [r[0][name] for r in results] for name in model.tasks_},
+                                             texts=[d.text for d in good])
     position = {id(d): i for i, d in enumerate(good)}
     for doc in chunk:
         if doc.error is not None:
-            out.append(Prediction(doc.id, None, None, doc.error))
+            out.append(Prediction(doc.id, None, None, doc.error, empty=doc.empty, record=doc.record))
             continue
         i = position[id(doc)]
         labels, doc_scores = results[i]
@@ -416,9 +472,31 @@ class EvaluationReport:
         return data
 
 
-def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", fmt=None,
-             threshold=None, progress=None, skip_bad_lines=False) -> EvaluationReport:
-    from classify.corpus import load_corpus
+def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", fmt=None, threshold=None,
+             progress=None, skip_bad_lines=False, tasks=None, options=None) -> EvaluationReport:
+    """Score `loaded` on a labelled file (or an already loaded `Corpus`). `tasks`: {task: column} scores
+    only these tasks, each against its column (`--task sentiment=label`); default: every task of the model
+    that the file has a column for. `options` (a `TableOptions`): delimiter, encoding, sheet."""
+    progress = progress or (lambda message: None)
+    data = _labelled(corpus, loaded, text_column=text_column, label_sep=label_sep, fmt=fmt, tasks=tasks,
+                     options=options, skip_bad_lines=skip_bad_lines, progress=progress)
+    return _score(data, loaded, threshold=threshold, progress=progress, chosen=bool(tasks))
+
+
+def _labelled(corpus, loaded: LoadedModel, *, text_column, label_sep, fmt, tasks, options, skip_bad_lines,
+              progress):
+    from classify.corpus import Corpus, load_corpus
+
+    if isinstance(corpus, Corpus):
+        return corpus
+    types = {name: task.multi for name, task in loaded.model.tasks_.items()}
+    progress(f"reading {corpus}")
+    return load_corpus(corpus, text_column=text_column, label_sep=label_sep, fmt=fmt, task_types=types,
+                       task_columns=tasks, skip_bad_lines=skip_bad_lines, options=options)
+
+
+def _score(data, loaded: LoadedModel, *, threshold=None, progress=None, name="", chosen=False) -> EvaluationReport:
+    """`chosen`: the tasks were chosen (`--task`): the others are not said to be missing."""
     import numpy as np
 
     from classify.crossval import task_metrics
@@ -426,21 +504,21 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
 
     progress = progress or (lambda message: None)
     model = loaded.model
-    types = {name: task.multi for name, task in model.tasks_.items()}
-    data = load_corpus(corpus, text_column=text_column, label_sep=label_sep, fmt=fmt, task_types=types,
-                       skip_bad_lines=skip_bad_lines)
-    if not data.tasks:
-        raise CorpusError(f"{corpus} shares no task with the model.")
-    notes = [f"task {name!r} is not a column of {corpus}: not evaluated" for name in types if name not in data.tasks]
-    progress(f"predicting {len(data)} documents")
+    tasks_of = [name for name in data.tasks if name in model.tasks_]
+    if not tasks_of:
+        raise CorpusError(f"{data.path} shares no task with the model.")
+    notes = [] if chosen else [f"task {name!r} is not a column of {data.path}: not evaluated"
+                               for name in model.tasks_ if name not in data.tasks]
+    progress(f"predicting {len(data)} documents{name}")
     scores = {}
     for start in range(0, len(data), CHUNK):
-        for name, P in model.predict_scores(data.texts[start:start + CHUNK]).items():
-            scores.setdefault(name, []).append(P)
+        for task_name, P in model.predict_scores(data.texts[start:start + CHUNK]).items():
+            scores.setdefault(task_name, []).append(P)
     tasks, details = {}, {}
-    for name, task in data.tasks.items():
-        fitted = model.tasks_[name]
-        P = np.vstack(scores[name])
+    for task_name in tasks_of:
+        task = data.tasks[task_name]
+        fitted = model.tasks_[task_name]
+        P = np.vstack(scores[task_name])
         predicted = fitted.decide(P, threshold)
         metrics = task_metrics(task, predicted, fitted.labels)
         rows = task.annotated()
@@ -449,7 +527,8 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
         unseen = sorted(task.label_counts().keys() - set(fitted.labels))
         if unseen:
             metrics["unseen_labels"] = unseen
-            notes.append(f"task {name!r}: labels the model never saw: {', '.join(unseen)} (counted as errors)")
+            notes.append(f"task {task_name!r}: labels the model never saw: {', '.join(unseen)} "
+                         f"(counted as errors)")
         rows = task.annotated()
         skipped = len(task.values) - len(rows)
         if skipped:
@@ -460,11 +539,11 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
             constant = task_metrics(task, [majority if v is not None else None for v in task.values], fitted.labels)
             metrics["majority_baseline"] = {"label": majority, "accuracy": constant["accuracy"],
                                             "macro_f1": constant["macro_f1"]}
-        tasks[name] = metrics
+        tasks[task_name] = metrics
         thresholds = None
         if fitted.multi:
             thresholds = [threshold] * len(fitted.labels) if threshold is not None else fitted.thresholds.tolist()
-        details[name] = {
+        details[task_name] = {
             "ids": [data.ids[i] for i in rows], "texts": [data.texts[i] for i in rows],
             "truth": [task.values[i] for i in rows], "predicted": [predicted[i] for i in rows],
             "scores": P[rows], "labels": fitted.labels, "multi": fitted.multi, "thresholds": thresholds,
@@ -473,7 +552,11 @@ def evaluate(corpus, loaded: LoadedModel, *, text_column="text", label_sep=";", 
 
 
 def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns=None, multi_label=None,
-                   label_sep=";", fmt=None, config=None, progress=None, skip_bad_lines=False, client=None) -> dict:
+                   label_sep=";", fmt=None, config=None, progress=None, skip_bad_lines=False, client=None,
+                   tasks=None, options=None) -> dict:
+    """`corpus`: a file, several files with the same columns, or None for the bundled corpus. `tasks`:
+    {task: column}, tasks read from columns of other names (`--task sentiment=label`), beside
+    `label_columns`; neither: every column but the text and the id is a task."""
     from classify.corpus import load_corpora
     from classify.crossval import cross_validate as run
     from classify.model import ModelConfig
@@ -482,22 +565,35 @@ def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns
     paths = corpus_paths(corpus)
     progress(f"reading {' + '.join(map(str, paths))}")
     data = load_corpora(paths, text_column=text_column, label_columns=label_columns,
-                        multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines)
+                        multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines,
+                        task_columns=tasks, options=options)
     result = run(data, config or ModelConfig(), folds=folds, seed=seed, progress=progress, client=client)
     result["corpus"] = data.path
     return result
 
 
 def compare(model_a: LoadedModel, model_b: LoadedModel, corpus, *, text_column="text", label_sep=";", fmt=None,
-            progress=None) -> dict:
+            progress=None, tasks=None, options=None, skip_bad_lines=False) -> dict:
     """Both models' metrics on one corpus, the per-label differences (B minus A) and the documents whose
-    prediction changed, with which model was right."""
+    prediction changed, with which model was right. `tasks` and `options` as in `evaluate`; the corpus is
+    read once, with the tasks of both models."""
+    from classify.corpus import load_corpus
+
     progress = progress or (lambda message: None)
-    progress(f"evaluating model A: {model_a.path}")
-    a = evaluate(corpus, model_a, text_column=text_column, label_sep=label_sep, fmt=fmt)
-    progress(f"evaluating model B: {model_b.path}")
-    b = evaluate(corpus, model_b, text_column=text_column, label_sep=label_sep, fmt=fmt)
-    common = [name for name in a.tasks if name in b.tasks]
+    chosen = bool(tasks)
+    types = {name: task.multi for name, task in model_b.model.tasks_.items()}
+    for name, task in model_a.model.tasks_.items():
+        if types.setdefault(name, task.multi) != task.multi:
+            raise CorpusError(f"task {name!r} is multi-label in one model and single-label in the other: "
+                              f"they cannot be scored on the same labels.")
+    progress(f"reading {corpus}")
+    data = load_corpus(corpus, text_column=text_column, label_sep=label_sep, fmt=fmt, task_types=types,
+                       task_columns=tasks, skip_bad_lines=skip_bad_lines, options=options)
+    a = _score(data, model_a, progress=progress, name=f" with model A ({model_a.path})", chosen=chosen) \
+        if set(data.tasks) & set(model_a.model.tasks_) else None
+    b = _score(data, model_b, progress=progress, name=f" with model B ({model_b.path})", chosen=chosen) \
+        if set(data.tasks) & set(model_b.model.tasks_) else None
+    common = [name for name in (a.tasks if a else {}) if b and name in b.tasks]
     if not common:
         raise CorpusError(f"the two models share no task that {corpus} annotates.")
     tasks = {}
@@ -522,14 +618,19 @@ def compare(model_a: LoadedModel, model_b: LoadedModel, corpus, *, text_column="
                        "changed": {"n": len(changed), "only_a_right": counts["a"], "only_b_right": counts["b"],
                                    "neither_right": counts["neither"], "documents": changed}}
     notes = [f"task {name!r} is evaluated by only one of the models" for name in set(a.tasks) ^ set(b.tasks)]
+    if not chosen:
+        notes += [f"task {name!r} is not a column of {corpus}: not evaluated" for name in types
+                  if name not in data.tasks]
+    notes += [note for note in a.notes if "not a column" not in note]
     return {"model_a": str(model_a.path), "model_b": str(model_b.path), "corpus": str(corpus),
-            "n_documents": a.n_documents, "tasks": tasks, "notes": notes + a.notes}
+            "n_documents": a.n_documents, "tasks": tasks, "notes": notes}
 
 
-def explain(loaded: LoadedModel, *, task=None, label=None, top=15) -> dict:
+def explain(loaded: LoadedModel, *, task=None, label=None, top=15, raw=False) -> dict:
+    """The features that push most towards and against each label; readable names unless `raw`."""
     from classify.explain import top_features
 
-    return top_features(loaded.model, task=task, label=label, top=top)
+    return top_features(loaded.model, task=task, label=label, top=top, raw=raw)
 
 
 def export(model, out, *, trust: bool = False) -> Path:

@@ -2,7 +2,9 @@
 
 `iter_documents` yields one `Document` per input document, in input order, lazily (a folder of 100,000
 files or a large table is never held in memory at once). A document that cannot be read is yielded with
-its `error` set, so the output keeps one record per input and nothing is dropped silently.
+its `error` set, so the output keeps one record per input and nothing is dropped silently; an empty one is
+marked `empty`. An input that gives no document at all (a missing path, a table that cannot be read) is
+yielded as a Document with `record=False`: no output record, but the caller hears of it, in order.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from classify.corpus import _EXTENSIONS, require_column, warn_duplicate_ids
-from classify.errors import InputError
+from classify.corpus import TABLE_SUFFIXES, TableOptions, require_column, warn_duplicate_ids
+from classify.errors import ClassifyError, InputError
 from classify.io import read_text_file
 
 log = logging.getLogger("classify")
@@ -30,30 +32,42 @@ class Document:
     id: str
     text: str | None
     error: str | None = None
+    empty: bool = False  # read, but nothing to classify: a record marked empty, not a failure
+    record: bool = True  # False: an input that gave no document (missing, unreadable table): no record
 
 
 def iter_documents(inputs, *, text_column: str = "text", id_column: str = "id", fmt: str | None = None,
-                   stdin=None, skip_bad_lines: bool = False) -> Iterator[Document]:
+                   stdin=None, skip_bad_lines: bool = False, options: TableOptions | None = None,
+                   encoding: str | None = None) -> Iterator[Document]:
+    """`options` (delimiter, encoding, sheet) apply to tables; `encoding` (or `options.encoding`) to .txt
+    files too."""
+    options = options or TableOptions(encoding=encoding)
+    encoding = encoding or options.encoding
     for item in inputs:
         if item == "-":
             yield from _stdin_documents(stdin if stdin is not None else sys.stdin)
             continue
         path = Path(item)
         if not path.exists():
-            raise InputError(f"{path}: no such file or folder.")
+            yield Document(str(item), None, f"{item}: no such file or folder.", record=False)
+            continue
         if path.is_dir():
-            yield from _folder_documents(path)
-        elif fmt or path.suffix.lower() in _EXTENSIONS:
-            yield from _table_documents(path, text_column, id_column, fmt, skip_bad_lines)
+            yield from _folder_documents(path, encoding)
+        elif fmt or path.suffix.lower() in TABLE_SUFFIXES:
+            try:
+                yield from _table_documents(path, text_column, id_column, fmt, skip_bad_lines, options)
+            except ClassifyError as exc:  # the documents before it were yielded; the next inputs are read
+                yield Document(str(item), None, str(exc), record=False)
         else:
-            yield _file_document(path)
+            yield _file_document(path, encoding)
 
 
 def check_inputs(inputs) -> None:
-    """Fail before any work when an input does not exist (so nothing is written)."""
-    for item in inputs:
-        if item != "-" and not Path(item).exists():
-            raise InputError(f"{item}: no such file or folder.")
+    """Fail before any work when no input exists (an input among others that is missing is reported at the
+    end, after the others, as `cat` does)."""
+    missing = [item for item in inputs if item != "-" and not Path(item).exists()]
+    if missing and len(missing) == len(inputs):
+        raise InputError("; ".join(f"{item}: no such file or folder" for item in missing) + ".")
 
 
 def _stdin_documents(stream) -> Iterator[Document]:
@@ -62,10 +76,10 @@ def _stdin_documents(stream) -> Iterator[Document]:
         if line.strip():
             yield Document(f"stdin:{number}", line)
         else:
-            yield Document(f"stdin:{number}", None, "empty line")
+            yield Document(f"stdin:{number}", None, "empty line", empty=True)
 
 
-def _folder_documents(folder: Path) -> Iterator[Document]:
+def _folder_documents(folder: Path, encoding: str | None = None) -> Iterator[Document]:
     files, others = [], []
     for p in folder.rglob("*"):
         if p.is_file():
@@ -74,54 +88,50 @@ def _folder_documents(folder: Path) -> Iterator[Document]:
         shown = ", ".join(p.name for p in sorted(others)[:5]) + (" ..." if len(others) > 5 else "")
         log.info("%s: %d file(s) without the .txt extension skipped (%s).", folder, len(others), shown)
     for path in sorted(files):
-        yield _file_document(path)
+        yield _file_document(path, encoding)
 
 
-def _file_document(path: Path) -> Document:
+def _file_document(path: Path, encoding: str | None = None) -> Document:
     try:
         if path.stat().st_size > MAX_TEXT_BYTES:
             return Document(str(path), None, f"larger than {MAX_TEXT_BYTES // 2**20} MiB, split it")
-        text = read_text_file(path)
+        text = read_text_file(path, encoding)
     except (InputError, OSError) as exc:
         reason = str(exc).removeprefix(f"{path}").strip(" :.") or "unreadable"
         return Document(str(path), None, reason)
     if not text.strip():
-        return Document(str(path), None, "empty document")
+        return Document(str(path), None, "empty document", empty=True)
     return Document(str(path), text)
 
 
-def _table_documents(path, text_column, id_column, fmt, skip_bad_lines) -> Iterator[Document]:
+def _table_documents(path, text_column, id_column, fmt, skip_bad_lines, options) -> Iterator[Document]:
     """The rows of a table, read lazily twice: a first pass checks every row (bad lines, the text column,
     duplicated ids) before anything is classified, the second yields the documents. Memory holds the ids
     (for the duplicate check), never the texts."""
-    from classify.corpus import iter_rows, table_format
-    from classify.errors import CorpusError
+    from classify.corpus import iter_rows, open_table
 
     def ids(source):
         columns = None
-        for _, row in iter_rows(source, fmt, skip_bad_lines):
+        for _, row in iter_rows(source, skip_bad_lines=skip_bad_lines):
             if columns is None:
                 columns = list(row)
                 require_column(columns, text_column, path, "--text-column")
             yield row.get(id_column, "")
 
-    try:
-        fmt = table_format(path, fmt)
-    except CorpusError as exc:
-        raise InputError(str(exc)) from None
-    with _readable_twice(path) as source:
+    with _readable_twice(path) as copy:
         try:
+            source = open_table(copy, fmt, options, name=str(path))
             warn_duplicate_ids(ids(source), path)
-        except CorpusError as exc:
-            raise InputError(str(exc).replace(str(source), str(path))) from None
-        rows = iter_rows(source, fmt, quiet=True)  # checked above: bad lines were reported (or stopped us)
+        except ClassifyError as exc:
+            raise InputError(str(exc)) from None
+        rows = iter_rows(source, quiet=True)  # checked above: bad lines were reported (or stopped us)
         for number, (_, row) in enumerate(rows, 1):
             doc_id = row.get(id_column) or f"{path}:{number}"
             text = row.get(text_column, "")
             if text.strip():
                 yield Document(doc_id, text)
             else:
-                yield Document(doc_id, None, "empty text")
+                yield Document(doc_id, None, "empty text", empty=True)
 
 
 @contextlib.contextmanager

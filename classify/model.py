@@ -17,6 +17,7 @@ import numpy as np
 from classify.errors import ConfigError, CorpusError
 from classify.text.normalize import Normalizer, Tokenizer
 from classify.text.resources import STOP_WORDS
+from classify.workers import ignore_interrupt
 
 log = logging.getLogger("classify")
 
@@ -231,7 +232,8 @@ def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
             handoff = None
         _SHARED = (config, texts)
         try:
-            pool = multiprocessing.get_context("fork").Pool(1)  # forks now: the child has the texts
+            # forks now: the child has the texts
+            pool = multiprocessing.get_context("fork").Pool(1, initializer=ignore_interrupt)
         finally:
             _SHARED = None
         pending = pool.apply_async(_fit_char_forked, (handoff and handoff.name,))
@@ -470,7 +472,8 @@ def _forked_map(function, items: list, shared, jobs: int, size: int, minimum: in
     global _SHARED
     _SHARED = (function, shared)
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(jobs, len(items)), initializer=ignore_interrupt) as pool:
             for result in pool.imap(_call_shared, items, chunksize=1):
                 results.append(result)
                 done(len(results))

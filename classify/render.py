@@ -51,7 +51,8 @@ class PredictionWriter:
             if self.csv is None:  # the header goes out with the first record: no input, no output
                 self.csv = csv.writer(self.stream, lineterminator="\n")
                 header = [f"score:{t}:{lab}" for t in self.tasks for lab in self.labels[t]]
-                self.csv.writerow(["id", *self.tasks, *header, *(["explanation"] if self.explain else []), "error"])
+                self.csv.writerow(["id", *self.tasks, *header, *(["explanation"] if self.explain else []),
+                                   "empty", "error"])
             row = [prediction.id]
             for t in self.tasks:
                 value = None if prediction.labels is None else prediction.labels[t]
@@ -61,6 +62,7 @@ class PredictionWriter:
                 row.extend(scores.get(lab, "") for lab in self.labels[t])
             if self.explain:
                 row.append(_evidence(prediction.explanation))
+            row.append("true" if prediction.empty else "")
             row.append(prediction.error or "")
             self.csv.writerow(row)
         else:
@@ -68,8 +70,8 @@ class PredictionWriter:
 
     def _table_row(self, p) -> list:
         if p.error:
-            return ([_shorten(p.id, 48), f"(not classified: {p.error})"] + [""] * (len(self.tasks) - 1)
-                    + ([""] if self.explain else []))
+            what = "(empty)" if p.empty else f"(not classified: {p.error})"
+            return [_shorten(p.id, 48), what] + [""] * (len(self.tasks) - 1) + ([""] if self.explain else [])
         cells = [_shorten(p.id, 48)]
         for t in self.tasks:
             value, scores = p.labels[t], p.scores[t]
@@ -86,9 +88,11 @@ class PredictionWriter:
             self.stream.flush()
 
     def close(self) -> None:
+        """Write what is pending (the table); a second call writes nothing more."""
         if self.fmt == "table" and self.rows:
             header = ["id", *self.tasks, *(["evidence"] if self.explain else [])]
             self.stream.write(table(self.rows, header) + "\n")
+            self.rows = []
         self.stream.flush()
 
 
@@ -229,8 +233,21 @@ def explain_table(data: dict) -> str:
                 a = against[i] if i < len(against) else ["", ""]
                 rows.append([t[0], f"{t[1]:+.3f}" if t[1] != "" else "", a[0], f"{a[1]:+.3f}" if a[1] != "" else ""])
             parts.append(table(rows, ["towards", "weight", "against", "weight"], {1, 3}))
+            for block in sides.get("blocks", []):
+                parts.append(_block_line(block))
             parts.append("")
     return "\n".join(parts).rstrip()
+
+
+def _block_line(block: dict) -> str:
+    """A dense block of `explain` in one sentence."""
+    if "one_positive_word" in block:
+        return (f"{block['name']}: {block['one_positive_word']:+.3f} for a text with one positive word of the "
+                f"lexicon (one negative word: the opposite)")
+    (up, up_value), (down, down_value) = block["most_towards"], block["most_against"]
+    return (f"{block['name']}: from {up_value:+.3f} ({up!r} alone) to {down_value:+.3f} ({down!r} alone): what "
+            f"one word's vector adds, at the extremes of {block['vectors']:,} vectors of {block['dimensions']} "
+            f"dimensions")
 
 
 def compare_table(data: dict) -> str:

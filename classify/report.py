@@ -217,22 +217,50 @@ def _plot_confusion(cm: dict, task: str, path: Path) -> None:
     _save(fig, path)
 
 
+def _zoomed_floor(values, step: float = 0.05) -> float:
+    """The bottom of an axis zoomed to `values` (scores in [0, 1]): a step below the lowest, on the step
+    grid; 0 when a value is 0.3 or less (zooming would only make a bad score look closer to the others)."""
+    low = min(values) if len(values) else 0.0
+    if low <= 0.3:
+        return 0.0
+    return max(0.0, float(np.floor((low - step) / step + 1e-9) * step))
+
+
+def _ticks(bottom: float, top: float = 1.0) -> list[float]:
+    """The axis' ends and the round values between them (every 0.05, 0.1 or 0.2, by the span)."""
+    span = top - bottom
+    step = 0.05 if span <= 0.3 else 0.1 if span <= 0.6 else 0.2
+    inner = np.arange(np.ceil(bottom / step - 1e-9) * step, top + 1e-9, step)
+    return sorted({round(bottom, 2), round(top, 2), *(round(float(t), 2) for t in inner
+                                                       if t - bottom > step / 2 - 1e-9)})
+
+
 def _plot_per_label(m: dict, task: str, path: Path) -> None:
     plt = _pyplot()
     labels = list(m["per_label"])
-    values = {k: [m["per_label"][lab][k] for lab in labels] for k in ("precision", "recall", "f1")}
-    fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(labels) + 2), 3.8))
+    keys = (("precision", "#4C72B0"), ("recall", "#DD8452"), ("f1", "#55A868"))
+    values = {k: [m["per_label"][lab][k] for lab in labels] for k, _ in keys}
+    width_in = max(5, 0.6 * len(labels) + 2)
+    fig, ax = plt.subplots(figsize=(width_in, 4.2))
     x = np.arange(len(labels))
-    for offset, (key, colour) in zip((-0.27, 0, 0.27), (("precision", "#4C72B0"), ("recall", "#DD8452"), ("f1", "#55A868"))):
-        ax.bar(x + offset, values[key], width=0.27, label=key, color=colour)
+    bottom = _zoomed_floor([v for k, _ in keys for v in values[k]])
+    # a value label fits across its bar when the bar is wide enough on paper, else it stands upright
+    upright = (width_in - 1.2) / max(len(labels), 1) * 0.27 < 0.3
+    for offset, (key, colour) in zip((-0.27, 0, 0.27), keys):
+        bars = ax.bar(x + offset, values[key], width=0.27, label=key, color=colour)
+        ax.bar_label(bars, labels=[f"{v:.2f}" for v in values[key]], padding=2, fontsize=7,
+                     rotation=90 if upright else 0)
     ax.set_xticks(x, [f"{lab}\n(n={m['per_label'][lab]['support']})" for lab in labels],
                   rotation=45 if len(labels) > 6 else 0, ha="right" if len(labels) > 6 else "center")
-    ax.set_ylim(0, 1.2)
-    ax.set_yticks(np.arange(0, 1.01, 0.2))
-    ax.set_ylabel("score")
-    ax.set_title(f"{task}: precision, recall and F1 per label")
-    ax.legend(loc="upper center", ncols=3, fontsize=8, frameon=False)
+    headroom = (1 - bottom) * (0.16 if upright else 0.08)  # room for the labels of bars at 1.00
+    ax.set_ylim(bottom, 1 + headroom)
+    ax.set_yticks(_ticks(bottom))
+    ax.set_ylabel("score" if bottom == 0 else f"score (axis from {bottom:.2f} to 1.00)")
+    zoom = "" if bottom == 0 else f" (zoomed: {bottom:.2f}-1.00)"
+    ax.set_title(f"{task}: precision, recall and F1 per label{zoom}", pad=22)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)
     ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
     _save(fig, path)
 
 
@@ -249,21 +277,30 @@ def _plot_pr_curves(detail, task: str, path: Path) -> None:
         ax = axes[j // cols][j % cols]
         y = np.array([label in t for t in truth], dtype=int)
         s = detail["scores"][:, j]
-        ax.set_title(f"{label} (n={int(y.sum())})", fontsize=9)
-        ax.set_xlim(0, 1.02)
-        ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
         if y.sum() == 0:
+            ax.set_title(f"{label} (n=0)", fontsize=9)
+            ax.set_xlim(0, 1.02)
+            ax.set_ylim(0, 1.02)
             ax.text(0.5, 0.5, "no positive example", ha="center", va="center")
             continue
         precision, recall, _ = precision_recall_curve(y, s)
-        ax.plot(recall, precision, color="#4C72B0")
         cut = detail["thresholds"][j]
         chosen = s >= cut
         tp = int((chosen & (y == 1)).sum())
         p = tp / chosen.sum() if chosen.sum() else 1.0
         r = tp / y.sum()
-        ax.plot([r], [p], "o", color="#C44E52", label=f"threshold {cut:.2f}")
+        # zoomed on the corner where the chosen threshold lies (both axes alike, so that the curve keeps its
+        # shape): good labels no longer sit squeezed against 1.0
+        bottom = _zoomed_floor([p, r], step=0.1)
+        ax.set_xlim(bottom, 1.02)
+        ax.set_ylim(bottom, 1.02)
+        ax.set_xticks(_ticks(bottom))
+        ax.set_yticks(_ticks(bottom))
+        zoom = "" if bottom == 0 else f", axes {bottom:.1f}-1"
+        ax.set_title(f"{label} (n={int(y.sum())}{zoom})", fontsize=9)
+        ax.plot(recall, precision, color="#4C72B0")
+        ax.plot([r], [p], "o", color="#C44E52", label=f"threshold {cut:.2f}: P {p:.2f}, R {r:.2f}")
         ax.legend(loc="lower left", fontsize=7)
         if j % cols == 0:
             ax.set_ylabel("precision")
@@ -271,7 +308,8 @@ def _plot_pr_curves(detail, task: str, path: Path) -> None:
             ax.set_xlabel("recall")
     for k in range(len(labels), rows * cols):
         axes[k // cols][k % cols].axis("off")
-    fig.suptitle(f"{task}: precision-recall per label, chosen threshold marked", fontsize=10)
+    fig.suptitle(f"{task}: precision-recall per label, chosen threshold marked (axes zoomed where stated)",
+                 fontsize=10)
     fig.tight_layout()
     _save(fig, path)
 

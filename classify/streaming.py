@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from classify.corpus import iter_rows
+from classify.corpus import iter_rows, require_column
 from classify.errors import CorpusError
+from classify.workers import ignore_interrupt
 
 log = logging.getLogger("classify")
 
@@ -98,24 +99,21 @@ class HashedFeatures:
 
 
 # -- training --------------------------------------------------------------------------------------------------
-def scan(path: Path, fmt: str, text_column: str, label_columns, multi_label, label_sep: str, id_column: str,
+def scan(source, text_column: str, label_columns, multi_label, label_sep: str, id_column: str,
          skip_bad_lines: bool, progress):
-    """First pass: tasks, their types, labels and counts; every text checked. Returns (tasks, n_rows)."""
+    """First pass over a `TableSource`: tasks, their types, labels and counts; every text checked. Returns
+    (tasks, n_rows)."""
+    path = source.name
     columns = None
     cells: dict[str, Counter] = {}
     multi_seen: dict[str, bool] = {}
     n = 0
-    for number, row in iter_rows(path, fmt, skip_bad_lines):
+    for number, row in iter_rows(source, skip_bad_lines=skip_bad_lines):
         if columns is None:
             columns = list(row)
-            if text_column not in row:
-                raise CorpusError(f"{path} has no column {text_column!r} (columns: {', '.join(columns)}). "
-                                  f"Choose it with --text-column.")
-            if label_columns:
-                missing = [c for c in label_columns if c not in row]
-                if missing:
-                    raise CorpusError(f"{path} has no column {missing[0]!r} (columns: {', '.join(columns)}). "
-                                      f"Choose it with --label-column.")
+            require_column(columns, text_column, path, "--text-column")
+            for column in label_columns or []:
+                require_column(columns, column, path, "--label-column")
             label_columns = label_columns or [c for c in columns if c not in (text_column, id_column)]
             if not label_columns:
                 raise CorpusError(f"{path} has no label column besides {text_column!r}.")
@@ -164,14 +162,15 @@ def _values(row: dict, column: str, task: dict, label_sep: str):
 
 
 def train_streaming(path, config, *, text_column="text", label_columns=None, multi_label=None, label_sep=";",
-                    fmt=None, id_column="id", skip_bad_lines=False, epochs: int = 1, jobs: int = 1, progress=None):
+                    fmt=None, id_column="id", skip_bad_lines=False, epochs: int = 1, jobs: int = 1, progress=None,
+                    options=None):
     """Two lazy passes over `path` (plus one per extra epoch); returns (model, StreamedCorpus).
 
     `jobs=N` (0: one per core) computes the features of the next chunks in N forked processes while this
     one reads the file and fits; chunks are fitted in file order, so the model is the same for any `jobs`."""
     from sklearn.linear_model import SGDClassifier
 
-    from classify.corpus import table_format
+    from classify.corpus import open_table
     from classify.model import Calibrator, ClassifyModel, LinearScorer, TaskModel, build_normalizer
     from classify.text.normalize import Tokenizer
 
@@ -186,9 +185,9 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
     if jobs < 0:
         raise CorpusError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
     jobs = jobs or os.cpu_count() or 1
-    fmt = table_format(path, fmt)
+    source = open_table(path, fmt, options)  # how to read it, decided (and said) once for every pass
     progress(f"pass 1: scanning {path}")
-    tasks, n_rows = scan(path, fmt, text_column, label_columns, multi_label, label_sep, id_column, skip_bad_lines,
+    tasks, n_rows = scan(source, text_column, label_columns, multi_label, label_sep, id_column, skip_bad_lines,
                          progress)
     normalize = build_normalizer(config)
     blocks = [("word", HashedBlock("word", config.word_ngrams, HASH_BITS, Tokenizer(mark_negation=config.negation)))]
@@ -236,7 +235,7 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
         """(texts, label cells, rows read so far in the epoch) for each training chunk, in file order."""
         chunk_texts, chunk_rows = [], []
         row_number = 0
-        for _, row in iter_rows(path, fmt, skip_bad_lines):
+        for _, row in iter_rows(source, quiet=True):  # the first pass reported bad lines (or stopped)
             text = row.get(text_column, "")
             if row_number % HOLDOUT_EVERY == 0 and row_number // HOLDOUT_EVERY < HOLDOUT_MAX:
                 if epoch == 1:
@@ -329,7 +328,7 @@ class _Featurizer:
         if self.workers > 0:
             import multiprocessing
 
-            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=ignore_interrupt)
         return self
 
     def __exit__(self, *exc):

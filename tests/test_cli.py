@@ -174,7 +174,7 @@ def test_predict_binary_file_reported_not_dropped(cli, tiny_model, docs):
     (docs / "scan.txt").write_bytes(b"%PDF-1.4\x00\x01binary")
     code, out, stderr = cli("predict", docs, "--model", tiny_model, "--format", "jsonl")
     records = [json.loads(line) for line in out.splitlines()]
-    assert code == 0 and len(records) == 4
+    assert code == 1 and len(records) == 4  # every record written, then exit 1 as cat and grep do (issue 23)
     bad = [r for r in records if r.get("error")]
     assert len(bad) == 1 and "binary" in bad[0]["error"]
     assert "1 of 4 documents could not be classified" in stderr
