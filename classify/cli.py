@@ -370,8 +370,8 @@ def _prediction_summary(counts: _PredictionCounts, inputs) -> tuple[str, int] | 
     problems = []
     if counts.unreadable:
         detail = f"{counts.unreadable} unreadable" + (f", {counts.empty} empty" if counts.empty else "")
-        problems.append(f"{counts.skipped} of {_plural(total, 'document')} could not be classified ({detail}: "
-                        f"see the records with an error)")
+        problems.append(f"{counts.skipped} of {_plural(total, 'document')} could not be classified "
+                        f"({detail}: see the records with an error)")
     problems.extend(message.rstrip(".") for message in counts.failed_inputs)
     if problems:
         written = (f" The other {_plural(total, 'record')} were written." if counts.failed_inputs and total
@@ -456,7 +456,8 @@ def predict(
         if writer is None:
             return "nothing written."
         _close(writer)  # the records of the documents classified so far, each complete
-        return f"{_plural(writer.written, 'record')} written, each complete; the documents after them have none."
+        return (f"{_plural(writer.written, 'record')} written, each complete; the documents after them "
+                f"have none.")
 
     try:
         with _interruptible(kept):
@@ -687,7 +688,8 @@ def compare(
             a, b = api.load(model_a, trust=trust), api.load(model_b, trust=trust)
             data = api.compare(a, b, corpus, text_column=text_column, label_sep=label_sep,
                                progress=_progress(quiet), tasks=tasks or None,
-                               options=_table_options(delimiter, encoding, sheet), skip_bad_lines=skip_bad_lines)
+                               options=_table_options(delimiter, encoding, sheet),
+                               skip_bad_lines=skip_bad_lines)
     except ClassifyError as exc:
         _fail(str(exc))
     _emit(format, data, compare_table)

@@ -275,12 +275,12 @@ def explain_table(data: dict) -> str:
 def _block_line(block: dict) -> str:
     """A dense block of `explain` in one sentence."""
     if "one_positive_word" in block:
-        return (f"{block['name']}: {block['one_positive_word']:+.3f} for a text with one positive word of the "
-                f"lexicon (one negative word: the opposite)")
+        return (f"{block['name']}: {block['one_positive_word']:+.3f} for a text with one positive word of "
+                f"the lexicon (one negative word: the opposite)")
     (up, up_value), (down, down_value) = block["most_towards"], block["most_against"]
-    return (f"{block['name']}: from {up_value:+.3f} ({up!r} alone) to {down_value:+.3f} ({down!r} alone): what "
-            f"one word's vector adds, at the extremes of {block['vectors']:,} vectors of {block['dimensions']} "
-            f"dimensions")
+    return (f"{block['name']}: from {up_value:+.3f} ({up!r} alone) to {down_value:+.3f} ({down!r} alone): "
+            f"what one word's vector adds, at the extremes of {block['vectors']:,} vectors of "
+            f"{block['dimensions']} dimensions")
 
 
 def compare_table(data: dict) -> str:
