@@ -330,8 +330,8 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
                 labels[name] = value
             results.append((labels, doc_scores))
         if explainer:
-            explanations = explainer.explain(X, {name: [r[0][name] for r in results] for name in model.tasks_},
-                                             texts=[d.text for d in good])
+            predicted = {name: [r[0][name] for r in results] for name in model.tasks_}
+            explanations = explainer.explain(X, predicted, texts=[d.text for d in good])
     position = {id(d): i for i, d in enumerate(good)}
     for doc in chunk:
         if doc.error is not None:
@@ -492,10 +492,12 @@ def _labelled(corpus, loaded: LoadedModel, *, text_column, label_sep, fmt, tasks
     types = {name: task.multi for name, task in loaded.model.tasks_.items()}
     progress(f"reading {corpus}")
     return load_corpus(corpus, text_column=text_column, label_sep=label_sep, fmt=fmt, task_types=types,
-                       task_columns=tasks, skip_bad_lines=skip_bad_lines, options=options)
+                       task_columns=tasks, skip_bad_lines=skip_bad_lines, options=options,
+                       task_labels={name: task.labels for name, task in loaded.model.tasks_.items()})
 
 
-def _score(data, loaded: LoadedModel, *, threshold=None, progress=None, name="", chosen=False) -> EvaluationReport:
+def _score(data, loaded: LoadedModel, *, threshold=None, progress=None, name="",
+           chosen=False) -> EvaluationReport:
     """`chosen`: the tasks were chosen (`--task`): the others are not said to be missing."""
     import numpy as np
 

@@ -147,9 +147,9 @@ def _interruptible(kept):
 
 @contextlib.contextmanager
 def _whole_writes():
-    """Ctrl-C waits for the record being written: the interrupted output ends with a complete line, and
-    `Interrupted: N records written` counts exactly those. (A reader that stops reading holds Ctrl-C
-    back until it reads again; a second Ctrl-C while the last lines are flushed ends the command.)"""
+    """Ctrl-C waits for the records being written (a chunk at a time): the interrupted output ends with a
+    complete line, and `Interrupted: N records written` counts exactly those. (A reader that stops reading
+    holds Ctrl-C back until it reads again.)"""
     pending = []
     # a handler, not a signal mask: a Ctrl-C that came just before is handled by whichever handler is in
     # place when Python gets to it, and that must not be the one raising in the middle of a write
@@ -160,6 +160,11 @@ def _whole_writes():
         signal.signal(signal.SIGINT, previous)
         if pending:
             raise KeyboardInterrupt
+
+
+def _close(writer) -> None:
+    with _whole_writes():
+        writer.close()
 
 
 def _file_state(path: Path):
@@ -336,14 +341,14 @@ def _write_predictions(predictions, writer, strict: bool, flush_every: int,
     for prediction in predictions:
         if not prediction.record:  # an input that gave no document: said at the end, as `cat` does
             if strict:
-                writer.close()
+                _close(writer)
                 _fail(f"{prediction.error} (--strict stops here; "
                       f"{_plural(counts.records, 'record')} written)")
             counts.failed_inputs.append(prediction.error)
             continue
         if prediction.error:
             if strict:
-                writer.close()
+                _close(writer)
                 _fail(f"{prediction.id}: {prediction.error} (--strict stops here; "
                       f"{_plural(counts.records, 'document')} done).")
             if prediction.empty:
@@ -351,10 +356,10 @@ def _write_predictions(predictions, writer, strict: bool, flush_every: int,
             else:
                 counts.unreadable += 1
             _stderr(f"Warning: {prediction.id}: {prediction.error}; not classified.")
-        with _whole_writes():
-            writer.write(prediction)
-            counts.records += 1
-            if counts.records % flush_every == 0:
+        writer.write(prediction)
+        counts.records += 1
+        if counts.records % flush_every == 0:
+            with _whole_writes():
                 writer.flush()
 
 
@@ -365,8 +370,8 @@ def _prediction_summary(counts: _PredictionCounts, inputs) -> tuple[str, int] | 
     problems = []
     if counts.unreadable:
         detail = f"{counts.unreadable} unreadable" + (f", {counts.empty} empty" if counts.empty else "")
-        problems.append(f"{counts.skipped} of {_plural(total, 'document')} could not be classified ({detail}: "
-                        f"see the records with an error)")
+        problems.append(f"{counts.skipped} of {_plural(total, 'document')} could not be classified "
+                        f"({detail}: see the records with an error)")
     problems.extend(message.rstrip(".") for message in counts.failed_inputs)
     if problems:
         written = (f" The other {_plural(total, 'record')} were written." if counts.failed_inputs and total
@@ -452,9 +457,11 @@ def predict(
     writer = None
 
     def kept():
-        if writer is not None:
-            writer.close()  # the records of the documents classified so far, each complete
-        return f"{_plural(counts.records, 'record')} written, each complete; the documents after them have none."
+        if writer is None:
+            return "nothing written."
+        _close(writer)  # the records of the documents classified so far, each complete
+        return (f"{_plural(writer.written, 'record')} written, each complete; the documents after them "
+                f"have none.")
 
     try:
         with _interruptible(kept):
@@ -495,7 +502,7 @@ def predict(
                                           explain=(explain_top or 5) if explain else None, raw=raw,
                                           jobs=1 if client else jobs, client=client, adapted=adapted)
                 _write_predictions(predictions, writer, strict, api.CHUNK, counts)
-            writer.close()
+            _close(writer)
     except ClassifyError as exc:
         _fail(str(exc))
     summary = _prediction_summary(counts, inputs)
@@ -788,7 +795,8 @@ def compare(
             a, b = api.load(model_a, trust=trust), api.load(model_b, trust=trust)
             data = api.compare(a, b, corpus, text_column=text_column, label_sep=label_sep,
                                progress=_progress(quiet), tasks=tasks or None,
-                               options=_table_options(delimiter, encoding, sheet), skip_bad_lines=skip_bad_lines)
+                               options=_table_options(delimiter, encoding, sheet),
+                               skip_bad_lines=skip_bad_lines)
     except ClassifyError as exc:
         _fail(str(exc))
     _emit(format, data, compare_table)

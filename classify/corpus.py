@@ -166,9 +166,10 @@ def open_table(path, fmt: str | None = None, options: TableOptions | None = None
         encoding = detect_encoding(data, shown, forced=options.encoding, truncated=truncated, quiet=quiet)
     except ClassifyError as exc:
         raise CorpusError(str(exc)) from None
-    head = data[encoding.skip:].decode(encoding.codec, errors="replace")
-    if not truncated and not head.strip():
+    head = data[encoding.skip: encoding.skip + HEAD_BYTES].decode(encoding.codec, errors="replace")
+    if not truncated and len(data) <= encoding.skip + HEAD_BYTES and not head.strip():
         raise CorpusError(f"{shown} is empty.")
+    truncated = truncated or len(data) > encoding.skip + HEAD_BYTES
     delimiter = None
     if fmt in _DEFAULT_DELIMITER:
         delimiter = check_delimiter(options.delimiter)
@@ -405,6 +406,16 @@ def _shell(delimiter: str) -> str:
     return "tab" if delimiter == "\t" else f"'{delimiter}'"
 
 
+def _likely_task(frame, columns: list, tasks: list, labels: dict) -> tuple[str, str]:
+    """The (task, column) pair whose values share most with the task's labels, for an example."""
+    def shared(pair):
+        task, column = pair
+        return len(set(labels.get(task, ())) & set(frame[column].head(1000)))
+
+    pairs = [(task, column) for column in columns for task in tasks]
+    return max(pairs, key=shared)  # ties: the first
+
+
 def parse_task_columns(specs) -> dict[str, str]:
     """`["sentiment=label", "topics"]` -> `{"sentiment": "label", "topics": "topics"}` (`--task TASK=COLUMN`:
     the model's task TASK is read from COLUMN; `--task TASK` alone: from the column of the same name)."""
@@ -467,10 +478,12 @@ def load_corpus(
     part: bool = False,
     task_columns: dict[str, str] | None = None,
     options: TableOptions | None = None,
+    task_labels: dict[str, list] | None = None,
 ) -> Corpus:
     """Read a labelled corpus. `task_types` (name -> multi) forces the tasks and their types (evaluation).
     `task_columns` (task -> column) reads a task from a column of another name (`--task sentiment=label`);
-    with `task_types`, only those tasks are read. `options`: delimiter, encoding, sheet (else detected)."""
+    with `task_types`, only those tasks are read. `options`: delimiter, encoding, sheet (else detected).
+    `task_labels` (task -> its labels in the model): only to suggest which column holds which task."""
     path = Path(path)
     frame, digest = read_table(path, fmt, skip_bad_lines, options)
     require_column(frame, text_column, path, "--text-column")
@@ -490,7 +503,10 @@ def load_corpus(
         columns = dict(task_columns) or {name: name for name in task_types if name in frame.columns}
         if not columns:
             others = [c for c in frame.columns if c not in (text_column, id_column)]
-            example = (f" (e.g. --task {next(iter(task_types))}={others[0]})" if others else "")
+            example = ""
+            if others:
+                task, column = _likely_task(frame, others, list(task_types), task_labels or {})
+                example = f" (e.g. --task {task}={column})"
             raise CorpusError(
                 f"{path} has none of the model's tasks ({', '.join(task_types)}) as a column "
                 f"(columns: {', '.join(frame.columns)}); to score a column against a task, pass "

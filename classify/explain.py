@@ -113,7 +113,8 @@ def _block_rows(dense, coef, cache: dict) -> list[dict]:
         w = np.asarray(coef[start:start + n], dtype=np.float64)
         scale = float(getattr(block, "scale", 1.0))
         if name == "sentiment lexicon" and n == 2:
-            rows.append({"name": name, "one_positive_word": round(scale * (math.log(2) * w[0] + 0.5 * w[1]), 4)})
+            one_word = scale * (math.log(2) * w[0] + 0.5 * w[1])
+            rows.append({"name": name, "one_positive_word": round(one_word, 4)})
         else:
             if name not in cache:
                 cache[name] = _vector_words(block)
@@ -122,7 +123,8 @@ def _block_rows(dense, coef, cache: dict) -> list[dict]:
             norms[norms == 0] = 1.0
             alone = scale * (matrix @ w) / norms
             high, low = int(alone.argmax()), int(alone.argmin())
-            rows.append({"name": name, "most_towards": [words.get(high, f"row {high}"), round(float(alone[high]), 4)],
+            rows.append({"name": name,
+                         "most_towards": [words.get(high, f"row {high}"), round(float(alone[high]), 4)],
                          "most_against": [words.get(low, f"row {low}"), round(float(alone[low]), 4)],
                          "vectors": int(matrix.shape[0]), "dimensions": int(matrix.shape[1])})
     return rows
@@ -198,7 +200,8 @@ class DocumentExplainer:
         normalize = getattr(self.model, "normalizer_", None)
         out = []
         for i in range(X.shape[0]):
-            self._words = (normalize(texts[i]) if normalize else texts[i]).split() if texts is not None else None
+            text = None if texts is None else texts[i]
+            self._words = None if text is None else (normalize(text) if normalize else text).split()
             start, end = X.indptr[i], X.indptr[i + 1]
             cols, values = X.indices[start:end], X.data[start:end]
             in_block = np.zeros(len(cols), dtype=bool)

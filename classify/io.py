@@ -139,6 +139,7 @@ def read_text_file(path: Path, encoding: str | None = None) -> str:
 # -- damaged text --------------------------------------------------------------------------------------------
 # `â€` starts what UTF-8 punctuation (’ “ … – —) becomes when read as cp1252, `â‚¬` is the euro sign
 DAMAGE_RE = re.compile("\ufffd|" + MOJIBAKE_RE.pattern + "|â€|â‚¬")
+_DAMAGE_START_RE = re.compile("[\ufffdÃÂâ]")  # where DAMAGE_RE may match: a scan re runs at C speed
 SHOWN_LINES = 5
 
 
@@ -165,11 +166,21 @@ class Damage:
                 self.examples.setdefault(kind, text[start: match.end() + 12].replace("\n", " "))
 
     def check_text(self, text: str, first_line: int = 1) -> None:
-        """Check a whole decoded file, line by line (line numbers as an editor shows them)."""
+        """Check a whole decoded file (line numbers as an editor shows them): one search over the text,
+        the lines counted only up to each match."""
         if "\ufffd" not in text and "Ã" not in text and "Â" not in text and "â" not in text:
             return
-        for number, line in enumerate(text.splitlines(), first_line):
-            self.check(number, line)
+        line, counted, checked = first_line, 0, None
+        for candidate in _DAMAGE_START_RE.finditer(text):
+            at = candidate.start()
+            if not DAMAGE_RE.match(text, at):
+                continue
+            line += text.count("\n", counted, at)
+            counted = at
+            if line != checked:  # a line once, whatever it holds
+                checked = line
+                end = text.find("\n", at)
+                self.check(line, text[text.rfind("\n", 0, at) + 1: end if end >= 0 else len(text)])
 
     def report(self, name: str, encoding: Encoding | None = None) -> None:
         retry = (" If classify chose the wrong encoding, pass --encoding."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # `json.dumps` with options builds an encoder per call
@@ -29,9 +30,16 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1):]
 
 
+class _Lines(list):
+    """A file-like list of the lines written to it (csv.writer writes one row per call)."""
+
+    write = list.append
+
+
 class PredictionWriter:
-    """Writes prediction records as they come: jsonl/csv lines go out at each `flush` (the caller's, once
-    per chunk of documents) and at `close`; the table waits for `close`, to size its columns."""
+    """Writes prediction records as they come: jsonl/csv lines are kept and go out together at each
+    `flush` (the caller's, once per chunk of documents) and at `close`, so that the output holds whole
+    records only; the table waits for `close`, to size its columns. `written`: the records gone out."""
 
     def __init__(self, stream, fmt: str, tasks: list[str], labels: dict[str, list[str]], label_sep=";",
                  explain: bool = False, stamp: dict | None = None):
@@ -39,20 +47,24 @@ class PredictionWriter:
         self.explain = explain
         self.stamp = stamp or {}  # fields added to every JSONL record (which model wrote it, --adapt)
         self.rows: list[list] = []
+        self.pending = _Lines()  # one line per record (the CSV header goes out with the first `flush`)
+        self.header: str | None = None
         self.csv = None
+        self.written = 0
 
     def write(self, prediction) -> None:
         if self.fmt == "jsonl":
             record = prediction.to_record(self.tasks)
             if self.stamp:
                 record.update(self.stamp)
-            self.stream.write(_JSON.encode(record) + "\n")
+            self.pending.append(_JSON.encode(record) + "\n")
         elif self.fmt == "csv":
             if self.csv is None:  # the header goes out with the first record: no input, no output
-                self.csv = csv.writer(self.stream, lineterminator="\n")
+                self.csv = csv.writer(self.pending, lineterminator="\n")
                 header = [f"score:{t}:{lab}" for t in self.tasks for lab in self.labels[t]]
                 self.csv.writerow(["id", *self.tasks, *header, *(["explanation"] if self.explain else []),
                                    "empty", "error"])
+                self.header = self.pending.pop()
             row = [prediction.id]
             for t in self.tasks:
                 value = None if prediction.labels is None else prediction.labels[t]
@@ -84,16 +96,41 @@ class PredictionWriter:
         return cells
 
     def flush(self) -> None:
-        if self.fmt != "table":
-            self.stream.flush()
+        if self.fmt == "table":
+            return
+        records = list(self.pending)
+        self.pending.clear()
+        text = "".join(records)
+        if self.header is not None:
+            text, self.header = self.header + text, None
+        if text:
+            _write_all(self.stream, text)
+        self.stream.flush()
+        self.written += len(records)
 
     def close(self) -> None:
-        """Write what is pending (the table); a second call writes nothing more."""
+        """Write what is pending; a second call writes nothing more."""
         if self.fmt == "table" and self.rows:
             header = ["id", *self.tasks, *(["evidence"] if self.explain else [])]
-            self.stream.write(table(self.rows, header) + "\n")
+            _write_all(self.stream, table(self.rows, header) + "\n")
+            self.written += len(self.rows)
             self.rows = []
-        self.stream.flush()
+        self.flush()
+
+
+def _write_all(stream, text: str) -> None:
+    """Write `text` whole. A buffered binary stream may write part of a large write when a signal handler
+    runs during it (Ctrl-C while a pipe is full) and say so only by the count it returns, which text
+    streams drop: the rest is written here, through the binary buffer, until none is left."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None or os.name == "nt":  # no buffer to count with (a StringIO); Windows translates newlines
+        stream.write(text)
+        return
+    stream.flush()
+    view = memoryview(text.encode(stream.encoding or "utf-8", errors=stream.errors or "strict"))
+    while view:
+        view = view[buffer.write(view) or 0:]
+    buffer.flush()
 
 
 def _evidence(explanation: dict | None) -> str:
@@ -242,12 +279,12 @@ def explain_table(data: dict) -> str:
 def _block_line(block: dict) -> str:
     """A dense block of `explain` in one sentence."""
     if "one_positive_word" in block:
-        return (f"{block['name']}: {block['one_positive_word']:+.3f} for a text with one positive word of the "
-                f"lexicon (one negative word: the opposite)")
+        return (f"{block['name']}: {block['one_positive_word']:+.3f} for a text with one positive word of "
+                f"the lexicon (one negative word: the opposite)")
     (up, up_value), (down, down_value) = block["most_towards"], block["most_against"]
-    return (f"{block['name']}: from {up_value:+.3f} ({up!r} alone) to {down_value:+.3f} ({down!r} alone): what "
-            f"one word's vector adds, at the extremes of {block['vectors']:,} vectors of {block['dimensions']} "
-            f"dimensions")
+    return (f"{block['name']}: from {up_value:+.3f} ({up!r} alone) to {down_value:+.3f} ({down!r} alone): "
+            f"what one word's vector adds, at the extremes of {block['vectors']:,} vectors of "
+            f"{block['dimensions']} dimensions")
 
 
 def compare_table(data: dict) -> str:

@@ -246,7 +246,7 @@ def _plot_per_label(m: dict, task: str, path: Path) -> None:
     bottom = _zoomed_floor([v for k, _ in keys for v in values[k]])
     # a value label fits across its bar when the bar is wide enough on paper, else it stands upright
     upright = (width_in - 1.2) / max(len(labels), 1) * 0.27 < 0.3
-    for offset, (key, colour) in zip((-0.27, 0, 0.27), keys):
+    for offset, (key, colour) in zip((-0.27, 0, 0.27), keys, strict=True):
         bars = ax.bar(x + offset, values[key], width=0.27, label=key, color=colour)
         ax.bar_label(bars, labels=[f"{v:.2f}" for v in values[key]], padding=2, fontsize=7,
                      rotation=90 if upright else 0)

@@ -162,8 +162,8 @@ def _values(row: dict, column: str, task: dict, label_sep: str):
 
 
 def train_streaming(path, config, *, text_column="text", label_columns=None, multi_label=None, label_sep=";",
-                    fmt=None, id_column="id", skip_bad_lines=False, epochs: int = 1, jobs: int = 1, progress=None,
-                    options=None):
+                    fmt=None, id_column="id", skip_bad_lines=False, epochs: int = 1, jobs: int = 1,
+                    progress=None, options=None):
     """Two lazy passes over `path` (plus one per extra epoch); returns (model, StreamedCorpus).
 
     `jobs=N` (0: one per core) computes the features of the next chunks in N forked processes while this
@@ -187,8 +187,8 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
     jobs = jobs or os.cpu_count() or 1
     source = open_table(path, fmt, options)  # how to read it, decided (and said) once for every pass
     progress(f"pass 1: scanning {path}")
-    tasks, n_rows = scan(source, text_column, label_columns, multi_label, label_sep, id_column, skip_bad_lines,
-                         progress)
+    tasks, n_rows = scan(source, text_column, label_columns, multi_label, label_sep, id_column,
+                         skip_bad_lines, progress)
     normalize = build_normalizer(config)
     blocks = [("word", HashedBlock("word", config.word_ngrams, HASH_BITS, Tokenizer(mark_negation=config.negation)))]
     if config.char:

@@ -39,7 +39,7 @@ def messy_folder(tmp_path):
 
 def test_folder_of_mixed_encodings_and_binaries(cli, tiny_model, messy_folder):
     code, out, err = cli("predict", messy_folder, "--model", tiny_model, "--format", "jsonl")
-    assert code == 1  # documented: unreadable documents are reported, the rest predicted, then exit 1 (issue 23)
+    assert code == 1  # documented: unreadable documents reported, the rest predicted, then exit 1 (issue 23)
     records = [json.loads(line) for line in out.splitlines()]
     assert [r["id"].rsplit("/", 1)[1] for r in records] == [f"{i:02d}-{n}.txt" for i, n in enumerate(
         ["utf8", "bom", "utf16", "cp1252", "latin1", "crlf", "empty", "blank", "scan", "photo", "archive", "huge"], 1)]

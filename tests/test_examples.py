@@ -60,9 +60,13 @@ def project(tmp_path_factory):
     (copy / "models").mkdir()
     (copy / "tmp").mkdir()
     train(copy / "seeds" / "sample.csv", copy / "models" / "default.joblib")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "CLASSIFY_MODEL": str(copy / "models" / "default.joblib"),
-           "CLASSIFY_CORPUS": str(copy / "seeds" / "sample.csv"), "TYPER_USE_RICH": "0"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "CLASSIFY_MODEL": str(copy / "models" / "default.joblib"),
+        "CLASSIFY_CORPUS": str(copy / "seeds" / "sample.csv"),
+        "TYPER_USE_RICH": "0",
+    }
     return copy, env
 
 
@@ -74,8 +78,14 @@ def run(script: str, project) -> subprocess.CompletedProcess:
     copy, env = project
     before = _files(copy)
     script = script.replace("/tmp/", f"{copy / 'tmp'}/")
-    result = subprocess.run(["bash", "-c", "set -eo pipefail\n" + script], cwd=copy, env=env, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        ["bash", "-c", "set -eo pipefail\n" + script],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, f"{script}\nexit {result.returncode}\n{result.stderr[-3000:]}"
     assert "Traceback" not in result.stderr and "Error:" not in result.stderr, result.stderr
     assert _files(copy) == before, f"{script} wrote into the project: {_files(copy) - before}"

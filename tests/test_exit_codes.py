@@ -32,8 +32,9 @@ def test_a_folder_of_binaries_exits_1(cli, tiny_model, binaries):
     code, out, err = cli("predict", binaries, "--model", tiny_model, "--format", "jsonl")
     records = [json.loads(line) for line in out.splitlines()]
     assert code == 1 and len(records) == 2 and all("binary" in r["error"] for r in records)
-    assert error_line(err) == ("Error: 2 of 2 documents could not be classified (2 unreadable: see the records "
-                               "with an error).")
+    assert error_line(err) == (
+        "Error: 2 of 2 documents could not be classified (2 unreadable: see the records with an error)."
+    )
 
 
 def test_an_empty_document_is_a_record_marked_empty_and_exits_0(cli, tiny_model, tmp_path):
@@ -41,26 +42,40 @@ def test_an_empty_document_is_a_record_marked_empty_and_exits_0(cli, tiny_model,
     empty.write_bytes(b"")
     code, out, err = cli("predict", empty, "--model", tiny_model, "--format", "jsonl")
     assert code == 0
-    assert json.loads(out) == {"id": str(empty), "topics": None, "sentiment": None, "scores": None, "empty": True,
-                               "error": "empty document"}
+    assert json.loads(out) == {
+        "id": str(empty),
+        "topics": None,
+        "sentiment": None,
+        "scores": None,
+        "empty": True,
+        "error": "empty document",
+    }
     assert "Warning: 1 of 1 document could not be classified: empty" in err and "Error" not in err
     code, out, _ = cli("predict", empty, SEEDS[0], "--model", tiny_model, "--format", "csv")
     assert code == 0
     header, first, second = out.splitlines()
-    assert header.endswith(",empty,error") and first.endswith(",true,empty document") and second.endswith(",,")
+    assert (
+        header.endswith(",empty,error") and first.endswith(",true,empty document") and second.endswith(",,")
+    )
     code, out, _ = cli("predict", empty, "--model", tiny_model)
     assert code == 0 and "(empty)" in out
 
 
 def test_missing_inputs_do_not_stop_the_others(cli, tiny_model, tmp_path):
-    code, out, err = cli("predict", SEEDS[0], tmp_path / "gone.txt", SEEDS[1], "--model", tiny_model,
-                         "--format", "jsonl")
+    code, out, err = cli(
+        "predict", SEEDS[0], tmp_path / "gone.txt", SEEDS[1], "--model", tiny_model, "--format", "jsonl"
+    )
     assert code == 1
     assert [json.loads(line)["id"] for line in out.splitlines()] == [str(SEEDS[0]), str(SEEDS[1])]
-    assert error_line(err) == f"Error: {tmp_path / 'gone.txt'}: no such file or folder. The other 2 records were written."
+    assert (
+        error_line(err)
+        == f"Error: {tmp_path / 'gone.txt'}: no such file or folder. The other 2 records were written."
+    )
     code, out, err = cli("predict", tmp_path / "gone.txt", tmp_path / "lost.txt", "--model", tiny_model)
     assert code == 1 and out == ""  # nothing to do: stops before loading the model
-    assert "gone.txt: no such file or folder; " in error_line(err) and "lost.txt: no such file" in error_line(err)
+    assert "gone.txt: no such file or folder; " in error_line(err) and "lost.txt: no such file" in error_line(
+        err
+    )
 
 
 def test_an_unreadable_table_does_not_stop_the_others(cli, tiny_model, tmp_path):
@@ -68,7 +83,9 @@ def test_an_unreadable_table_does_not_stop_the_others(cli, tiny_model, tmp_path)
     bad.write_text('{"text": "Panne fibre"}\n{"text": oops}\n', encoding="utf-8")
     binary = tmp_path / "scan.csv"
     binary.write_bytes(b"\x00\x01" * 40)
-    code, out, err = cli("predict", SEEDS[0], bad, binary, SEEDS[1], "--model", tiny_model, "--format", "jsonl")
+    code, out, err = cli(
+        "predict", SEEDS[0], bad, binary, SEEDS[1], "--model", tiny_model, "--format", "jsonl"
+    )
     assert code == 1 and len(out.splitlines()) == 2
     line = error_line(err)
     assert "bad.jsonl line 2 is not valid JSON" in line and "scan.csv is a binary file" in line
@@ -91,7 +108,7 @@ def test_strict_counts_in_the_singular_too(cli, tiny_model, tmp_path):
     assert code == 1 and "(--strict stops here; 1 document done)." in error_line(err)
 
 
-# -- Ctrl-C ---------------------------------------------------------------------------------------------------
+# -- Ctrl-C --------------------------------------------------------------------------------------------------
 def _interrupt(args, wait_for: str | None = None, delay: float = 0.0, first_output: bool = False):
     """Run the installed `classify` in its own process group, send it Ctrl-C (SIGINT to the group, as a
     terminal does) once `wait_for` shows on stderr (and, with `first_output`, a first line on stdout), then
@@ -99,8 +116,14 @@ def _interrupt(args, wait_for: str | None = None, delay: float = 0.0, first_outp
     exe = Path(sys.executable).with_name("classify")
     env = {**os.environ, "TYPER_USE_RICH": "0"}
     # unbuffered: what a readline takes is all it takes, the rest is left to communicate()
-    process = subprocess.Popen([str(exe), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               bufsize=0, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        [str(exe), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=0,
+        env=env,
+        start_new_session=True,
+    )
     seen, first = [], b""
     if wait_for:
         while line := process.stderr.readline():
@@ -117,8 +140,9 @@ def _interrupt(args, wait_for: str | None = None, delay: float = 0.0, first_outp
 
 def test_ctrl_c_during_training_says_the_model_is_unchanged(tiny_model):
     before = tiny_model.read_bytes()
-    code, _, err = _interrupt(["train", ROOT / "seeds" / "corpus.csv", "--out", tiny_model],
-                              wait_for="extracting features")
+    code, _, err = _interrupt(
+        ["train", ROOT / "seeds" / "corpus.csv", "--out", tiny_model], wait_for="extracting features"
+    )
     assert code == 130
     last = err.strip().splitlines()[-1]
     assert last == f"Interrupted: {tiny_model} unchanged", err
@@ -128,32 +152,42 @@ def test_ctrl_c_during_training_says_the_model_is_unchanged(tiny_model):
 
 def test_ctrl_c_during_prediction_says_what_was_written(tiny_model, tmp_path):
     big = tmp_path / "big.csv"
-    lines = [f"{i},Le réseau est en panne depuis {i} jours et le service client ne répond pas" for i in range(30_000)]
+    lines = [
+        f"{i},Le réseau est en panne depuis {i} jours et le service client ne répond pas"
+        for i in range(30_000)
+    ]
     big.write_text("id,text\n" + "\n".join(lines) + "\n", encoding="utf-8")
     # after the first line, nobody reads the pipe until the end: it fills (64 KB), and the command waits
     # there when Ctrl-C comes
-    code, out, err = _interrupt(["predict", big, "--model", tiny_model, "--format", "jsonl", "--jobs", "2"],
-                                first_output=True, delay=1.0)
+    code, out, err = _interrupt(
+        ["predict", big, "--model", tiny_model, "--format", "jsonl", "--jobs", "2"],
+        first_output=True,
+        delay=1.0,
+    )
     assert code == 130
     last = err.strip().splitlines()[-1]
     assert last.startswith("Interrupted: ") and last.endswith(
-        "written, each complete; the documents after them have none."), err
+        "written, each complete; the documents after them have none."
+    ), err
     assert "Traceback" not in err and "ForkPoolWorker" not in err
     written = out.splitlines()
     assert 0 < len(written) < 30_000 and f"Interrupted: {len(written):,} record" in last
     assert all(json.loads(line)["sentiment"] for line in written)  # every line complete
 
 
-# -- messages -------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("args, message", [
-    (["predict", "--bogus", "x"], "Unknown option: --bogus.\n"),
-    (["train", "--bogus"], "Unknown option: --bogus.\n"),
-    (["--bogus"], "Unknown option: --bogus.\n"),
-    (["predict", "--jobz", "2", "x"], "Unknown option: --jobz. Did you mean --jobs?"),
-    (["evaluate", "x", "--treshold", "0.5"], "Unknown option: --treshold. Did you mean --threshold?"),
-    (["evaluate", "x", "--text", "body"], "Unknown option: --text. Did you mean --text-column?"),
-    (["train", "--output", "m.joblib"], "Unknown option: --output. Did you mean --out?"),
-])
+# -- messages ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["predict", "--bogus", "x"], "Unknown option: --bogus.\n"),
+        (["train", "--bogus"], "Unknown option: --bogus.\n"),
+        (["--bogus"], "Unknown option: --bogus.\n"),
+        (["predict", "--jobz", "2", "x"], "Unknown option: --jobz. Did you mean --jobs?"),
+        (["evaluate", "x", "--treshold", "0.5"], "Unknown option: --treshold. Did you mean --threshold?"),
+        (["evaluate", "x", "--text", "body"], "Unknown option: --text. Did you mean --text-column?"),
+        (["train", "--output", "m.joblib"], "Unknown option: --output. Did you mean --out?"),
+    ],
+)
 def test_an_unknown_option_is_said_to_be_unknown(cli, args, message):
     code, _, err = cli(*args)
     assert code == 2 and message in err

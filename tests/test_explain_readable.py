@@ -12,31 +12,46 @@ from .conftest import TINY
 from .test_vectors import vectors  # noqa: F401 (a fixture)
 
 
-@pytest.mark.parametrize("internal, shown", [
-    ("neg_bon", "ne … pas bon"),
-    ("pas neg_bon", "pas bon"),  # the negation word is there already
-    ("ne neg_marche", "ne marche"),
-    ("neg_tres neg_bon", "ne … pas tres bon"),
-    ("xnumx", "(number)"),
-    ("xnumx euros", "(number) euros"),
-    ("xurlx", "(URL)"),
-    ("xemailx", "(e-mail)"),
-    ("xuserx merci", "(@mention) merci"),
-    ("neg_xnumx", "ne … pas (number)"),
-    ("box", "box"),  # unchanged
-    ("neg_", "neg_"),
-    ("service client", "service client"),
-    ("!", "!"),
-])
+@pytest.mark.parametrize(
+    "internal, shown",
+    [
+        ("neg_bon", "ne … pas bon"),
+        ("pas neg_bon", "pas bon"),  # the negation word is there already
+        ("ne neg_marche", "ne marche"),
+        ("neg_tres neg_bon", "ne … pas tres bon"),
+        ("xnumx", "(number)"),
+        ("xnumx euros", "(number) euros"),
+        ("xurlx", "(URL)"),
+        ("xemailx", "(e-mail)"),
+        ("xuserx merci", "(@mention) merci"),
+        ("neg_xnumx", "ne … pas (number)"),
+        ("box", "box"),  # unchanged
+        ("neg_", "neg_"),
+        ("service client", "service client"),
+        ("!", "!"),
+    ],
+)
 def test_readable_ngram(internal, shown):
     assert readable_ngram(internal) == shown
 
 
-@pytest.mark.parametrize("gram, shown", [
-    ("xnumx", "(number)"), (" xnum", "(number)"), ("umx ", "(number)"), ("xurlx", "(URL)"), (" xuse", "(@mention)"),
-    ("mailx", "(e-mail)"),
-    ("num", "num"), ("x ", "x "), ("ix ", "ix "), (" xia", " xia"), ("xem", "xem"), ("prix", "prix"),  # words
-])
+@pytest.mark.parametrize(
+    "gram, shown",
+    [
+        ("xnumx", "(number)"),
+        (" xnum", "(number)"),
+        ("umx ", "(number)"),
+        ("xurlx", "(URL)"),
+        (" xuse", "(@mention)"),
+        ("mailx", "(e-mail)"),
+        ("num", "num"),
+        ("x ", "x "),
+        ("ix ", "ix "),
+        (" xia", " xia"),
+        ("xem", "xem"),
+        ("prix", "prix"),  # words
+    ],
+)
 def test_readable_chars(gram, shown):
     assert readable_chars(gram) == shown
 
@@ -45,8 +60,13 @@ INTERNAL = ("xnumx", "xurlx", "xuserx", "xemailx", "neg_", "<vector[", "<lexicon
 
 
 def _names(data) -> list[str]:
-    return [name for labels in data.values() for sides in labels.values()
-            for side in ("towards", "against") for name, _ in sides[side]]
+    return [
+        name
+        for labels in data.values()
+        for sides in labels.values()
+        for side in ("towards", "against")
+        for name, _ in sides[side]
+    ]
 
 
 def test_explain_shows_no_internal_names_and_one_row_per_block(cli, tmp_path, vectors):  # noqa: F811
@@ -73,9 +93,11 @@ def test_explain_shows_no_internal_names_and_one_row_per_block(cli, tmp_path, ve
     negative = data["sentiment"]["negative"]["blocks"][0]
     word, value = negative["most_towards"]
     (name, _, start, n), _ = dense_blocks(loaded.model)
-    X = loaded.model.transform([word])[:, start:start + n].toarray()[0]
+    X = loaded.model.transform([word])[:, start : start + n].toarray()[0]
     task = loaded.model.tasks_["sentiment"]
-    assert float(X @ task.scorer.coef[task.labels.index("negative"), start:start + n]) == pytest.approx(value, abs=1e-3)
+    assert float(X @ task.scorer.coef[task.labels.index("negative"), start : start + n]) == pytest.approx(
+        value, abs=1e-3
+    )
     code, out, _ = cli("explain", model, "--task", "sentiment", "--label", "negative")
     assert code == 0 and "<vector[" not in out
     assert f"word vectors: from {value:+.3f} ('{word}' alone) to" in out
@@ -101,28 +123,59 @@ def test_predict_explain_sums_a_dense_block_into_one_row(cli, tmp_path, vectors)
     coef = task.scorer.coef[task.labels.index(label)]
     dense = {name: (start, n) for name, _, start, n in dense_blocks(loaded.model)}
     for name, (start, n) in dense.items():
-        total = float((X[:, start:start + n].toarray()[0] * coef[start:start + n]).sum())
+        total = float((X[:, start : start + n].toarray()[0] * coef[start : start + n]).sum())
         if total > 0:
             assert rows[name] == pytest.approx(total, abs=1e-4)
         else:
             assert name not in rows
     assert not [n for n in rows if any(token in n for token in INTERNAL)]
-    raw = DocumentExplainer(loaded.model, top=1000, raw=True).explain(X, {"topics": [[]], "sentiment": [label]})
+    raw = DocumentExplainer(loaded.model, top=1000, raw=True).explain(
+        X, {"topics": [[]], "sentiment": [label]}
+    )
     assert not {"word vectors", "sentiment lexicon"} & {n for n, _ in raw[0]["sentiment"][label]}
 
 
 def test_predict_explain_cli_is_readable_unless_raw(cli, tiny_model):
     text = "Pas de réseau depuis 3 jours, @SFR ne répond pas !\n"
-    code, out, _ = cli("predict", "-", "--model", tiny_model, "--format", "jsonl", "--explain", "--explain-top",
-                       "50", input=text)
+    code, out, _ = cli(
+        "predict",
+        "-",
+        "--model",
+        tiny_model,
+        "--format",
+        "jsonl",
+        "--explain",
+        "--explain-top",
+        "50",
+        input=text,
+    )
     assert code == 0
-    evidence = [name for labels in json.loads(out)["explanation"].values() for pairs in labels.values()
-                for name, _ in pairs]
+    evidence = [
+        name
+        for labels in json.loads(out)["explanation"].values()
+        for pairs in labels.values()
+        for name, _ in pairs
+    ]
     assert evidence and not [n for n in evidence if any(token in n for token in INTERNAL)]
-    code, out, _ = cli("predict", "-", "--model", tiny_model, "--format", "jsonl", "--explain", "--explain-top",
-                       "50", "--raw", input=text)
-    raw = [name for labels in json.loads(out)["explanation"].values() for pairs in labels.values()
-           for name, _ in pairs]
+    code, out, _ = cli(
+        "predict",
+        "-",
+        "--model",
+        tiny_model,
+        "--format",
+        "jsonl",
+        "--explain",
+        "--explain-top",
+        "50",
+        "--raw",
+        input=text,
+    )
+    raw = [
+        name
+        for labels in json.loads(out)["explanation"].values()
+        for pairs in labels.values()
+        for name, _ in pairs
+    ]
     assert any(token in n for n in raw for token in INTERNAL)
     code, _, err = cli("predict", "-", "--model", tiny_model, "--raw", input=text)
     assert code == 1 and "--raw only makes sense with --explain" in err

@@ -4,13 +4,12 @@ text (replacement characters, mojibake) reported with its line."""
 
 import codecs
 import csv
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from classify.corpus import TableOptions, load_corpus, read_table, require_column, sniff_delimiter
+from classify.corpus import TableOptions, read_table, require_column, sniff_delimiter
 from classify.errors import CorpusError
 from classify.io import decode, detect_encoding
 
@@ -44,7 +43,9 @@ def reference(tmp_path_factory):
     model = folder / "sample.joblib"
     result = CliRunner().invoke(app, ["train", str(SAMPLE), "--out", str(model), "--cv", "3", "-q"])
     assert result.exit_code == 0, result.stderr
-    result = CliRunner().invoke(app, ["predict", str(SAMPLE), "--model", str(model), "--format", "jsonl", "-q"])
+    result = CliRunner().invoke(
+        app, ["predict", str(SAMPLE), "--model", str(model), "--format", "jsonl", "-q"]
+    )
     assert result.exit_code == 0, result.stderr
     return model, result.stdout
 
@@ -101,31 +102,39 @@ def test_a_cp1252_file_behind_a_utf8_mark_is_read_as_cp1252(cli, tmp_path):
 def test_the_delimiter_and_the_encoding_are_named_once_per_command(cli, tmp_path, reference):
     ref_model, _ = reference
     fixture = OFFICE / "excel-csv-french-windows.csv"
-    for command in (["evaluate", fixture, "--model", ref_model], ["compare", ref_model, ref_model, fixture],
-                    ["predict", fixture, "--model", ref_model, "--format", "jsonl"]):
+    for command in (
+        ["evaluate", fixture, "--model", ref_model],
+        ["compare", ref_model, ref_model, fixture],
+        ["predict", fixture, "--model", ref_model, "--format", "jsonl"],
+    ):
         code, _, err = cli(*command)
         assert code == 0, err
         assert err.count("columns separated by semicolons") == 1, err
         assert err.count("read it as cp1252") == 1, err
 
 
-@pytest.mark.parametrize("sample, preferred, expected", [
-    ("id,text,label\n1,un texte,positive\n", ",", ","),
-    ("id;text;label\n1;Bonjour, ça va;positive\n2;Nul, nul, nul;negative\n", ",", ";"),  # commas in texts
-    ('text;topics\n"Box et forfait";devices;operators\n', ",", ";"),
-    ('text,topics\nBox et forfait,devices;operators\n', ",", ","),  # multi-label cells with ;
-    ("id\ttext\tlabel\n1\tun, deux; trois\tpositive\n", ",", "\t"),
-    ("id|text|label\n1|un, deux|positive\n", ",", "|"),
-    ("text\nun seul champ\n", ",", None),  # one column: nothing to detect
-    ("a,b;c\n1,2;3\n", ",", ","),  # a tie goes to the extension's delimiter...
-    ("a,b;c\n1,2;3\n", ";", ";"),
-    ('text;label\n"Il a dit ""oui; non""";positive\n"ligne\nsur deux";neutral\n', ",", ";"),
-])
+@pytest.mark.parametrize(
+    "sample, preferred, expected",
+    [
+        ("id,text,label\n1,un texte,positive\n", ",", ","),
+        ("id;text;label\n1;Bonjour, ça va;positive\n2;Nul, nul, nul;negative\n", ",", ";"),  # commas in texts
+        ('text;topics\n"Box et forfait";devices;operators\n', ",", ";"),
+        ("text,topics\nBox et forfait,devices;operators\n", ",", ","),  # multi-label cells with ;
+        ("id\ttext\tlabel\n1\tun, deux; trois\tpositive\n", ",", "\t"),
+        ("id|text|label\n1|un, deux|positive\n", ",", "|"),
+        ("text\nun seul champ\n", ",", None),  # one column: nothing to detect
+        ("a,b;c\n1,2;3\n", ",", ","),  # a tie goes to the extension's delimiter...
+        ("a,b;c\n1,2;3\n", ";", ";"),
+        ('text;label\n"Il a dit ""oui; non""";positive\n"ligne\nsur deux";neutral\n', ",", ";"),
+    ],
+)
 def test_sniff_delimiter(sample, preferred, expected):
     assert sniff_delimiter(sample, preferred) == expected
 
 
-@pytest.mark.parametrize("option, expected", [(",", ","), (";", ";"), ("tab", "\t"), ("\\t", "\t"), ("|", "|")])
+@pytest.mark.parametrize(
+    "option, expected", [(",", ","), (";", ";"), ("tab", "\t"), ("\\t", "\t"), ("|", "|")]
+)
 def test_delimiter_option_forces_the_delimiter(tmp_path, option, expected):
     from classify.corpus import check_delimiter
 
@@ -144,7 +153,9 @@ def test_a_bad_delimiter_is_a_usage_error(cli, value):
 
 def test_no_error_suggests_a_column_name_holding_the_delimiter(cli, tmp_path):
     fixture = OFFICE / "excel-csv-utf8-semicolon.csv"
-    code, _, err = cli("train", fixture, "--delimiter", ",", "--skip-bad-lines", "--out", tmp_path / "m.joblib")
+    code, _, err = cli(
+        "train", fixture, "--delimiter", ",", "--skip-bad-lines", "--out", tmp_path / "m.joblib"
+    )
     line = error_line(err)
     assert code == 1 and "Did you mean" not in line
     assert "its header 'id;text;topics;sentiment' was read as one column" in line
@@ -166,8 +177,10 @@ def test_wrong_delimiter_errors_name_the_delimiter_and_the_option(cli, tmp_path)
 
 
 # -- encodings -----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("encoding, expected", [
-    ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16"), ("cp1252", "cp1252")])
+@pytest.mark.parametrize(
+    "encoding, expected",
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16"), ("cp1252", "cp1252")],
+)
 def test_one_detector_for_every_file(encoding, expected):
     text = "id;text\n1;Très déçu, l’écran est cassé, œuvre à 12 €\n"
     chosen = detect_encoding(text.encode(encoding), "t.csv")
@@ -183,7 +196,10 @@ def test_latin1_french_is_read_right_and_bytes_cp1252_lacks_are_latin1(cli, tmp_
     path = tmp_path / "t.csv"
     path.write_bytes(b"\x81\x8d\x90 abc\x9d")  # nothing but control bytes: no candidate reads it as text
     code, _, err = cli("train", path, "--out", tmp_path / "m.joblib")
-    assert code == 1 and "cannot tell its encoding (not UTF-8, cp1252 or latin-1); pass --encoding" in error_line(err)
+    assert (
+        code == 1
+        and "cannot tell its encoding (not UTF-8, cp1252 or latin-1); pass --encoding" in error_line(err)
+    )
 
 
 def test_a_short_cp1252_text_is_not_read_as_another_code_page():
@@ -229,11 +245,18 @@ def test_encoding_option_applies_to_txt_documents_in_predict(cli, tmp_path, refe
     assert code == 1 and "is not valid utf-8" in json.loads(out)["error"]
 
 
-# -- damaged text ---------------------------------------------------------------------------------------------
+# -- damaged text --------------------------------------------------------------------------------------------
 def test_mojibake_and_replacement_characters_are_reported_with_their_lines(cli, tmp_path, reference):
     path = tmp_path / "t.csv"
-    rows = ["text,sentiment", "Le réseau est nul,negative", "Ã‡a marche trÃ¨s bien,positive", "bof,neutral",
-            "Lâ€™appli plante,negative", "plus \ufffdlev\ufffde,neutral", "super,positive"]
+    rows = [
+        "text,sentiment",
+        "Le réseau est nul,negative",
+        "Ã‡a marche trÃ¨s bien,positive",
+        "bof,neutral",
+        "Lâ€™appli plante,negative",
+        "plus \ufffdlev\ufffde,neutral",
+        "super,positive",
+    ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     code, _, err = cli("train", path, "--out", tmp_path / "m.joblib", "--cv", "0")
     assert "Warning: " + str(path) + " lines 3, 5: mojibake" in err
@@ -252,7 +275,7 @@ def test_clean_french_text_is_not_reported_as_damaged(cli, tmp_path):
         assert len(frame) == sum(1 for _ in csv.DictReader(f))
 
 
-# -- workbooks --------------------------------------------------------------------------------------------------
+# -- workbooks -----------------------------------------------------------------------------------------------
 def test_sheet_by_name_or_position(cli, tmp_path):
     book = OFFICE / "excel.xlsx"
     for sheet in ("Feuil1", "1"):
@@ -271,8 +294,12 @@ def test_workbook_cells_are_read_as_text(tmp_path):
 
     book = Workbook()
     sheet = book.active
-    for row in (["id", "text", "label", "note"], [12, "Très bien", "positive", None], [3.5, "NA", "neutral", 0],
-                [None, None, None, None]):
+    for row in (
+        ["id", "text", "label", "note"],
+        [12, "Très bien", "positive", None],
+        [3.5, "NA", "neutral", 0],
+        [None, None, None, None],
+    ):
         sheet.append(row)
     sheet["F10"] = None  # formatted but empty cells below and beside the data
     path = tmp_path / "t.xlsx"
@@ -281,7 +308,9 @@ def test_workbook_cells_are_read_as_text(tmp_path):
     assert frame.values.tolist() == [["12", "Très bien", "positive", ""], ["3.5", "NA", "neutral", "0"]]
 
 
-@pytest.mark.parametrize("suffix, kind", [(".xls", "an Excel 97-2003 workbook"), (".ods", "an OpenDocument spreadsheet")])
+@pytest.mark.parametrize(
+    "suffix, kind", [(".xls", "an Excel 97-2003 workbook"), (".ods", "an OpenDocument spreadsheet")]
+)
 def test_spreadsheets_classify_cannot_read_are_named(cli, tmp_path, suffix, kind):
     path = tmp_path / f"t{suffix}"
     path.write_bytes(b"\xd0\xcf\x11\xe0 not read")
@@ -298,7 +327,9 @@ def test_a_damaged_workbook_is_an_error_not_a_traceback(cli, tmp_path):
 
 def test_streaming_and_predict_read_office_files_too(cli, tmp_path, reference):
     fixture = OFFICE / "excel-csv-french-windows.csv"
-    code, _, err = cli("train", fixture, "--streaming", "--label-column", "sentiment", "--out", tmp_path / "s.joblib")
+    code, _, err = cli(
+        "train", fixture, "--streaming", "--label-column", "sentiment", "--out", tmp_path / "s.joblib"
+    )
     assert code == 0, err
     assert err.count("columns separated by semicolons") == 1 and err.count("read it as cp1252") == 1
     code, out, err = cli("predict", OFFICE / "excel.xlsx", "--model", reference[0], "--format", "jsonl", "-q")

@@ -26,12 +26,17 @@ def benchmark(tmp_path):
 def test_evaluate_maps_a_column_onto_a_task(cli, tiny_model_path, benchmark):
     code, _, err = cli("evaluate", benchmark, "--model", tiny_model_path)
     assert code == 1 and "has none of the model's tasks (topics, sentiment)" in error_line(err)
-    assert "--task TASK=COLUMN (e.g. --task topics=label)" in error_line(err)
-    code, out, err = cli("evaluate", benchmark, "--model", tiny_model_path, "--task", "sentiment=label",
-                         "--format", "json")
+    assert "--task TASK=COLUMN (e.g. --task sentiment=label)" in error_line(
+        err
+    )  # the column holds sentiments
+    code, out, err = cli(
+        "evaluate", benchmark, "--model", tiny_model_path, "--task", "sentiment=label", "--format", "json"
+    )
     assert code == 0, err
     mapped = json.loads(out)
-    code, out, _ = cli("evaluate", TINY, "--model", tiny_model_path, "--format", "json", "--task", "sentiment")
+    code, out, _ = cli(
+        "evaluate", TINY, "--model", tiny_model_path, "--format", "json", "--task", "sentiment"
+    )
     assert code == 0
     assert list(json.loads(out)["tasks"]) == ["sentiment"]  # --task alone: only that task
     assert mapped["tasks"] == json.loads(out)["tasks"] and mapped["n_documents"] == 36
@@ -39,7 +44,9 @@ def test_evaluate_maps_a_column_onto_a_task(cli, tiny_model_path, benchmark):
 
 
 def test_cv_reads_a_task_from_a_column_of_another_name(cli, benchmark):
-    code, out, err = cli("cv", benchmark, "--folds", "3", "--task", "sentiment=label", "--format", "json", "-q")
+    code, out, err = cli(
+        "cv", benchmark, "--folds", "3", "--task", "sentiment=label", "--format", "json", "-q"
+    )
     assert code == 0, err
     mapped = json.loads(out)
     code, out, _ = cli("cv", TINY, "--folds", "3", "--label-column", "sentiment", "--format", "json", "-q")
@@ -49,22 +56,40 @@ def test_cv_reads_a_task_from_a_column_of_another_name(cli, benchmark):
 
 
 def test_compare_maps_columns_for_both_models(cli, tiny_model_path, benchmark):
-    code, out, err = cli("compare", tiny_model_path, tiny_model_path, benchmark, "--task", "sentiment=label",
-                         "--format", "json", "-q")
+    code, out, err = cli(
+        "compare",
+        tiny_model_path,
+        tiny_model_path,
+        benchmark,
+        "--task",
+        "sentiment=label",
+        "--format",
+        "json",
+        "-q",
+    )
     assert code == 0, err
     data = json.loads(out)
     assert list(data["tasks"]) == ["sentiment"] and data["tasks"]["sentiment"]["changed"]["n"] == 0
 
 
 @pytest.mark.parametrize("command", ["evaluate", "compare"])
-@pytest.mark.parametrize("spec, message", [
-    ("sentimnet=label", "--task 'sentimnet' is not a task of the model (its tasks: topics, sentiment). "
-                        "Did you mean 'sentiment'?"),
-    ("genre=label", "--task 'genre' is not a task of the model (its tasks: topics, sentiment)."),
-    ("sentiment=labl", "has no column 'labl' (columns: text, label). Did you mean 'label'? Choose it with "
-                       "--task sentiment=COLUMN."),
-    ("sentiment=text", "--task sentiment=text: 'text' is the text column, not labels."),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (
+            "sentimnet=label",
+            "--task 'sentimnet' is not a task of the model (its tasks: topics, sentiment). "
+            "Did you mean 'sentiment'?",
+        ),
+        ("genre=label", "--task 'genre' is not a task of the model (its tasks: topics, sentiment)."),
+        (
+            "sentiment=labl",
+            "has no column 'labl' (columns: text, label). Did you mean 'label'? Choose it with "
+            "--task sentiment=COLUMN.",
+        ),
+        ("sentiment=text", "--task sentiment=text: 'text' is the text column, not labels."),
+    ],
+)
 def test_unknown_tasks_and_columns_are_named(cli, tiny_model_path, benchmark, command, spec, message):
     models = ["--model", tiny_model_path] if command == "evaluate" else [tiny_model_path, tiny_model_path]
     args = [command, benchmark, *models] if command == "evaluate" else [command, *models, benchmark]
@@ -83,7 +108,10 @@ def test_a_malformed_task_is_a_usage_error(cli, tiny_model_path, benchmark, spec
 
 def test_parse_task_columns():
     assert parse_task_columns(["sentiment=label", " topics = themes ", "other"]) == {
-        "sentiment": "label", "topics": "themes", "other": "other"}
+        "sentiment": "label",
+        "topics": "themes",
+        "other": "other",
+    }
     assert parse_task_columns(None) == {}
     with pytest.raises(ConfigError, match="given twice"):
         parse_task_columns(["sentiment=a", "sentiment=b"])
@@ -95,8 +123,19 @@ def test_cv_task_and_label_column_together(cli, tmp_path):
         writer = csv.writer(dst)
         writer.writerow(["text", "themes", "label"])
         writer.writerows([row["text"], row["topics"], row["sentiment"]] for row in csv.DictReader(src))
-    code, out, err = cli("cv", path, "--folds", "3", "--task", "sentiment=label", "--task", "topics=themes",
-                         "--format", "json", "-q")
+    code, out, err = cli(
+        "cv",
+        path,
+        "--folds",
+        "3",
+        "--task",
+        "sentiment=label",
+        "--task",
+        "topics=themes",
+        "--format",
+        "json",
+        "-q",
+    )
     assert code == 0, err
     tasks = json.loads(out)["tasks"]
     assert tasks["topics"]["type"] == "multi" and tasks["sentiment"]["type"] == "single"
