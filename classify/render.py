@@ -63,7 +63,7 @@ class PredictionWriter:
                 self.csv = csv.writer(self.pending, lineterminator="\n")
                 header = [f"score:{t}:{lab}" for t in self.tasks for lab in self.labels[t]]
                 self.csv.writerow(["id", *self.tasks, *header, *(["explanation"] if self.explain else []),
-                                   "empty", "error"])
+                                   "lang", "empty", "error"])
                 self.header = self.pending.pop()
             row = [prediction.id]
             for t in self.tasks:
@@ -74,6 +74,7 @@ class PredictionWriter:
                 row.extend(scores.get(lab, "") for lab in self.labels[t])
             if self.explain:
                 row.append(_evidence(prediction.explanation))
+            row.append(prediction.lang or "")
             row.append("true" if prediction.empty else "")
             row.append(prediction.error or "")
             self.csv.writerow(row)
@@ -84,7 +85,8 @@ class PredictionWriter:
         if p.error:
             what = "(empty)" if p.empty else f"(not classified: {p.error})"
             return [_shorten(p.id, 48), what] + [""] * (len(self.tasks) - 1) + ([""] if self.explain else [])
-        cells = [_shorten(p.id, 48)]
+        marker = f" [{p.lang}]" if p.lang and p.lang != "fr" else ""  # labels of a text in another language
+        cells = [_shorten(p.id, 48 - len(marker)) + marker]
         for t in self.tasks:
             value, scores = p.labels[t], p.scores[t]
             if isinstance(value, list):

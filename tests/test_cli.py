@@ -121,7 +121,7 @@ def test_predict_folder_jsonl(cli, tiny_model, docs):
     records = [json.loads(line) for line in out.splitlines()]
     assert [Path(r["id"]).relative_to(docs).as_posix() for r in records] == ["a.txt", "b.txt", "sub/c.txt"]
     for r in records:
-        assert set(r) == {"id", "topics", "sentiment", "scores"}
+        assert set(r) == {"id", "topics", "sentiment", "scores", "lang"}  # the stable fields of a record
         assert isinstance(r["topics"], list) and r["sentiment"] in {"negative", "neutral", "positive"}
         assert set(r["scores"]["sentiment"]) == {"negative", "neutral", "positive"}
         assert abs(sum(r["scores"]["sentiment"].values()) - 1) < 1e-3

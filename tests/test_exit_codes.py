@@ -47,6 +47,7 @@ def test_an_empty_document_is_a_record_marked_empty_and_exits_0(cli, tiny_model,
         "topics": None,
         "sentiment": None,
         "scores": None,
+        "lang": None,
         "empty": True,
         "error": "empty document",
     }
