@@ -66,9 +66,10 @@ eval: $(MODEL) | $(VENV)/.installed $(VENV)/.vectors
 eval-shares: $(VENV)/.installed $(VENV)/.vectors
 	$(PY) -m classify.bench shares --corpus $(CORPUS) --out reports/shares --real seeds/real-test.csv
 
-## bench: classify and fastText on every benchmark in ../shared/benchmarks -> reports/bench.md, bench.json
+## bench: classify and fastText on every benchmark in ../shared/benchmarks -> reports/bench.md, bench.json,
+## and docs/benchmarks.md (this run only, with its date, commit and machine)
 bench: $(VENV)/.bench $(MODEL)
-	$(PY) -m classify.bench run --benchmarks ../shared/benchmarks --out reports
+	$(PY) -m classify.bench run --benchmarks ../shared/benchmarks --out reports --docs docs/benchmarks.md
 
 ## bench-big: train --streaming on a generated 5 GB corpus (written to reports/ first), beside in-memory
 ## training on lemonde-2022 -> reports/streaming.md (about 80 min on 2 cores, 6 GB of disk)
