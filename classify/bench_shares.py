@@ -218,17 +218,10 @@ def timing(model_path: Path, texts: list[str], source: str, n: int = TIMED_DOCUM
             "shares_s": round(results["shares"], 1), "ratio": round(results["shares"] / results["predict"], 3)}
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def run(corpus: Path, out: Path, *, real: Path | None = None, benchmarks: Path | None = None,
         vectors: bool | None = None, timed: int = TIMED_DOCUMENTS, resamples: int = 1000, seeds: int = SEEDS) -> dict:
     from classify import vectors as word_vectors
+    from classify import bench
     from classify.bench import split
 
     start = time.perf_counter()
@@ -245,7 +238,7 @@ def run(corpus: Path, out: Path, *, real: Path | None = None, benchmarks: Path |
     y = np.array([task.labels.index(r[TASK]) for r in test])
     _stderr(f"skewed resamples: {len(SETTINGS)} settings x {seeds} seeds x {SIZE} documents")
     data = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": _commit(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": bench._commit(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "corpus": str(corpus), "vectors": vectors, "held_out": len(test), "resamples": resamples, "seeds": seeds,
         "size": SIZE,
