@@ -27,7 +27,7 @@ from pathlib import Path
 
 from classify.errors import ConfigError, CorpusError
 from classify.paths import corpus_paths, default_model_path
-from classify.workers import ignore_interrupt
+from classify.workers import forking, ignore_interrupt
 
 CHUNK = 1000  # documents transformed at once by predict: bounds memory, amortises the vectorizer call
 
@@ -290,7 +290,9 @@ def _predict_in_workers(chunks: Iterator[list], task: tuple, jobs: int, function
     global _WORKER_TASK
     _WORKER_TASK = (function or _predict_chunk, task)
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=ignore_interrupt) as pool:
+    with forking():
+        pool = context.Pool(jobs, initializer=ignore_interrupt)
+    with pool:
         pending: collections.deque = collections.deque()
         for chunk in chunks:
             pending.append(pool.apply_async(_worker_chunk, (chunk,)))

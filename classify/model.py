@@ -17,7 +17,7 @@ import numpy as np
 from classify.errors import ConfigError, CorpusError
 from classify.text.normalize import Normalizer, Tokenizer
 from classify.text.resources import STOP_WORDS
-from classify.workers import ignore_interrupt
+from classify.workers import forking, ignore_interrupt
 
 log = logging.getLogger("classify")
 
@@ -233,7 +233,8 @@ def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
         _SHARED = (config, texts)
         try:
             # forks now: the child has the texts
-            pool = multiprocessing.get_context("fork").Pool(1, initializer=ignore_interrupt)
+            with forking():
+                pool = multiprocessing.get_context("fork").Pool(1, initializer=ignore_interrupt)
         finally:
             _SHARED = None
         pending = pool.apply_async(_fit_char_forked, (handoff and handoff.name,))
@@ -473,7 +474,9 @@ def _forked_map(function, items: list, shared, jobs: int, size: int, minimum: in
     _SHARED = (function, shared)
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(jobs, len(items)), initializer=ignore_interrupt) as pool:
+        with forking():
+            pool = context.Pool(min(jobs, len(items)), initializer=ignore_interrupt)
+        with pool:
             for result in pool.imap(_call_shared, items, chunksize=1):
                 results.append(result)
                 done(len(results))

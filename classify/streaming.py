@@ -22,7 +22,7 @@ import numpy as np
 
 from classify.corpus import iter_rows, require_column
 from classify.errors import CorpusError
-from classify.workers import ignore_interrupt
+from classify.workers import forking, ignore_interrupt
 
 log = logging.getLogger("classify")
 
@@ -328,7 +328,8 @@ class _Featurizer:
         if self.workers > 0:
             import multiprocessing
 
-            self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=ignore_interrupt)
+            with forking():
+                self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=ignore_interrupt)
         return self
 
     def __exit__(self, *exc):
