@@ -114,11 +114,21 @@ def _setup_logging(quiet: bool = False) -> None:
     logger.propagate = False
 
 
+_CTRL_C: list = []  # a Ctrl-C that Python dropped in a finaliser (see `_interruptible`)
+
+
 def _progress(quiet: bool):
+    """Progress on stderr; each step also raises again a Ctrl-C that Python dropped (see `_interruptible`)."""
     start = time.perf_counter()
-    if quiet:
-        return lambda message: None
-    return lambda message: _stderr(f"[{time.perf_counter() - start:6.1f}s] {message}")
+
+    def step(message: str) -> None:
+        if _CTRL_C:
+            _CTRL_C.clear()
+            raise KeyboardInterrupt
+        if not quiet:
+            _stderr(f"[{time.perf_counter() - start:6.1f}s] {message}")
+
+    return step
 
 
 def _fail(message: str, code: int = 1):
@@ -137,12 +147,28 @@ def _plural(n: int, word: str) -> str:
 
 @contextlib.contextmanager
 def _interruptible(kept):
-    """Ctrl-C: one line saying what was kept (`kept()`), exit code 130 as shells expect; never a traceback."""
+    """Ctrl-C: one line saying what was kept (`kept()`), exit code 130 as shells expect; never a traceback.
+
+    Python raises the KeyboardInterrupt wherever the main thread is when the signal comes, and only prints
+    and drops it when that is a finaliser or an at-fork hook ("Exception ignored in ..."). Such a dropped
+    Ctrl-C is recorded here, and the next progress step (`_progress`), which comes before any model is
+    written, raises it again."""
+
+    def unraisable(info):
+        if isinstance(info.exc_value, KeyboardInterrupt):
+            _CTRL_C.append(info)
+        else:
+            previous(info)
+
+    previous = sys.unraisablehook
+    sys.unraisablehook = unraisable
     try:
         yield
     except KeyboardInterrupt:
         _stderr(f"Interrupted: {kept()}")
         raise typer.Exit(130) from None
+    finally:
+        sys.unraisablehook = previous
 
 
 @contextlib.contextmanager

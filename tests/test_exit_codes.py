@@ -202,3 +202,26 @@ def test_progress_is_said_once(cli, tiny_model_path):
     assert code == 0 and err.count("reading") == 1 and err.count("columns separated by") == 1
     assert err.count("predicting 36 documents with model A") == 1
     assert err.count("predicting 36 documents with model B") == 1
+
+
+def test_a_ctrl_c_that_python_drops_in_a_finaliser_still_stops_training(cli, tmp_path, monkeypatch):
+    """Python prints and ignores a KeyboardInterrupt raised in a finaliser or an at-fork hook, which is where
+    a Ctrl-C lands when it comes while workers are forked or objects collected: training must stop all the
+    same, before the model is written."""
+    import classify.api
+
+    real_train = classify.api.train
+
+    class Finalised:
+        def __del__(self):
+            raise KeyboardInterrupt  # as the signal handler would, inside a finaliser
+
+    def train(*args, **kwargs):
+        Finalised()  # collected at once: Python reports the exception as unraisable and goes on
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(classify.api, "train", train)
+    out = tmp_path / "m.joblib"
+    code, _, err = cli("train", TINY, "--out", out, "--cv", "3")
+    assert code == 130 and not out.exists()
+    assert err.strip().splitlines()[-1].startswith("Interrupted: ")
