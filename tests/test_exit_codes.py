@@ -144,7 +144,7 @@ def test_ctrl_c_during_training_says_the_model_is_unchanged(tiny_model):
     code, _, err = _interrupt(
         ["train", ROOT / "seeds" / "corpus.csv", "--out", tiny_model], wait_for="extracting features"
     )
-    assert code == 130
+    assert code == 130, err
     last = err.strip().splitlines()[-1]
     assert last == f"Interrupted: {tiny_model} unchanged", err
     assert "Traceback" not in err and "Error" not in err
