@@ -110,6 +110,13 @@ def test_strict_counts_in_the_singular_too(cli, tiny_model, tmp_path):
 
 
 # -- Ctrl-C --------------------------------------------------------------------------------------------------
+def _as_from_a_terminal() -> None:
+    """The command gets Ctrl-C as from a terminal, whatever the test runner inherited: a runner started in
+    the background of a script (`cmd &` without job control) ignores SIGINT, and so would its children."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _interrupt(args, wait_for: str | None = None, delay: float = 0.0, first_output: bool = False):
     """Run the installed `classify` in its own process group, send it Ctrl-C (SIGINT to the group, as a
     terminal does) once `wait_for` shows on stderr (and, with `first_output`, a first line on stdout), then
@@ -124,6 +131,7 @@ def _interrupt(args, wait_for: str | None = None, delay: float = 0.0, first_outp
         bufsize=0,
         env=env,
         start_new_session=True,
+        preexec_fn=_as_from_a_terminal,
     )
     seen, first = [], b""
     if wait_for:
