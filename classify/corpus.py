@@ -601,7 +601,12 @@ def load_corpora(paths, **options) -> Corpus:
         if not multi:
             _check_annotated(tasks[name], " + ".join(map(str, paths)))
     ids = [i for part in parts for i in part.ids]
-    warn_duplicate_ids(ids, " + ".join(map(str, paths)))
+    # each file warned of its own repeats: here, only ids that stand in two files
+    seen: dict = {}
+    for number, part in enumerate(parts):
+        for i in set(part.ids):
+            seen.setdefault(i, set()).add(number)
+    warn_duplicate_ids([i for i, files in seen.items() if len(files) > 1] * 2, " + ".join(map(str, paths)))
     digest = hashlib.sha256("".join(part.sha256 for part in parts).encode()).hexdigest()
     return Corpus(" + ".join(part.path for part in parts), digest, ids, [t for part in parts for t in part.texts],
                   tasks, parts[0].text_column)

@@ -142,3 +142,16 @@ def test_train_reads_several_files_as_one_corpus(cli, tmp_path):
     from classify.api import load
 
     assert load(out).provenance["corpus"]["n_documents"] == len(lines) - 1
+
+
+def test_an_id_in_two_files_is_reported_once_across_them(tmp_path, caplog):
+    from classify.corpus import load_corpora
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("id,text,label\nx,Panne,negative\nx,Super,positive\n", encoding="utf-8")
+    b.write_text("id,text,label\nx,Bof,neutral\ny,Merci,positive\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="classify"):
+        load_corpora([a, b])
+    messages = [r.getMessage() for r in caplog.records if "more than once" in r.getMessage()]
+    assert len(messages) == 2  # a.csv's own repeat, then 'x' across the two files
+    assert str(a) in messages[0] and f"{a} + {b}" in messages[1] and "'y'" not in messages[1]
