@@ -355,11 +355,18 @@ def _scores_chunk(chunk: list, model) -> list[dict]:
     import numpy as np
 
     good = [i for i, d in enumerate(chunk) if d.error is None]
+    from classify import quantify
+
     out = {name: np.full((len(chunk), len(task.labels)), np.nan) for name, task in model.tasks_.items()}
+    sources = getattr(model, "sources_", None)  # None in a model of one source, or one trained before
+    if sources is not None:
+        out[quantify.SOURCES_KEY] = np.full((len(chunk), len(sources["names"])), np.nan)
     if good:
         X = model.transform([chunk[i].text for i in good])
         for name, task in model.tasks_.items():
             out[name][good] = task.scores(X)
+        if sources is not None:  # here, where the features are at hand: computing them again would double the time
+            out[quantify.SOURCES_KEY][good] = quantify.source_probabilities(sources, X)
     return [out]
 
 
@@ -369,8 +376,11 @@ def _scores_task(chunk: list, model) -> list[dict]:
 
 def probabilities(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=None) -> dict:
     """task -> the calibrated probabilities of every document, (n_documents, n_labels) in the model's label
-    order; a document that could not be read has a row of NaN. The same chunks and workers as `predict`."""
+    order; a document that could not be read has a row of NaN. The same chunks and workers as `predict`.
+    A model trained on several sources adds `quantify.SOURCES_KEY`: each document's source probabilities."""
     import numpy as np
+
+    from classify import quantify
 
     if jobs < 0:
         raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
@@ -384,8 +394,11 @@ def probabilities(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, cl
         parts = [part for chunk in chunks for part in _scores_chunk(chunk, loaded.model)]
     else:
         parts = list(_predict_in_workers(chunks, (loaded.model,), jobs, _scores_chunk))
-    return {name: (np.vstack([p[name] for p in parts]) if parts else np.zeros((0, len(task.labels))))
-            for name, task in loaded.model.tasks_.items()}
+    out = {name: (np.vstack([p[name] for p in parts]) if parts else np.zeros((0, len(task.labels))))
+           for name, task in loaded.model.tasks_.items()}
+    if parts and quantify.SOURCES_KEY in parts[0]:
+        out[quantify.SOURCES_KEY] = np.vstack([p[quantify.SOURCES_KEY] for p in parts])
+    return out
 
 
 @dataclass
@@ -420,10 +433,12 @@ def adapt(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=Non
         )
     good = np.array([d.error is None for d in documents], dtype=bool)
     scores, shares = {}, {}
+    mix = quantify.composition(getattr(loaded.model, "sources_", None),
+                               raw[quantify.SOURCES_KEY][good] if quantify.SOURCES_KEY in raw else None)
     for name, task in loaded.model.tasks_.items():
         P = raw[name]
         adjusted = np.full_like(P, np.nan)
-        priors = quantify.model_priors(task, loaded.provenance)
+        priors = quantify.batch_priors(task, loaded.provenance, mix)
         if task.multi:
             estimated, iterations = [], 0
             for j in range(len(task.labels)):

@@ -67,9 +67,10 @@ def _model(train_csv: Path, out: Path, vectors: bool):
 
 
 def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1000, seeds: int = SEEDS,
-                     size: int = SIZE, progress=None) -> dict:
+                     size: int = SIZE, progress=None, S: np.ndarray | None = None) -> dict:
     """MAE and interval coverage of every estimator over the skewed resamples of a labelled set whose
-    sentiment probabilities are `P` and labels (indices into the model's labels) `y`."""
+    sentiment probabilities are `P`, labels (indices into the model's labels) `y` and source probabilities
+    `S` (None for a model of one source)."""
     from classify import quantify
     from classify.shares import _problems
 
@@ -81,7 +82,8 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
     out = {}
     for setting, shares in SETTINGS.items():
         counts = np.round(np.asarray(shares) * size).astype(int)
-        errors = {name: [] for name in (*SHOWN, "acc_own_rates")}
+        errors = {name: [] for name in (*SHOWN, "acc_own_rates", "acc_pooled", "em_pooled")}
+        mixes = []
         accuracy = {"without": [], "with": []}  # of the resample's documents, without and with --adapt
         covered = {name: 0 for name in SHOWN}
         widths = {name: [] for name in SHOWN}
@@ -91,8 +93,15 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
             rows = np.concatenate([rng.choice(np.flatnonzero(y == order[j]), counts[j], replace=True)
                                    for j in range(len(LABELS))])
             truth = np.bincount(y[rows], minlength=len(task.labels)) / len(rows)
-            (_, problem, _), *_ = _problems(task, P[rows], loaded.provenance)[0]
+            mix = quantify.composition(getattr(loaded.model, "sources_", None), None if S is None else S[rows])
+            mixes.append(mix)
+            (_, problem, _), *_ = _problems(task, P[rows], loaded.provenance, mix)[0]
             point = quantify.estimate(problem)
+            # what the model's pooled rates and training shares give (the estimate before sources were stored)
+            (_, pooled, _), *_ = _problems(task, P[rows], loaded.provenance)[0]
+            pooled = quantify.estimate(pooled)
+            errors["acc_pooled"].append(float(np.abs(pooled["acc"] - truth).mean()))
+            errors["em_pooled"].append(float(np.abs(pooled["em"] - truth).mean()))
             intervals = quantify.bootstrap(problem, point, resamples=resamples, seed=seed)
             pairs += len(truth)
             adapted = quantify.adapted_probabilities(problem.P, point["em"], problem.priors)
@@ -108,7 +117,10 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
         out[setting] = {name: {"mae": round(float(np.mean(errors[name])), 4),
                                "coverage": round(covered[name] / pairs, 4),
                                "mean_width": round(float(np.mean(widths[name])), 4)} for name in SHOWN}
-        out[setting]["acc_own_rates"] = {"mae": round(float(np.mean(errors["acc_own_rates"])), 4)}
+        for name in ("acc_own_rates", "acc_pooled", "em_pooled"):
+            out[setting][name] = {"mae": round(float(np.mean(errors[name])), 4)}
+        if mixes[0] is not None:
+            out[setting]["sources"] = {source: round(float(np.mean([m[source] for m in mixes])), 4) for source in mixes[0]}
         out[setting]["adapt_accuracy"] = {k: round(float(np.mean(v)), 4) for k, v in accuracy.items()}
         if progress:
             progress(f"{setting}: " + ", ".join(f"{n.upper()} {100 * out[setting][n]['mae']:.2f}" for n in SHOWN))
@@ -153,7 +165,8 @@ def _truth(rows: list[dict], loaded) -> dict:
 
 def real_set(loaded, path: Path, resamples: int = 1000) -> dict:
     """The annotated negative share of a real set beside its estimates, and --adapt's accuracy there."""
-    from classify import quantify
+    from classify import api, quantify
+    from classify.inputs import Document
     from classify.shares import _problems
 
     rows = _rows(path)
@@ -161,8 +174,9 @@ def real_set(loaded, path: Path, resamples: int = 1000) -> dict:
     truth = _truth(rows, loaded)
     task = loaded.model.tasks_[TASK]
     annotated = [i for i, v in enumerate(truth[TASK]) if v is not None]
-    P = loaded.model.predict_scores([texts[i] for i in annotated])[TASK]
-    (_, problem, _), *_ = _problems(task, P, loaded.provenance)[0]
+    raw = api.probabilities([Document(str(i), texts[i]) for i in annotated], loaded)
+    mix = quantify.composition(getattr(loaded.model, "sources_", None), raw.get(quantify.SOURCES_KEY))
+    (_, problem, _), *_ = _problems(task, raw[TASK], loaded.provenance, mix)[0]
     point = quantify.estimate(problem)
     intervals = quantify.bootstrap(problem, point, resamples=resamples, seed=0)
     j = task.labels.index("negative")
@@ -174,6 +188,7 @@ def real_set(loaded, path: Path, resamples: int = 1000) -> dict:
         estimates[name] = {"share": round(float(point[name][j]), 4), "error_points": round(100 * float(point[name][j] - share), 2),
                            "low": round(float(intervals[name][0][j]), 4), "high": round(float(intervals[name][1][j]), 4)}
     return {"path": str(path), "n": len(annotated), "negative_share": round(share, 4), "estimates": estimates,
+            "sources": None if mix is None else {k: round(v, 4) for k, v in mix.items()},
             "accuracy": _adapt_accuracy(loaded, texts, {TASK: truth[TASK]})[TASK]}
 
 
@@ -233,8 +248,12 @@ def run(corpus: Path, out: Path, *, real: Path | None = None, benchmarks: Path |
     loaded = _model(out / "held-out" / "train.csv", model_path, vectors)
     test = _rows(out / "held-out" / "test.csv")
     texts = [r["text"] for r in test]
+    from classify import api, quantify
+    from classify.inputs import Document
+
     task = loaded.model.tasks_[TASK]
-    P = loaded.model.predict_scores(texts)[TASK]
+    raw = api.probabilities([Document(str(i), t) for i, t in enumerate(texts)], loaded)
+    P, S = raw[TASK], raw.get(quantify.SOURCES_KEY)
     y = np.array([task.labels.index(r[TASK]) for r in test])
     _stderr(f"skewed resamples: {len(SETTINGS)} settings x {seeds} seeds x {SIZE} documents")
     data = {
@@ -242,7 +261,7 @@ def run(corpus: Path, out: Path, *, real: Path | None = None, benchmarks: Path |
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "corpus": str(corpus), "vectors": vectors, "held_out": len(test), "resamples": resamples, "seeds": seeds,
         "size": SIZE,
-        "skewed": skewed_resamples(loaded, P, y, resamples=resamples, seeds=seeds, progress=_stderr),
+        "skewed": skewed_resamples(loaded, P, y, resamples=resamples, seeds=seeds, progress=_stderr, S=S),
         "balanced": _adapt_accuracy(loaded, texts, _truth(test, loaded)),
     }
     if real is not None and Path(real).exists():
@@ -282,6 +301,15 @@ def render(data: dict) -> str:
         cells = [f"{100 * r[n]['mae']:.2f}" + ("" if n == "cc" or not cc else f" ({r[n]['mae'] / cc:.2f})")
                  for n in SHOWN]
         lines.append(f"| {setting} | " + " | ".join(cells) + " |")
+    sourced = [(setting, r) for setting, r in data["skewed"].items() if r.get("sources")]
+    if sourced:
+        lines += ["", "The resamples' source mix as estimated by the model (mean over seeds): " + ", ".join(
+            f"{setting} " + " / ".join(f"{k} {100 * v:.1f} %" for k, v in r["sources"].items()) for setting, r in sourced)
+            + ". Without the per-source rates (the training mix's pooled rates and label shares, as models of one "
+            "source or trained before them use): " + ", ".join(
+                f"{setting} ACC {100 * r['acc_pooled']['mae']:.2f} ({r['acc_pooled']['mae'] / r['cc']['mae']:.2f}), "
+                f"EM {100 * r['em_pooled']['mae']:.2f} ({r['em_pooled']['mae'] / r['cc']['mae']:.2f})"
+                for setting, r in sourced) + "."]
     lines += ["", "Diagnosis: ACC with the held-out set's own misclassification rates instead of the cross-validated "
               "ones stored in the model: " + ", ".join(
                   f"{setting} {100 * r['acc_own_rates']['mae']:.2f} ({r['acc_own_rates']['mae'] / r['cc']['mae']:.2f})"
@@ -301,7 +329,9 @@ def render(data: dict) -> str:
     lines += ["", "## Annotated real messages", ""]
     if data.get("real"):
         r = data["real"]
-        lines += [f"`{r['path']}`: {r['n']} annotated messages, negative share {100 * r['negative_share']:.1f} %.", "",
+        mix = ("; source mix estimated by the model: " + " / ".join(f"{k} {100 * v:.1f} %" for k, v in r["sources"].items())
+               if r.get("sources") else "")
+        lines += [f"`{r['path']}`: {r['n']} annotated messages, negative share {100 * r['negative_share']:.1f} %{mix}.", "",
                   "| estimator | negative share | error (points) | 95 % interval |", "|---|---:|---:|---:|"]
         for name, e in r["estimates"].items():
             lines.append(f"| {name.upper()} | {100 * e['share']:.1f} % | {e['error_points']:+.1f} | "

@@ -613,7 +613,7 @@ def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
 
 def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, name: str = "y",
              labels: list | None = None, n_jobs: int = 1, dense_tail: int = 0, progress=None,
-             subject: str | None = None) -> tuple[TaskModel, dict]:
+             subject: str | None = None, sources: list | None = None) -> tuple[TaskModel, dict]:
     """Fit one task on the rows of X (`features` fitted, the rows of the documents annotated for it) and their
     `values`: one label each, or for a multi-label task a list of labels each (`labels`: every label, in
     order, when some may have no example). Returns the task and the metrics of its out-of-fold predictions.
@@ -688,7 +688,8 @@ def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, nam
 
     # the misclassification rates of these out-of-fold predictions are what `classify shares` corrects
     # counts with (ACC): measured here, on documents the scoring models did not see
-    rates = training_rates(labels, multi, P, Y_scored if multi else values_scored, thresholds)
+    rates = training_rates(labels, multi, P, Y_scored if multi else values_scored, thresholds,
+                           sources if sources is None or not held_out else [sources[i] for i in folds[0][1]])
     task = TaskModel(name, multi, labels, scorers[-1], calibrator, thresholds, rates)
     # the out-of-fold predictions are decided as predictions will be, by the task itself
     pred = task.decide(P)
@@ -733,6 +734,11 @@ class ClassifyModel:
         self.normalizer_, self.features_, X, self.dense_tail_ = fit_shared_features(self.config, corpus.texts,
                                                                                    self.n_jobs_)
         self.n_features_ = int(X.shape[1])
+        from classify import quantify
+
+        # a corpus of several sources gets rates per source and a classifier of the source (`classify shares`)
+        sources = quantify.sources_of(corpus.ids)
+        self.sources_ = None if sources is None else quantify.fit_source_classifier(X, sources, self.config.seed)
         self.tasks_: dict[str, TaskModel] = {}
         self.cv_metrics_: dict[str, dict] = {}
         self.notes_: list[str] = []
@@ -742,7 +748,7 @@ class ClassifyModel:
             # every task's estimator holds the same feature blocks, fitted once above
             estimator = TextClassifier.from_config(self.config, n_jobs=self.n_jobs_)._fit_on_features(
                 self.normalizer_, self.features_, X[rows], self.dense_tail_, values, task.multi,
-                name=task.name, progress=progress)
+                name=task.name, progress=progress, sources=None if sources is None else [sources[i] for i in rows])
             self.tasks_[task.name] = estimator.task_
             if estimator.cv_metrics_ is not None:
                 self.cv_metrics_[task.name] = estimator.cv_metrics_

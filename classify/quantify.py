@@ -14,6 +14,17 @@ the training corpus': a classifier errs towards the shares it was trained on. Th
 
 Multi-label tasks are quantified label by label, each as a binary problem (the label or not).
 
+A corpus of several sources (the bundled one: written texts and real customer messages, whose ids start
+with `real-`) breaks the prior-shift assumption of ACC and EM for a batch of one source: the documents of a
+label do not look like the mixture's. So training stores the rates per source, and a small classifier of
+the source on the model's features; a batch's source mix is estimated by that classifier (its count
+adjusted by its own cross-validated confusion, as ACC adjusts labels) and the rates and training shares
+used for the batch are the sources' mixed in that proportion (`for_batch`). The training shares EM starts
+from are then each source's mean out-of-fold probability, not its label frequency: the calibrator was fitted
+on the mixture, so within a source it is biased, and that mean is what it outputs on a batch with the
+source's own shares (EM then leaves such a batch unchanged). A model of one source, or one trained before
+this was stored, uses the pooled rates as before.
+
 Each estimate gets a bootstrap interval (`bootstrap`): the batch's documents are resampled with
 replacement, which measures the uncertainty due to the batch's size, not that of the rates measured at
 training.
@@ -49,22 +60,42 @@ class QuantifyError(ClassifyError):
 
 
 # -- what training stores --------------------------------------------------------------------------------------
-def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresholds=None) -> dict:
+def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresholds=None,
+                   sources: list[str] | None = None) -> dict:
     """What ACC, PACC and EM need from the training data, measured on out-of-fold (or held-out) calibrated
     probabilities `P` and their true labels (`truth`: a label per document, or for multi-label tasks a 0/1
-    matrix). Plain lists and floats, so that the model file stays loadable by skops."""
+    matrix). With `sources` (each document's, see `sources_of`), the same per source too, under "sources".
+    Plain lists and floats, so that the model file stays loadable by skops."""
     P = np.asarray(P, dtype=float)
+    groups = _source_rows(sources, len(P))
     if multi:
         Y = np.asarray(truth, dtype=bool)
         per_label = []
         for j in range(len(labels)):
             P2 = binary_probabilities(P[:, j])
             predicted = (P[:, j] >= thresholds[j]).astype(int)
-            per_label.append(_rates(P2, predicted, Y[:, j].astype(int), 2))
+            y = Y[:, j].astype(int)
+            per_label.append(_rates(P2, predicted, y, 2))
+            if groups:
+                per_label[-1]["sources"] = {name: _rates(P2[r], predicted[r], y[r], 2) for name, r in groups.items()}
         return {"multi": True, "labels": list(labels), "per_label": per_label}
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[t] for t in truth])
-    return {"multi": False, "labels": list(labels), **_rates(P, P.argmax(axis=1), y, len(labels))}
+    predicted = P.argmax(axis=1)
+    out = {"multi": False, "labels": list(labels), **_rates(P, predicted, y, len(labels))}
+    if groups:
+        out["sources"] = {name: _rates(P[r], predicted[r], y[r], len(labels)) for name, r in groups.items()}
+    return out
+
+
+def _source_rows(sources, n: int) -> dict:
+    """source -> its rows, when there are two sources or more with `MIN_SOURCE_DOCUMENTS` each; else {}."""
+    if sources is None:
+        return {}
+    sources = np.asarray(sources, dtype=object)
+    groups = {name: np.flatnonzero(sources == name) for name in sorted(set(sources.tolist()))}
+    groups = {name: rows for name, rows in groups.items() if len(rows) >= MIN_SOURCE_DOCUMENTS}
+    return groups if len(groups) >= 2 else {}
 
 
 def _rates(P: np.ndarray, predicted: np.ndarray, y: np.ndarray, k: int) -> dict:
@@ -105,6 +136,105 @@ def model_priors(task, provenance: dict) -> list:
     if not total:
         return np.full(len(task.labels), 1 / len(task.labels))
     return np.array([counts.get(label, 0) / total for label in task.labels])
+
+
+# -- sources -------------------------------------------------------------------------------------------------
+# The bundled corpus' sources, by their ids: real customer messages; texts collected for having no topic
+# (its off-topic texts and seeds/general-french.csv's treebank sentences); every other document is written
+# text on the topics.
+SOURCE_PREFIXES = (("real-", "real"), ("offtopic-", "offtopic"), ("gsd-", "offtopic"), ("sequoia-", "offtopic"))
+SOURCES_KEY = "_sources"  # beside the tasks in `api.probabilities`: each document's source probabilities
+DEFAULT_SOURCE = "written"
+# a source's rates below this many documents would be noisier than the pooled ones' bias
+MIN_SOURCE_DOCUMENTS = 100
+SOURCE_FOLDS = 3
+# strong regularisation: the source classifier's errors are corrected by its own confusion (`composition`),
+# so a cheap fit (a few seconds on the bundled corpus) is enough
+SOURCE_C = 0.1
+
+
+def sources_of(ids) -> list[str] | None:
+    """Each training document's source by the rule of `SOURCE_PREFIXES`; None when there is only one with
+    `MIN_SOURCE_DOCUMENTS` documents (nothing is stored per source then)."""
+    out = [next((name for prefix, name in SOURCE_PREFIXES if str(i).startswith(prefix)), DEFAULT_SOURCE)
+           for i in ids]
+    return out if _source_rows(out, len(out)) else None
+
+
+def fit_source_classifier(X, sources: list[str], seed: int = 0) -> dict:
+    """A logistic regression of the source on the model's features `X`, and its cross-validated confusion
+    ([predicted, true], columns sum to 1), as plain arrays and lists."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    names = sorted(set(sources))
+    y = np.array([names.index(s) for s in sources])
+    classifier = LogisticRegression(C=SOURCE_C, max_iter=1000)
+    folds = StratifiedKFold(SOURCE_FOLDS, shuffle=True, random_state=seed)
+    predicted = cross_val_predict(classifier, X, y, cv=folds)
+    confusion = np.zeros((len(names), len(names)))
+    np.add.at(confusion, (predicted, y), 1.0)
+    confusion /= confusion.sum(axis=0, keepdims=True)
+    classifier.fit(X, y)
+    return {"names": names, "coef": classifier.coef_.astype(np.float32), "intercept": classifier.intercept_.tolist(),
+            "confusion": confusion.tolist()}
+
+
+def source_probabilities(classifier: dict, X) -> np.ndarray:
+    """(n, sources) probabilities of each document's source."""
+    z = np.asarray(X @ np.asarray(classifier["coef"]).T) + np.asarray(classifier["intercept"])
+    if z.shape[1] == 1:  # scikit-learn's binary form: one column, the second source's log-odds
+        p = 1.0 / (1.0 + np.exp(-np.clip(z[:, 0], -30, 30)))
+        return np.column_stack([1.0 - p, p])
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def composition(classifier: dict | None, S: np.ndarray | None) -> dict | None:
+    """A batch's share of each source, from its documents' source probabilities `S`: the classifier's count
+    adjusted by its cross-validated confusion (ACC), so that its errors do not leak a source into the mix."""
+    if classifier is None or S is None or not len(S):
+        return None
+    k = len(classifier["names"])
+    counted = np.bincount(np.asarray(S).argmax(axis=1), minlength=k) / len(S)
+    return dict(zip(classifier["names"], adjust(counted, classifier["confusion"])[0].tolist()))
+
+
+def for_batch(rates: dict | None, mix: dict | None) -> tuple[dict | None, np.ndarray | None]:
+    """The rates (one single-label task, or one label of a multi-label task) and training shares for a batch
+    whose sources are mixed as `mix` (source -> share): each source's weighted by its share. A label with no
+    document of a source takes the pooled column. (rates unchanged, None) when the model stores no source
+    rates or the mix is unknown."""
+    if rates is None or not mix or "sources" not in rates:
+        return rates, None
+    weights = {name: w for name, w in mix.items() if name in rates["sources"] and w > 0}
+    total = sum(weights.values())
+    if not total:
+        return rates, None
+    mixed = {key: np.zeros_like(np.asarray(rates[key], dtype=float))
+             for key in ("confusion", "soft_confusion", "mean_probabilities")}
+    for name, w in weights.items():
+        source = rates["sources"][name]
+        seen = np.asarray(source["priors"]) > 0
+        for key in ("confusion", "soft_confusion"):
+            mixed[key] += w / total * np.where(seen[None, :], source[key], rates[key])
+        mixed["mean_probabilities"] += w / total * np.asarray(source["mean_probabilities"])
+    out = {**rates, "confusion": mixed["confusion"].tolist(), "soft_confusion": mixed["soft_confusion"].tolist()}
+    return out, mixed["mean_probabilities"]
+
+
+def batch_priors(task, provenance: dict, mix: dict | None):
+    """`model_priors` for a batch whose sources are mixed as `mix`: the mixed sources' mean out-of-fold
+    probabilities when the model stores them (see `for_batch`), else the model's."""
+    priors = model_priors(task, provenance)
+    rates = getattr(task, "rates", None)
+    if rates is None or not mix:
+        return priors
+    if task.multi:
+        mixed = [for_batch(r, mix)[1] for r in rates["per_label"]]
+        return [p if m is None else m for p, m in zip(priors, mixed)]
+    mixed = for_batch(rates, mix)[1]
+    return priors if mixed is None else mixed
 
 
 # -- estimators ------------------------------------------------------------------------------------------------

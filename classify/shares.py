@@ -168,6 +168,10 @@ def read_batch(inputs, loaded, *, by=None, date_column=None, text_column="text",
                     yield document
         parts.append((api.probabilities(documents(), loaded, jobs=jobs, client=client), ids, values))
     P = {name: np.vstack([p[0][name] for p in parts]) for name in loaded.model.tasks_}
+    # a predictions file does not hold the source probabilities: a batch read (in part) from one is
+    # estimated with the pooled rates, as by a model of one source
+    if parts and all(quantify.SOURCES_KEY in p[0] for p in parts):
+        P[quantify.SOURCES_KEY] = np.vstack([p[0][quantify.SOURCES_KEY] for p in parts])
     return P, [i for p in parts for i in p[1]], [v for p in parts for v in p[2]]
 
 
@@ -202,18 +206,20 @@ def periods(dates, every: str) -> tuple[list[str], list]:
 
 
 # -- estimating ----------------------------------------------------------------------------------------------
-def _problems(task, P: np.ndarray, provenance: dict):
-    """(label, quantify.Problem, index of the label's share in the problem's classes) for a task."""
-    priors = quantify.model_priors(task, provenance)
+def _problems(task, P: np.ndarray, provenance: dict, mix: dict | None = None):
+    """(label, quantify.Problem, index of the label's share in the problem's classes) for a task, with the
+    rates and training shares of a batch whose sources are mixed as `mix` (`quantify.composition`)."""
+    priors = quantify.batch_priors(task, provenance, mix)
     rates = getattr(task, "rates", None)
     if not task.multi:
-        problem = quantify.Problem(P, P.argmax(axis=1), rates, np.asarray(priors))
+        problem = quantify.Problem(P, P.argmax(axis=1), quantify.for_batch(rates, mix)[0], np.asarray(priors))
         return [(label, problem, j) for j, label in enumerate(task.labels)], [problem]
     out, problems = [], []
     for j, label in enumerate(task.labels):
         P2 = quantify.binary_probabilities(P[:, j])
         problem = quantify.Problem(P2, (P[:, j] >= task.thresholds[j]).astype(int),
-                                   None if rates is None else rates["per_label"][j], priors[j])
+                                   None if rates is None else quantify.for_batch(rates["per_label"][j], mix)[0],
+                                   priors[j])
         out.append((label, problem, 1))
         problems.append(problem)
     return out, problems
@@ -262,6 +268,10 @@ def estimate_shares(P: dict, ids: list, values: list, loaded, *, by=None, date_c
     if any(getattr(task, "rates", None) is None for task in model.tasks_.values()):
         notes.append(f"{loaded.path} was trained before classify stored its misclassification rates: no ACC or "
                      f"PACC; retrain it to have them.")
+    if getattr(model, "sources_", None) is not None and quantify.SOURCES_KEY not in P:
+        notes.append("a predictions file does not say which source (" + ", ".join(model.sources_["names"]) +
+                     ") each document is like: corrected with the training mix's rates, which suit a batch "
+                     "of one source less well; give the texts for rates matched to the batch.")
     for g, key in enumerate(order):
         rows = np.asarray([i for i in members[key] if readable[i]], dtype=int)
         group = {"by": key[0] if by else None, "period": key[-1] if date_column else None,
@@ -274,9 +284,13 @@ def estimate_shares(P: dict, ids: list, values: list, loaded, *, by=None, date_c
             continue
         progress(f"group {group['name']}: {len(rows)} documents")
         group["status"] = "ok"
+        mix = quantify.composition(getattr(model, "sources_", None),
+                                   P[quantify.SOURCES_KEY][rows] if quantify.SOURCES_KEY in P else None)
+        if mix is not None:
+            group["sources"] = {source: _round(share) for source, share in mix.items()}
         group["tasks"] = {}
         for t, (name, task) in enumerate(model.tasks_.items()):
-            per_label, problems = _problems(task, P[name][rows], loaded.provenance)
+            per_label, problems = _problems(task, P[name][rows], loaded.provenance, mix)
             points, intervals = {}, {}
             for p, problem in enumerate(problems):
                 points[p] = quantify.estimate(problem)
