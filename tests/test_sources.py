@@ -1,0 +1,131 @@
+"""Label shares with a model trained on several sources (the bundled corpus: written texts, off-topic texts and
+real customer messages): rates per source, mixed by the batch's estimated source mix."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from classify import quantify
+
+from .conftest import TINY
+from .test_quantify import calibrated_batch
+
+LABELS = np.array(list("abc"))
+
+
+def _two_sources(seed=0):
+    """Out-of-fold probabilities of a model trained on two sources it can tell apart: written texts, balanced
+    and hard to classify, and real messages, mostly `a` and easy. Each source's probabilities are its own
+    posteriors (a model that recognises the source learns them), so the pooled rates and shares fit neither."""
+    written_P, written_y = calibrated_batch([1 / 3] * 3, 3000, seed=seed, separation=1.5)
+    real_priors = (0.8, 0.15, 0.05)
+    real_P, real_y = calibrated_batch(real_priors, 3000, seed=seed + 1, separation=3.0, train_priors=real_priors)
+    P = np.vstack([written_P, real_P])
+    truth = LABELS[np.concatenate([written_y, real_y])]
+    sources = ["written"] * len(written_P) + ["real"] * len(real_P)
+    return quantify.training_rates(list(LABELS), False, P, truth, sources=sources)
+
+
+def _errors(rates, mix, shares, seed):
+    P, y = calibrated_batch(shares, 5000, seed=seed, separation=1.5)
+    batch_rates, priors = quantify.for_batch(rates, mix)
+    problem = quantify.Problem(P, P.argmax(axis=1), batch_rates,
+                               np.asarray(rates["priors"] if priors is None else priors))
+    estimate = quantify.estimate(problem)
+    truth = np.bincount(y, minlength=3) / len(y)
+    return {name: float(np.abs(estimate[name] - truth).mean()) for name in ("cc", "acc", "em")}
+
+
+@pytest.mark.parametrize("shares", [(0.8, 0.1, 0.1), (0.1, 0.1, 0.8)])
+def test_source_rates_remove_the_mixture_bias_on_a_batch_of_one_source(shares):
+    rates = _two_sources()
+    assert set(rates["sources"]) == {"real", "written"}
+    pooled = _errors(rates, None, shares, seed=7)  # what a model without source rates does
+    matched = _errors(rates, {"written": 1.0, "real": 0.0}, shares, seed=7)
+    # the pooled rates are the real messages' (easy, mostly `a`): ACC under-corrects, EM starts from the wrong shares
+    assert max(pooled["acc"], pooled["em"]) > 0.04, pooled
+    assert matched["acc"] < 0.025 and matched["em"] < 0.025, matched
+    assert matched["acc"] < pooled["cc"] / 2 and matched["em"] < pooled["cc"] / 2
+
+
+def test_em_leaves_a_batch_with_its_sources_training_shares_alone():
+    rates = _two_sources()
+    P, _ = calibrated_batch([1 / 3] * 3, 5000, seed=11, separation=1.5)
+    _, priors = quantify.for_batch(rates, {"written": 1.0})
+    q, _ = quantify.em(P, priors)
+    changed = (quantify.adapted_probabilities(P, q, priors).argmax(axis=1) != P.argmax(axis=1)).mean()
+    pooled_q, _ = quantify.em(P, rates["priors"])  # the mixture's shares move many of the batch's labels
+    pooled = (quantify.adapted_probabilities(P, pooled_q, rates["priors"]).argmax(axis=1) != P.argmax(axis=1)).mean()
+    assert changed < 0.03 and pooled > 0.1, (changed, pooled)
+
+
+def test_without_source_rates_or_mix_the_pooled_rates_are_used():
+    rates = _two_sources()
+    old = {k: v for k, v in rates.items() if k != "sources"}  # a model saved before sources were stored
+    assert quantify.for_batch(old, {"written": 1.0}) == (old, None)
+    assert quantify.for_batch(rates, None) == (rates, None)
+    assert quantify.for_batch(None, {"written": 1.0}) == (None, None)
+
+
+def test_sources_of_and_composition():
+    ids = [f"real-{i}" for i in range(150)] + [f"news-{i}" for i in range(150)] + ["gsd-1"]
+    assert quantify.sources_of(ids)[:1] + quantify.sources_of(ids)[-2:] == ["real", "written", "offtopic"]
+    assert quantify.sources_of([f"news-{i}" for i in range(500)]) is None  # one source: nothing per source
+    assert quantify.sources_of(ids[:50] + ids[150:]) is None  # 50 real messages: too few for rates of their own
+    classifier = {"names": ["real", "written"], "confusion": [[0.9, 0.2], [0.1, 0.8]]}
+    S = np.array([[0.7, 0.3]] * 20 + [[0.1, 0.9]] * 80)  # 20 % look real: the classifier's own error rate
+    assert quantify.composition(classifier, S) == pytest.approx({"real": 0.0, "written": 1.0})
+    assert quantify.composition(None, S) is None
+
+
+def _two_source_corpus(path):
+    """tiny.csv three times as written texts and three times as real messages (lower case, with a mention):
+    108 documents of each source."""
+    rows = list(csv.DictReader(open(TINY, encoding="utf-8")))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for copy in range(3):
+            for row in rows:
+                writer.writerow({**row, "id": f"news-{copy}-{row['id']}"})
+                writer.writerow({**row, "id": f"real-{copy}-{row['id']}", "text": f"@operateur {row['text'].lower()} svp"})
+    return path
+
+
+def test_a_model_of_two_sources_stores_them_and_one_saved_before_still_works(tmp_path, cli):
+    from classify import api
+    from classify.model import ModelConfig
+    from classify.persist import save_model
+
+    model_path = tmp_path / "two.joblib"
+    api.train(_two_source_corpus(tmp_path / "two.csv"), model_path, config=ModelConfig(cv_folds=3))
+    loaded = api.load(model_path)
+    assert loaded.model.sources_["names"] == ["real", "written"]
+    assert set(loaded.model.tasks_["sentiment"].rates["sources"]) == {"real", "written"}
+    assert all(set(r["sources"]) == {"real", "written"} for r in loaded.model.tasks_["topics"].rates["per_label"])
+    batch = tmp_path / "batch.csv"
+    with open(batch, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text"])
+        for i, row in enumerate(list(csv.DictReader(open(TINY, encoding="utf-8"))) * 4):
+            writer.writerow([i, f"@operateur {row['text'].lower()} svp"])
+    code, out, err = cli("shares", batch, "--model", model_path, "--format", "json", "--resamples", "20", "-q")
+    assert code == 0, err
+    (group,) = json.loads(out)["groups"]
+    assert group["sources"]["real"] > 0.5, group["sources"]
+
+    # the same model as saved before sources were stored: no classifier of the source, no rates per source
+    del loaded.model.sources_
+    for task in loaded.model.tasks_.values():
+        for rates in task.rates["per_label"] if task.multi else [task.rates]:
+            del rates["sources"]
+    old_path = tmp_path / "old.joblib"
+    save_model(loaded.model, loaded.provenance, old_path)
+    code, out, err = cli("shares", batch, "--model", old_path, "--format", "json", "--resamples", "20", "-q")
+    assert code == 0, err
+    (old_group,) = json.loads(out)["groups"]
+    assert "sources" not in old_group and old_group["tasks"]["sentiment"]["labels"]["negative"]["acc"] is not None
+    code, out, err = cli("predict", batch, "--model", old_path, "--adapt", "--format", "jsonl", "-q")
+    assert code == 0, err
