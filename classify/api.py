@@ -409,6 +409,7 @@ class Adapted:
     scores: dict  # task -> adjusted probabilities, one row per document (NaN: could not be read)
     shares: dict  # task -> {"labels", "training", "estimated", "iterations", "multi"}
     n_documents: int  # readable documents
+    sources: dict | None = None  # the batch's estimated mix of the training sources (a model of several)
 
 
 def adapt(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=None,
@@ -455,7 +456,7 @@ def adapt(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=Non
         scores[name] = adjusted
         shares[name] = {"labels": list(task.labels), "multi": task.multi, "training": training,
                         "estimated": estimated, "iterations": iterations}
-    return Adapted(documents, scores, shares, readable)
+    return Adapted(documents, scores, shares, readable, mix)
 
 
 def shares(inputs, loaded: LoadedModel, *, by=None, date_column=None, every=None, text_column="text", fmt=None,

@@ -525,7 +525,7 @@ def predict(
                     if not quiet:
                         from classify.render import adaptation_lines
 
-                        for line in adaptation_lines(adapted.shares, adapted.n_documents):
+                        for line in adaptation_lines(adapted.shares, adapted.n_documents, adapted.sources):
                             _stderr(line)
                 predictions = api.predict(documents, loaded, threshold=threshold, top_k=top_k,
                                           explain=(explain_top or 5) if explain else None, raw=raw,

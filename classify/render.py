@@ -346,6 +346,11 @@ def shares_table(data: dict) -> str:
     notes = list(data.get("notes", []))
     if data["unreadable"]:
         notes.append(f"{data['unreadable']} document(s) could not be read and are not counted.")
+    mixes = [(g["name"], g["sources"]) for g in data["groups"] if g.get("sources")]
+    if mixes:
+        shown = "; ".join(f"{name}: {_mix(mix)}" for name, mix in mixes[:3]) + ("; ..." if len(mixes) > 3 else "")
+        notes.append("the model was trained on several sources: ACC, EM and `training` use each source's rates and "
+                     f"shares, mixed as the group's documents look ({shown}; --format json: `sources`).")
     notes.append("CC counts predicted labels; ACC corrects the counts with the misclassification rates measured "
                  "at training; EM re-estimates the shares from the probabilities (see README, Label shares).")
     out += [f"note: {note}" for note in notes]
@@ -377,10 +382,16 @@ def shares_csv(data: dict) -> str:
     return stream.getvalue().rstrip("\n")
 
 
-def adaptation_lines(shares: dict, n_documents: int) -> list[str]:
+def _mix(mix: dict) -> str:
+    return ", ".join(f"{name} {100 * share:.0f} %" for name, share in sorted(mix.items(), key=lambda x: -x[1]))
+
+
+def adaptation_lines(shares: dict, n_documents: int, sources: dict | None = None) -> list[str]:
     """What `predict --adapt` re-estimated, for stderr."""
     lines = [f"Label shares re-estimated on these {n_documents} documents (EM, Saerens et al. 2002); "
              f"probabilities and labels adjusted to them:"]
+    if sources:
+        lines.append(f"  (training shares of the model's sources, mixed as these documents look: {_mix(sources)})")
     rows = []
     for task, s in shares.items():
         for i, (label, training, estimated) in enumerate(zip(s["labels"], s["training"], s["estimated"])):

@@ -115,6 +115,12 @@ def test_a_model_of_two_sources_stores_them_and_one_saved_before_still_works(tmp
     assert code == 0, err
     (group,) = json.loads(out)["groups"]
     assert group["sources"]["real"] > 0.5, group["sources"]
+    code, out, err = cli("predict", batch, "--model", model_path, "--adapt", "--format", "jsonl")
+    assert code == 0 and "mixed as these documents look: real" in err, err
+    from classify.persist import export_skops
+
+    skops = export_skops(model_path, tmp_path / "two.skops")  # the classifier of the source is skops-safe
+    np.testing.assert_array_equal(api.load(skops).model.sources_["coef"], loaded.model.sources_["coef"])
 
     # the same model as saved before sources were stored: no classifier of the source, no rates per source
     del loaded.model.sources_
