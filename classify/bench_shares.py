@@ -62,7 +62,10 @@ def _model(train_csv: Path, out: Path, vectors: bool):
     files = [train_csv, *EXTRA_TRAINING]
     _stderr(f"training on {' + '.join(map(str, files))} (vectors: {'yes' if vectors else 'no'})")
     # the default model's configuration (make model): classify train's defaults, with word vectors
-    api.train([f for f in files if Path(f).exists()], out, config=ModelConfig(vectors=vectors, seed=0), jobs=0)
+    from classify.paths import BUNDLED_WEIGHTS
+
+    api.train([f for f in files if Path(f).exists()], out, config=ModelConfig(vectors=vectors, seed=0,
+                                                                               weights=BUNDLED_WEIGHTS), jobs=0)
     return api.load(out)
 
 
@@ -243,7 +246,7 @@ def run(corpus: Path, out: Path, *, real: Path | None = None, benchmarks: Path |
     out.mkdir(parents=True, exist_ok=True)
     if vectors is None:
         vectors = word_vectors.available()
-    split(corpus, 0.2, 0, out / "held-out", ("real-", "offtopic-"))  # the written held-out set of make eval
+    split(corpus, 0.2, 0, out / "held-out", ("real-", "offtopic-", "message-"))  # the written held-out set of make eval
     model_path = out / "held-out" / "model.joblib"
     loaded = _model(out / "held-out" / "train.csv", model_path, vectors)
     test = _rows(out / "held-out" / "test.csv")

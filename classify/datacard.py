@@ -24,14 +24,16 @@ GENRES = {
     "forum": "forum posts and comment threads",
     "newsletter": "newsletter items",
     "offtopic": "texts about none of the topics (tweets, news, reviews, advice)",
+    "message": "customer messages written for this project: to other sectors' customer services, to and from an operator",
     "real": "real messages to and from an operator's support account",
     "gsd": "UD_French-GSD sentences: blogs, news, reviews, Wikipedia",
     "sequoia": "UD_French-Sequoia passages: regional news, Wikipedia, Europarl, medicine leaflets",
 }
 # the parts of the bundled data the card describes: (title, file, which rows)
 PARTS = (
-    ("`corpus.csv`, written part", "corpus.csv", lambda i: not i.startswith(("real-", "offtopic-"))),
+    ("`corpus.csv`, written part", "corpus.csv", lambda i: not i.startswith(("real-", "offtopic-", "message-"))),
     ("`corpus.csv`, written off-topic texts (`offtopic-` ids)", "corpus.csv", lambda i: i.startswith("offtopic-")),
+    ("`corpus.csv`, written customer messages (`message-` ids)", "corpus.csv", lambda i: i.startswith("message-")),
     ("`corpus.csv`, real messages (`real-` ids)", "corpus.csv", lambda i: i.startswith("real-")),
     ("`real-test.csv`, held-out real messages", "real-test.csv", None),
     ("`general-french.csv`", "general-french.csv", None),
