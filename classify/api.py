@@ -92,6 +92,9 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
     data = load_corpora(paths, text_column=text_column, label_columns=label_columns,
                         multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines,
                         options=options)
+    from classify.model import check_weights
+
+    check_weights(config.weights, data)
     if tune:
         from classify.tune import tune as run_tune
 
@@ -591,7 +594,11 @@ def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns
     data = load_corpora(paths, text_column=text_column, label_columns=label_columns,
                         multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines,
                         task_columns=tasks, options=options)
-    result = run(data, config or ModelConfig(), folds=folds, seed=seed, progress=progress, client=client)
+    from classify.model import check_weights
+
+    config = config or ModelConfig()
+    check_weights(config.weights, data)
+    result = run(data, config, folds=folds, seed=seed, progress=progress, client=client)
     result["corpus"] = data.path
     return result
 

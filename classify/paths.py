@@ -17,6 +17,8 @@ def project_dir() -> Path:
 
 
 BUNDLED = ("corpus.csv", "general-french.csv")  # seeds/ files that make the bundled corpus (see seeds/README.md)
+# the default model's `--weight` rules (docs/model.md, "The default model"); the Makefile passes the same
+BUNDLED_WEIGHTS = ("sentiment:real-=3", "topics:=2", "topics:real-=0.75")
 
 
 def bundled_corpus() -> list[Path]:
