@@ -142,7 +142,8 @@ def model_priors(task, provenance: dict) -> list:
 # The bundled corpus' sources, by their ids: real customer messages; texts collected for having no topic
 # (its off-topic texts and seeds/general-french.csv's treebank sentences); every other document is written
 # text on the topics.
-SOURCE_PREFIXES = (("real-", "real"), ("offtopic-", "offtopic"), ("gsd-", "offtopic"), ("sequoia-", "offtopic"))
+SOURCE_PREFIXES = (("real-", "real"), ("message-", "message"), ("offtopic-", "offtopic"), ("gsd-", "offtopic"),
+                   ("sequoia-", "offtopic"))
 SOURCES_KEY = "_sources"  # beside the tasks in `api.probabilities`: each document's source probabilities
 DEFAULT_SOURCE = "written"
 # a source's rates below this many documents would be noisier than the pooled ones' bias
