@@ -278,7 +278,7 @@ def _run_module(*args):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "classify.bench", *map(str, args)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "tools.bench", *map(str, args)], capture_output=True, text=True)
 
 
 def test_bench_skips_cleanly_without_benchmarks(tmp_path):
