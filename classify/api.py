@@ -49,7 +49,8 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
     parallel; with `streaming`, they compute the features of the next chunks. `options` (a `TableOptions`):
     the delimiter, encoding and sheet of the corpus (and `dev`), else detected."""
     from classify.corpus import load_corpora, load_corpus
-    from classify.model import ClassifyModel, ModelConfig
+    from classify.config import ModelConfig
+    from classify.model import ClassifyModel
     from classify.persist import make_provenance, save_model
 
     progress = progress or (lambda message: None)
@@ -567,7 +568,7 @@ def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns
     `label_columns`; neither: every column but the text and the id is a task."""
     from classify.corpus import load_corpora
     from classify.crossval import cross_validate as run
-    from classify.model import ModelConfig
+    from classify.config import ModelConfig
 
     progress = progress or (lambda message: None)
     paths = corpus_paths(corpus)

@@ -323,7 +323,7 @@ def train(
     """
     _setup_logging(quiet)
     from classify.api import train as run_train
-    from classify.model import ModelConfig
+    from classify.config import ModelConfig
     from classify.paths import default_model_path
 
     target = out or default_model_path()
@@ -732,7 +732,7 @@ def cv(
     """
     _setup_logging(quiet)
     from classify import api
-    from classify.model import ModelConfig
+    from classify.config import ModelConfig
     from classify.render import cv_table
 
     tasks = _task_option(task)

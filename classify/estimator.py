@@ -1,7 +1,7 @@
 """`TextClassifier`: one classification task over French texts, as a scikit-learn estimator.
 
 It is the model the command line trains for each label column, on its own: the same normalisation, feature
-blocks, linear fits, calibration and per-label thresholds (`classify.model`), with every `ModelConfig`
+blocks, linear fits, calibration and per-label thresholds (`classify.training`), with every `ModelConfig`
 setting as a parameter, so that `clone`, `Pipeline`, `GridSearchCV` and `cross_val_score` work with it.
 X is an iterable of texts (a list of strings, a pandas Series); y one label per text, or, for a multi-label
 task, a list of labels per text (a list of lists) or an indicator matrix (an array of 0 and 1, one column
@@ -34,12 +34,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from classify.errors import ConfigError, CorpusError
-from classify.model import ModelConfig, fit_shared_features, fit_task
+from classify.config import ModelConfig
+from classify.training import fit_shared_features, fit_task
 
 
 class TextClassifier(ClassifierMixin, BaseEstimator):
     """Word and character n-gram TF-IDF (+ a French sentiment lexicon, + word vectors) and a calibrated
-    linear model, for one task. The parameters are `classify.model.ModelConfig`'s settings, under their
+    linear model, for one task. The parameters are `classify.config.ModelConfig`'s settings, under their
     names and with their defaults, and `n_jobs` (processes for large corpora; None: 1, -1: every core).
 
     Fitted attributes: `classes_` (the labels; for an indicator y, its column numbers), `multilabel_`,

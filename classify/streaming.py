@@ -171,7 +171,9 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
     from sklearn.linear_model import SGDClassifier
 
     from classify.corpus import open_table
-    from classify.model import Calibrator, ClassifyModel, LinearScorer, TaskModel, build_normalizer
+    from classify.model import ClassifyModel
+    from classify.scoring import LinearScorer, TaskModel
+    from classify.training import build_normalizer, fit_calibrator
     from classify.text.normalize import Tokenizer
 
     progress = progress or (lambda message: None)
@@ -282,7 +284,7 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
             scorer = LinearScorer(coef, intercept)
             scores = scorer.decision(X)
             Y = np.array([[label in v for label in labels] for v in values], dtype=int)
-            calibrator = Calibrator(True).fit(scores, Y)
+            calibrator = fit_calibrator(True, scores, Y)
             P = calibrator.transform(scores)
             thresholds = np.array([best_threshold(Y[:, j], P[:, j]) for j in range(len(labels))])
             predicted = [[labels[j] for j in np.flatnonzero(row >= thresholds)] for row in P]
@@ -292,7 +294,7 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
             keep = [i for i, v in enumerate(values) if v is not None]
             truth = [values[i] for i in keep]
             scores = scorer.decision(X[keep])
-            calibrator = Calibrator(False).fit(scores, np.asarray(truth, dtype=object)) if len(set(truth)) > 1 \
+            calibrator = fit_calibrator(False, scores, np.asarray(truth, dtype=object)) if len(set(truth)) > 1 \
                 else _unit_calibrator()
             thresholds = None
             predicted = np.asarray(labels, dtype=object)[scores.argmax(axis=1)].tolist()
@@ -381,7 +383,7 @@ class StreamedCorpus:
 
 
 def _unit_calibrator():
-    from classify.model import Calibrator
+    from classify.scoring import Calibrator
 
     calibrator = Calibrator(False)
     calibrator.temperature_ = 1.0

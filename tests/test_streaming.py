@@ -63,7 +63,7 @@ def test_jobs_change_the_speed_not_the_model(cli, tmp_path, monkeypatch, mode):
     """--jobs 2 (features of the next chunks computed in worker processes while this one fits; in memory:
     the labels of the multi-label task, and the folds (or the held-out fit) and final fit of the single-label
     one, fitted in parallel) gives the same weights, calibration and predictions as --jobs 1."""
-    from classify import model
+    from classify import training as model
 
     monkeypatch.setattr(streaming, "CHUNK_ROWS", 10)  # about twenty chunks, several in flight at once
     monkeypatch.setattr(model, "PARALLEL_MIN_CELLS", 0)  # in memory: workers even for this small corpus

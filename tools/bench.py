@@ -112,7 +112,7 @@ def _run_classify(splits, multi, workdir: Path, vectors: bool = False, tune: boo
     TUNE_SECONDS per benchmark (split over the folds for cross-validated ones), scored by 3-fold
     cross-validation of the training file only (the evaluation split is never seen)."""
     from classify.api import train
-    from classify.model import ModelConfig
+    from classify.config import ModelConfig
     from classify.persist import load_model
 
     config = ModelConfig(vectors=vectors)

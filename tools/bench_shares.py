@@ -57,7 +57,7 @@ EXTRA_TRAINING = (Path(__file__).resolve().parent.parent / "seeds" / "general-fr
 
 def _model(train_csv: Path, out: Path, vectors: bool):
     from classify import api
-    from classify.model import ModelConfig
+    from classify.config import ModelConfig
 
     files = [train_csv, *EXTRA_TRAINING]
     _stderr(f"training on {' + '.join(map(str, files))} (vectors: {'yes' if vectors else 'no'})")
