@@ -19,7 +19,6 @@ From the project folder (`tests/test_examples.py` runs this example):
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from pathlib import Path
 
 from classify.errors import ConfigError, CorpusError
 from classify.paths import corpus_paths, default_model_path
-from classify.workers import forking, ignore_interrupt
 
 CHUNK = 1000  # documents transformed at once by predict: bounds memory, amortises the vectorizer call
 
@@ -66,6 +64,8 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
             raise ConfigError(f"{', '.join(unsupported)} cannot be combined with --streaming.")
     elif epochs != 1:
         raise ConfigError("--epochs is only used by --streaming.")
+    if epochs < 1:
+        raise ConfigError(f"--epochs must be 1 or more, got {epochs}.")
     if jobs < 0:
         raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
     start = time.perf_counter()
@@ -235,7 +235,9 @@ def _as_documents(items: Iterable) -> Iterator:
 
 
 def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, adapted) -> Iterator[Prediction]:
-    jobs = jobs or os.cpu_count() or 1
+    from classify.parallel import ordered_map, workers
+
+    jobs = workers(jobs)
     explainer = None
     if explain:
         from classify.explain import DocumentExplainer
@@ -250,18 +252,10 @@ def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, ad
             start += len(chunk)
             yield from _predict_chunk(chunk, *task, precomputed={name: P[rows] for name, P in adapted.scores.items()})
         return
-    chunks = _chunks(documents)
-    if client is not None:
-        from classify.cluster import ordered_map
-
-        for predictions in ordered_map(client, _chunk_task, chunks, task):
-            yield from predictions
-        return
-    if jobs == 1:
-        for chunk in chunks:
-            yield from _predict_chunk(chunk, *task)
-        return
-    yield from _predict_in_workers(chunks, task, jobs)
+    # at most two chunks per worker in flight: memory stays bounded whatever the input size
+    for predictions in ordered_map(_chunk_task, _chunks(documents), task, jobs=jobs, client=client,
+                                   window=None if client else 2 * jobs):
+        yield from predictions
 
 
 def _chunks(documents: Iterable) -> Iterator[list]:
@@ -270,37 +264,8 @@ def _chunks(documents: Iterable) -> Iterator[list]:
         yield chunk
 
 
-_WORKER_TASK = None  # (function, its arguments after the chunk), inherited by forked workers
-
-
 def _chunk_task(chunk: list, task: tuple) -> list:
     return _predict_chunk(chunk, *task)
-
-
-def _worker_chunk(chunk: list):
-    function, args = _WORKER_TASK
-    return function(chunk, *args)
-
-
-def _predict_in_workers(chunks: Iterator[list], task: tuple, jobs: int, function=None) -> Iterator:
-    """Ordered, bounded fan-out of chunks to forked processes that already hold the model: yields the
-    items of `function(chunk, *task)` (default: the chunk's predictions) in input order."""
-    import collections
-    import multiprocessing
-
-    global _WORKER_TASK
-    _WORKER_TASK = (function or _predict_chunk, task)
-    context = multiprocessing.get_context("fork")
-    with forking():
-        pool = context.Pool(jobs, initializer=ignore_interrupt)
-    with pool:
-        pending: collections.deque = collections.deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(_worker_chunk, (chunk,)))
-            if len(pending) >= 2 * jobs:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
 
 
 def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed: dict | None = None
@@ -364,27 +329,19 @@ def _scores_chunk(chunk: list, model) -> list[dict]:
     return [out]
 
 
-def _scores_task(chunk: list, model) -> list[dict]:
-    return _scores_chunk(chunk, model)
-
-
 def probabilities(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=None) -> dict:
     """task -> the calibrated probabilities of every document, (n_documents, n_labels) in the model's label
     order; a document that could not be read has a row of NaN. The same chunks and workers as `predict`."""
     import numpy as np
 
+    from classify.parallel import ordered_map, workers
+
     if jobs < 0:
         raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
-    jobs = jobs or os.cpu_count() or 1
-    chunks = _chunks(documents)
-    if client is not None:
-        from classify.cluster import ordered_map
-
-        parts = [part for result in ordered_map(client, _scores_task, chunks, loaded.model) for part in result]
-    elif jobs == 1:
-        parts = [part for chunk in chunks for part in _scores_chunk(chunk, loaded.model)]
-    else:
-        parts = list(_predict_in_workers(chunks, (loaded.model,), jobs, _scores_chunk))
+    jobs = workers(jobs)
+    parts = [part for result in ordered_map(_scores_chunk, _chunks(documents), loaded.model, jobs=jobs,
+                                            client=client, window=None if client else 2 * jobs)
+             for part in result]
     return {name: (np.vstack([p[name] for p in parts]) if parts else np.zeros((0, len(task.labels))))
             for name, task in loaded.model.tasks_.items()}
 

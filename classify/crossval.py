@@ -119,11 +119,11 @@ def cross_validate(corpus, config, folds: int = 5, seed: int = 0, progress=None,
     inner = replace(config, cv_folds=0, seed=seed)
     per_fold: dict[str, list] = {name: [] for name in corpus.tasks}
     if client is not None:
-        from classify.cluster import ordered_map
+        from classify.parallel import ordered_map
 
         progress(f"{folds} folds sent to the Dask cluster")
         # one process per fold on the workers: no nested process pools
-        results = ordered_map(client, _run_fold, range(folds), (corpus, fold, inner, 1), window=folds)
+        results = ordered_map(_run_fold, range(folds), (corpus, fold, inner, 1), client=client, window=folds)
     else:
         results = (_run_fold(f, (corpus, fold, inner, None)) for f in range(folds))
     for f, metrics in enumerate(results):

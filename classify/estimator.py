@@ -26,7 +26,6 @@ corpus (run from the project's folder):
 
 from __future__ import annotations
 
-import os
 from dataclasses import fields
 
 import numpy as np
@@ -34,6 +33,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from classify.errors import ConfigError, CorpusError
+from classify.parallel import workers
 from classify.config import ModelConfig
 from classify.training import fit_shared_features, fit_task
 
@@ -187,11 +187,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 def _jobs(n_jobs) -> int:
     if n_jobs is None:
         return 1
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
     if n_jobs == 0:
         raise ValueError("n_jobs=0 is not allowed: use None or a positive number, or -1 for every core.")
-    return int(n_jobs)
+    return workers(n_jobs)
 
 
 def _texts(X) -> list[str]:

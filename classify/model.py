@@ -29,13 +29,12 @@ class ClassifyModel:
         """Fit features on every text, then each task on its annotated documents, as a `TextClassifier`
         on those features (see `fit_task`). Returns self; `cv_metrics_` holds each task's cross-validated
         metrics (unless `config.cv_folds` is 0)."""
-        import os
-
         from classify.estimator import TextClassifier
+        from classify.parallel import workers
         from classify.training import fit_shared_features
 
         progress = progress or (lambda message: None)
-        self.n_jobs_ = self.n_jobs or min(os.cpu_count() or 1, 8)
+        self.n_jobs_ = workers(self.n_jobs, most=8)
         for task in corpus.tasks.values():  # the cheap checks first: fail before any real work
             labels = task.labels
             if not task.multi and len(labels) < 2:

@@ -11,9 +11,9 @@ hash width, not on the corpus size. The result is an ordinary classify model fil
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import logging
-import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -22,7 +22,6 @@ import numpy as np
 
 from classify.corpus import iter_rows, require_column
 from classify.errors import CorpusError
-from classify.workers import forking, ignore_interrupt
 
 log = logging.getLogger("classify")
 
@@ -172,6 +171,7 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
 
     from classify.corpus import open_table
     from classify.model import ClassifyModel
+    from classify.parallel import ordered_map, workers
     from classify.scoring import LinearScorer, TaskModel
     from classify.training import build_normalizer, fit_calibrator
     from classify.text.normalize import Tokenizer
@@ -182,11 +182,7 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
         raise CorpusError(f"{path}: no such file.")
     if path.is_dir():
         raise CorpusError(f"{path} is a folder; a CSV, TSV or JSONL file was expected.")
-    if epochs < 1:
-        raise CorpusError(f"--epochs must be 1 or more, got {epochs}.")
-    if jobs < 0:
-        raise CorpusError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
-    jobs = jobs or os.cpu_count() or 1
+    jobs = workers(jobs)
     source = open_table(path, fmt, options)  # how to read it, decided (and said) once for every pass
     progress(f"pass 1: scanning {path}")
     tasks, n_rows = scan(source, text_column, label_columns, multi_label, label_sep, id_column,
@@ -253,13 +249,22 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
         if chunk_texts:
             yield chunk_texts, chunk_rows, row_number
 
-    seen = 0
-    with _Featurizer(normalize, features, jobs if jobs > 1 else 0) as featurize:
+    waiting: collections.deque = collections.deque()  # (rows, rows read, epoch) of the chunks in flight
+
+    def texts():
         for epoch in range(1, epochs + 1):
-            for X, chunk_rows, row_number in featurize(chunks(epoch)):
-                fit_chunk(X, chunk_rows)
-                seen += len(chunk_rows)
-                progress(f"pass {epoch + 1}: trained on {seen:,} rows ({row_number / n_rows:.0%} of the epoch)")
+            for chunk_texts, chunk_rows, row_number in chunks(epoch):
+                waiting.append((chunk_rows, row_number, epoch))
+                yield chunk_texts
+
+    seen = 0
+    # the features of the next chunks are computed by the workers (at most two chunks each in flight, so
+    # memory stays bounded) while this process fits, in file order: the model is the same for any `jobs`
+    for X in ordered_map(_features_of, texts(), (normalize, features), jobs=jobs, window=2 * jobs):
+        chunk_rows, row_number, epoch = waiting.popleft()
+        fit_chunk(X, chunk_rows)
+        seen += len(chunk_rows)
+        progress(f"pass {epoch + 1}: trained on {seen:,} rows ({row_number / n_rows:.0%} of the epoch)")
 
     model = ClassifyModel(config)
     model.normalizer_ = normalize
@@ -309,54 +314,9 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
     return model, StreamedCorpus(str(path), _sha256(path), n_rows, text_column, tasks)
 
 
-_FEATURES = None  # (normalize, features), inherited by the forked featurizing processes
-
-
-def _features_of(texts: list[str]):
-    normalize, features = _FEATURES
+def _features_of(texts: list[str], shared):
+    normalize, features = shared
     return features.transform([normalize(t) for t in texts])
-
-
-class _Featurizer:
-    """Turns (texts, rows, n) chunks into (X, rows, n) in order, in `workers` forked processes (none: here),
-    with at most two chunks per worker in flight so memory stays bounded."""
-
-    def __init__(self, normalize, features, workers: int):
-        self.task, self.workers, self.pool = (normalize, features), workers, None
-
-    def __enter__(self):
-        global _FEATURES
-        _FEATURES = self.task
-        if self.workers > 0:
-            import multiprocessing
-
-            with forking():
-                self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=ignore_interrupt)
-        return self
-
-    def __exit__(self, *exc):
-        global _FEATURES
-        _FEATURES = None
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-
-    def __call__(self, chunks):
-        if self.pool is None:
-            for texts, rows, n in chunks:
-                yield _features_of(texts), rows, n
-            return
-        import collections
-
-        pending: collections.deque = collections.deque()
-        for texts, rows, n in chunks:
-            pending.append((self.pool.apply_async(_features_of, (texts,)), rows, n))
-            if len(pending) >= 2 * self.workers:
-                result, rows, n = pending.popleft()
-                yield result.get(), rows, n
-        while pending:
-            result, rows, n = pending.popleft()
-            yield result.get(), rows, n
 
 
 class StreamedTask:

@@ -7,6 +7,7 @@ need it); what it produces is made of `classify.scoring`'s and `classify.feature
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import numpy as np
@@ -16,7 +17,7 @@ from classify.errors import CorpusError
 from classify.scoring import Calibrator, LinearScorer, TaskModel, _softmax
 from classify.text.normalize import Normalizer, Tokenizer
 from classify.text.resources import STOP_WORDS
-from classify.workers import forking, ignore_interrupt
+from classify.parallel import beside, can_fork, ordered_map
 
 log = logging.getLogger("classify")
 
@@ -79,65 +80,24 @@ def _stop_words(config: ModelConfig) -> list[str] | None:
 PARALLEL_MIN_TEXTS = 5_000  # texts below which training prepares features in one process
 
 
-def _can_fork(jobs: int, size: int, minimum: int | None = None) -> bool:
-    """Whether to spread work over forked processes: several jobs, a problem of at least `minimum` (default
-    `PARALLEL_MIN_TEXTS` texts), a platform that forks, and not already inside a pool's (daemonic) worker,
-    which may not have children."""
-    import multiprocessing
-
-    return (jobs > 1 and size >= (PARALLEL_MIN_TEXTS if minimum is None else minimum)
-            and "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon)
-
-
-def _map_span(shared, span):
+def _map_span(span, shared):
     function, items = shared
     return [function(item) for item in items[span[0]:span[1]]]
 
 
 def map_texts(function, texts: list, jobs: int = 1) -> list:
-    """`[function(t) for t in texts]`, in `jobs` forked processes when it is worth it (same result)."""
-    if not _can_fork(jobs, len(texts)):
+    """`[function(t) for t in texts]`, in `jobs` worker processes when it is worth it (same result)."""
+    if not can_fork(jobs, len(texts), PARALLEL_MIN_TEXTS):
         return [function(text) for text in texts]
     step = -(-len(texts) // (jobs * 4))
     spans = [(i, i + step) for i in range(0, len(texts), step)]
-    return [text for part in _forked_map(_map_span, spans, (function, texts), jobs, len(texts)) for text in part]
+    return [text for part in ordered_map(_map_span, spans, (function, texts), jobs=jobs) for text in part]
 
 
 def _fit_char(config: ModelConfig, texts: list[str]):
     from classify.features import fit_tfidf
 
     return fit_tfidf(texts, "char_wb", config.char_ngrams, config.min_df, config.sublinear_tf, config.max_features)
-
-
-def _fit_char_forked(directory: str | None):
-    """In the forked process: fit the character block and hand it back through a file in `directory`
-    (its path is the pool's result). Pickled through the pool's pipe, lemonde-2022's block (about 70 MB)
-    took 1 to 5 s to arrive; written and read back, under 0.1 s. Without a directory, or if the file
-    cannot be written, the block itself is returned."""
-    import os
-    import pickle
-    import tempfile
-
-    fitted = _fit_char(*_SHARED)
-    if directory is None:
-        return fitted
-    try:
-        fd, path = tempfile.mkstemp(prefix="char-", suffix=".pickle", dir=directory)
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(fitted, f, protocol=pickle.HIGHEST_PROTOCOL)
-    except OSError:
-        return fitted
-    return path
-
-
-def _received(result):
-    """What `_fit_char_forked` sent: the block, read from its file, or the block itself."""
-    if not isinstance(result, str):
-        return result
-    import pickle
-
-    with open(result, "rb") as f:
-        return pickle.load(f)
 
 
 def _import_fit_modules() -> None:
@@ -153,31 +113,16 @@ def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
     """Fit the blocks `build_features` describes on normalised texts, without scikit-learn's vectorizers
     (`classify.features.fit_tfidf`: the same vocabulary and idf, several times faster): returns the fitted
     `CompiledUnion` and the training matrix, which is the one its `transform` gives for these texts. With
-    `jobs` > 1 and enough texts, the character n-grams are fitted in a forked process while this one fits
-    the rest (the same result)."""
+    `jobs` > 1 and enough texts, the character n-grams are fitted in another process while this one fits
+    the rest (`classify.parallel.beside`: the same result)."""
     import scipy.sparse as sp
 
     from classify.features import CompiledUnion, fit_tfidf
 
-    global _SHARED
-    pool = pending = handoff = None
-    if config.char and _can_fork(jobs, len(texts)):
-        import multiprocessing
-        import tempfile
-
-        try:
-            handoff = tempfile.TemporaryDirectory(prefix="classify-")  # removed whatever happens
-        except OSError:  # no usable temporary folder: the block comes back through the pipe
-            handoff = None
-        _SHARED = (config, texts)
-        try:
-            # forks now: the child has the texts
-            with forking():
-                pool = multiprocessing.get_context("fork").Pool(1, initializer=ignore_interrupt)
-        finally:
-            _SHARED = None
-        pending = pool.apply_async(_fit_char_forked, (handoff and handoff.name,))
-    try:
+    with contextlib.ExitStack() as stack:
+        pending = None
+        if config.char and can_fork(jobs, len(texts), PARALLEL_MIN_TEXTS):
+            pending = stack.enter_context(beside(_fit_char, config, texts))  # the texts are inherited
         tokenizer = Tokenizer(mark_negation=config.negation)
         tokens = [tokenizer(text) for text in texts]
         blocks = {"word": fit_tfidf(texts, "word", config.word_ngrams, config.min_df, config.sublinear_tf,
@@ -198,12 +143,7 @@ def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
             blocks["lexicon"] = lexicon, lexicon.transform(texts, tokens=tokens if shared else None)
         if pending is not None:
             _import_fit_modules()  # while the character block is fitted in the other process
-            blocks["char"] = _received(pending.get())
-    finally:
-        if pool is not None:
-            pool.terminate()
-        if handoff is not None:
-            handoff.cleanup()
+            blocks["char"] = pending()
     order = [name for name in ("word", "char", "vectors", "lexicon") if name in blocks]
     X = sp.hstack([p if sp.issparse(p) else sp.csr_matrix(p) for p in (blocks[n][1] for n in order)], format="csr")
     return CompiledUnion([(name, blocks[name][0]) for name in order]), X
@@ -280,51 +220,13 @@ def _fit_binary(config, X, y, dense_tail: int = 0):
 
 
 PARALLEL_MIN_CELLS = 200_000  # documents x labels below which the fits do not start worker processes
-_SHARED = None  # what forked processes need (`_forked_map`), inherited instead of pickled
-
-
-def _forked_map(function, items: list, shared, jobs: int, size: int, minimum: int | None = None,
-                done=None) -> list:
-    """`[function(shared, item) for item in items]`, in `jobs` forked processes when `_can_fork(jobs, size,
-    minimum)`: they inherit `shared` (matrices, texts) from this process instead of receiving a copy.
-    `done(n)` is called as the n-th result arrives (in order)."""
-    items = list(items)
-    done = done or (lambda n: None)
-    results = []
-    if not items or not _can_fork(jobs, size, minimum):
-        for item in items:
-            results.append(function(shared, item))
-            done(len(results))
-        return results
-    import multiprocessing
-
-    global _SHARED
-    _SHARED = (function, shared)
-    try:
-        context = multiprocessing.get_context("fork")
-        with forking():
-            pool = context.Pool(min(jobs, len(items)), initializer=ignore_interrupt)
-        with pool:
-            for result in pool.imap(_call_shared, items, chunksize=1):
-                results.append(result)
-                done(len(results))
-    finally:
-        _SHARED = None
-    return results
-
-
-def _call_shared(item):
-    function, shared = _SHARED
-    return function(shared, item)
-
-
-def _fit_label(shared, job):
+def _fit_label(job, shared):
     config, matrices, targets, tails = shared
     s, j, p = job
     return _fit_binary(config, matrices[s][p], targets[s][:, j], tails[p])
 
 
-def _fit_multiclass(shared, job):
+def _fit_multiclass(job, shared):
     config, matrices, targets, labels = shared
     s, p = job
     est = build_estimator(config).fit(matrices[s][p], targets[s])
@@ -332,6 +234,15 @@ def _fit_multiclass(shared, job):
         raise AssertionError("classes out of order")
     scorer = LinearScorer.from_estimator(est, len(labels))
     return scorer.coef, scorer.intercept
+
+
+def _counted(results, done):
+    """The results, `done(n)` called as the n-th arrives."""
+    out = []
+    for result in results:
+        out.append(result)
+        done(len(out))
+    return out
 
 
 def _take_columns(X, cols: np.ndarray):
@@ -388,6 +299,8 @@ def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_s
                    key=lambda sp_: -matrices[sp_[0]][sp_[1]].nnz)
     total = len(pairs) * n_labels
 
+    workers = n_jobs if size >= PARALLEL_MIN_CELLS else 1
+
     def done(n):
         if progress and size >= PARALLEL_MIN_CELLS and n * 10 // total > (n - 1) * 10 // total:
             progress(f"{n}/{total} fits done")
@@ -396,13 +309,13 @@ def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_s
         if not multi:
             targets = [np.column_stack([np.asarray(t) == label for label in labels]).astype(int) for t in targets]
         jobs = [(s, j, p) for s, p in pairs for j in range(len(labels))]
-        fitted = dict(zip(jobs, _forked_map(_fit_label, jobs, (config, matrices, targets, tails), n_jobs, size,
-                                            PARALLEL_MIN_CELLS, done)))
+        fitted = dict(zip(jobs, _counted(ordered_map(_fit_label, jobs, (config, matrices, targets, tails),
+                                                     jobs=workers), done)))
         fitted = {(s, p): (np.vstack([fitted[s, j, p][0] for j in range(len(labels))]),
                            np.array([fitted[s, j, p][1] for j in range(len(labels))])) for s, p in pairs}
     else:
-        fitted = dict(zip(pairs, _forked_map(_fit_multiclass, pairs, (config, matrices, targets, labels), n_jobs,
-                                             size, PARALLEL_MIN_CELLS, done)))
+        fitted = dict(zip(pairs, _counted(ordered_map(_fit_multiclass, pairs, (config, matrices, targets, labels),
+                                                      jobs=workers), done)))
     scorers = []
     for s in range(len(row_sets)):
         if parts is None:

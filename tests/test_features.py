@@ -200,7 +200,7 @@ def test_the_character_block_comes_back_from_its_process_through_a_file_that_is_
     cannot be made, the block comes back through the pipe: the same features either way."""
     import tempfile
 
-    from classify import training as model
+    from classify import parallel, training
     from classify.training import fit_features
 
     config = ModelConfig()
@@ -210,7 +210,7 @@ def test_the_character_block_comes_back_from_its_process_through_a_file_that_is_
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    monkeypatch.setattr(model, "PARALLEL_MIN_TEXTS", 2)
+    monkeypatch.setattr(training, "PARALLEL_MIN_TEXTS", 2)
 
     def refuse(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -219,8 +219,8 @@ def test_the_character_block_comes_back_from_its_process_through_a_file_that_is_
         monkeypatch.setattr(tempfile, "mkstemp", refuse)  # inherited by the forked process
     elif writable == "folder":
         monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
-    received, receive = [], model._received
-    monkeypatch.setattr(model, "_received", lambda result: received.append(result) or receive(result))
+    received, receive = [], parallel._received
+    monkeypatch.setattr(parallel, "_received", lambda result: received.append(result) or receive(result))
     _, two_X = fit_features(config, texts, 2)
     assert two_X.shape == one_X.shape and (two_X != one_X).nnz == 0
     assert len(received) == 1 and isinstance(received[0], str) == (writable == "yes")
