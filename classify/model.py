@@ -44,22 +44,30 @@ class ClassifyModel:
                 )
         progress(f"extracting features from {len(corpus)} documents")
         # the fitted state in classify's own types: predicting never imports scikit-learn
-        self.normalizer_, self.features_, X, self.dense_tail_ = fit_shared_features(self.config, corpus.texts,
-                                                                                   self.n_jobs_)
-        self.n_features_ = int(X.shape[1])
-        self.tasks_: dict[str, TaskModel] = {}
-        self.cv_metrics_: dict[str, dict] = {}
-        self.notes_: list[str] = []
+        normalizer, features, X, dense_tail = fit_shared_features(self.config, corpus.texts, self.n_jobs_)
+        tasks, cv_metrics = {}, {}
         for task in corpus.tasks.values():
             rows = task.annotated()
             values = [task.values[i] for i in rows]
             # every task's estimator holds the same feature blocks, fitted once above
             estimator = TextClassifier.from_config(self.config, n_jobs=self.n_jobs_)._fit_on_features(
-                self.normalizer_, self.features_, X[rows], self.dense_tail_, values, task.multi,
-                name=task.name, progress=progress)
-            self.tasks_[task.name] = estimator.task_
+                normalizer, features, X[rows], dense_tail, values, task.multi, name=task.name, progress=progress)
+            tasks[task.name] = estimator.task_
             if estimator.cv_metrics_ is not None:
-                self.cv_metrics_[task.name] = estimator.cv_metrics_
+                cv_metrics[task.name] = estimator.cv_metrics_
+        return self._fitted(normalizer, features, int(X.shape[1]), dense_tail, tasks, cv_metrics, [], self.n_jobs_)
+
+    def _fitted(self, normalizer, features, n_features: int, dense_tail: int, tasks: dict, cv_metrics: dict,
+                notes: list[str], n_jobs: int = 1) -> ClassifyModel:
+        """Set what a fitted model holds, however it was trained (here, or `classify.streaming`)."""
+        self.normalizer_ = normalizer
+        self.features_ = features
+        self.n_features_ = n_features
+        self.dense_tail_ = dense_tail  # the dense blocks' width at the end of the features (NB-SVM)
+        self.tasks_: dict[str, TaskModel] = tasks
+        self.cv_metrics_: dict[str, dict] = cv_metrics
+        self.notes_: list[str] = notes
+        self.n_jobs_ = n_jobs
         return self
 
     def estimator(self, task: str):

@@ -285,7 +285,8 @@ SKOPS_TRUSTED = [
     "classify.scoring.LinearScorer", "classify.config.ModelConfig", "classify.scoring.TaskModel",
     "classify.text.normalize.Normalizer", "classify.text.normalize.Tokenizer", "classify.features.CompiledTfidf",
     "classify.features.CompiledUnion", "classify.vectors.MeanVectors", "classify.lexicon.LexiconFeatures",
-    "classify.estimator.TextClassifier", *FORMAT_1_NAMES,
+    "classify.estimator.TextClassifier", "classify.streaming.HashedBlock", "classify.streaming.HashedFeatures",
+    *FORMAT_1_NAMES,
 ]
 
 

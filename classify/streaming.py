@@ -172,8 +172,8 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
     from classify.corpus import open_table
     from classify.model import ClassifyModel
     from classify.parallel import ordered_map, workers
-    from classify.scoring import LinearScorer, TaskModel
-    from classify.training import build_normalizer, fit_calibrator
+    from classify.scoring import LinearScorer
+    from classify.training import build_normalizer, finish_task
     from classify.text.normalize import Tokenizer
 
     progress = progress or (lambda message: None)
@@ -266,20 +266,9 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
         seen += len(chunk_rows)
         progress(f"pass {epoch + 1}: trained on {seen:,} rows ({row_number / n_rows:.0%} of the epoch)")
 
-    model = ClassifyModel(config)
-    model.normalizer_ = normalize
-    model.features_ = features
-    model.n_features_ = len(blocks) << HASH_BITS
-    model.n_jobs_ = 1
-    model.dense_tail_ = 0
-    model.tasks_, model.cv_metrics_ = {}, {}
-    model.notes_ = [f"trained with --streaming on {n_rows:,} rows ({epochs} epoch(s)); the scores are measured on "
-                    f"{len(holdout_rows):,} held-out rows (1 in {HOLDOUT_EVERY})"]
     progress(f"calibrating on {len(holdout_rows):,} held-out rows")
     X = features.transform([normalize(t) for t in holdout_texts])
-    from classify.metrics import best_threshold, multi_label_metrics, single_label_metrics
-    from classify.quantify import training_rates
-
+    fitted, metrics = {}, {}
     for name, task in tasks.items():
         labels = task["labels"]
         values = [_values(r, name, task, label_sep) for r in holdout_rows]
@@ -287,30 +276,19 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
             coef = np.vstack([np.asarray(est.coef_).ravel() for est in learners[name]])
             intercept = np.array([float(np.asarray(est.intercept_).ravel()[0]) for est in learners[name]])
             scorer = LinearScorer(coef, intercept)
-            scores = scorer.decision(X)
             Y = np.array([[label in v for label in labels] for v in values], dtype=int)
-            calibrator = fit_calibrator(True, scores, Y)
-            P = calibrator.transform(scores)
-            thresholds = np.array([best_threshold(Y[:, j], P[:, j]) for j in range(len(labels))])
-            predicted = [[labels[j] for j in np.flatnonzero(row >= thresholds)] for row in P]
-            metrics = multi_label_metrics(values, predicted, labels)
+            fitted[name], metrics[name] = finish_task(name, True, labels, scorer, scorer.decision(X), values, Y)
         else:
             scorer = LinearScorer.from_estimator(learners[name], len(labels))
             keep = [i for i, v in enumerate(values) if v is not None]
-            truth = [values[i] for i in keep]
-            scores = scorer.decision(X[keep])
-            calibrator = fit_calibrator(False, scores, np.asarray(truth, dtype=object)) if len(set(truth)) > 1 \
-                else _unit_calibrator()
-            thresholds = None
-            predicted = np.asarray(labels, dtype=object)[scores.argmax(axis=1)].tolist()
-            metrics = single_label_metrics(truth, predicted, labels)
-            P = calibrator.transform(scores)
-        metrics["folds"] = 0
-        metrics["held_out"] = len(values)
-        model.cv_metrics_[name] = metrics
-        rates = training_rates(labels, task["multi"], P, Y if task["multi"] else truth, thresholds) \
-            if len(values) else None
-        model.tasks_[name] = TaskModel(name, task["multi"], labels, scorer, calibrator, thresholds, rates)
+            fitted[name], metrics[name] = finish_task(name, False, labels, scorer, scorer.decision(X[keep]),
+                                                      [values[i] for i in keep])
+        metrics[name]["folds"] = 0
+        metrics[name]["held_out"] = len(values)
+    model = ClassifyModel(config)._fitted(
+        normalize, features, len(blocks) << HASH_BITS, 0, fitted, metrics,
+        [f"trained with --streaming on {n_rows:,} rows ({epochs} epoch(s)); the scores are measured on "
+         f"{len(holdout_rows):,} held-out rows (1 in {HOLDOUT_EVERY})"])
     return model, StreamedCorpus(str(path), _sha256(path), n_rows, text_column, tasks)
 
 
@@ -340,14 +318,6 @@ class StreamedCorpus:
 
     def __len__(self) -> int:
         return self.n_rows
-
-
-def _unit_calibrator():
-    from classify.scoring import Calibrator
-
-    calibrator = Calibrator(False)
-    calibrator.temperature_ = 1.0
-    return calibrator
 
 
 def _sha256(path: Path) -> str:

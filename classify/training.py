@@ -366,8 +366,6 @@ def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, nam
     from sklearn.model_selection import KFold, StratifiedKFold
     from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
 
-    from classify.metrics import best_threshold, multi_label_metrics, single_label_metrics
-
     progress = progress or (lambda message: None)
     subject = subject or f"task {name!r}"
     if multi:
@@ -418,29 +416,45 @@ def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, nam
         oof[test] = scorer.decision(X[test])
     oof, Y_scored = oof[scored], Y[scored]
     values_scored = [values[i] for i in folds[0][1]] if held_out else list(values)
-    calibrator = fit_calibrator(multi, oof, Y_scored)
-    P = calibrator.transform(oof)
-    thresholds = None
-    if multi:
-        thresholds = np.array([best_threshold(Y_scored[:, j], P[:, j]) for j in range(len(labels))])
-    from classify.quantify import training_rates
-
-    # the misclassification rates of these out-of-fold predictions are what `classify shares` corrects
-    # counts with (ACC): measured here, on documents the scoring models did not see
-    rates = training_rates(labels, multi, P, Y_scored if multi else values_scored, thresholds)
-    task = TaskModel(name, multi, labels, scorers[-1], calibrator, thresholds, rates)
-    # the out-of-fold predictions are decided as predictions will be, by the task itself
-    pred = task.decide(P)
-    if multi:
-        metrics = multi_label_metrics(values_scored, pred, labels)
-    else:
-        metrics = single_label_metrics(values_scored, pred, labels)
+    task, metrics = finish_task(name, multi, labels, scorers[-1], oof, values_scored, Y_scored)
     if held_out:
         metrics["held_out"] = len(values_scored)
     else:
         metrics["folds"] = k
     return task, metrics
 
+
+
+def finish_task(name: str, multi: bool, labels: list, scorer: LinearScorer, scores: np.ndarray, values: list,
+                Y=None) -> tuple[TaskModel, dict]:
+    """How every training ends, in memory or streamed: the calibration fitted on decision `scores` of
+    documents the scorer did not learn from (out-of-fold or held out) and their `values` (for a multi-label
+    task, also `Y`, their indicator matrix), each label's threshold (multi-label), the misclassification
+    rates, and the metrics of those documents decided as predictions will be, by the task itself. Returns
+    the task and the metrics."""
+    from classify.metrics import best_threshold, multi_label_metrics, single_label_metrics
+    from classify.quantify import training_rates
+
+    truth = Y if multi else np.asarray(values, dtype=object)
+    if multi or len(set(values)) > 1:
+        calibrator = fit_calibrator(multi, scores, truth)
+    else:  # a single label among them (a small held-out set): scores as they are
+        calibrator = Calibrator(False)
+        calibrator.temperature_ = 1.0
+    P = calibrator.transform(scores)
+    thresholds = None
+    if multi:
+        thresholds = np.array([best_threshold(Y[:, j], P[:, j]) for j in range(len(labels))])
+    # the misclassification rates of these predictions are what `classify shares` corrects counts with
+    # (ACC): measured on documents the scoring model did not see
+    rates = training_rates(labels, multi, P, Y if multi else values, thresholds) if len(values) else None
+    task = TaskModel(name, multi, labels, scorer, calibrator, thresholds, rates)
+    pred = task.decide(P)
+    if multi:
+        metrics = multi_label_metrics(values, pred, labels)
+    else:
+        metrics = single_label_metrics(values, pred, labels)
+    return task, metrics
 
 
 def fit_calibrator(multi: bool, scores: np.ndarray, Y) -> Calibrator:
