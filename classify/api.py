@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classify.errors import ConfigError, CorpusError
+from classify.options import check_folds, check_jobs, check_top_k
 from classify.paths import corpus_paths, default_model_path
 
 CHUNK = 1000  # documents transformed at once by predict: bounds memory, amortises the vectorizer call
@@ -66,8 +67,7 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
         raise ConfigError("--epochs is only used by --streaming.")
     if epochs < 1:
         raise ConfigError(f"--epochs must be 1 or more, got {epochs}.")
-    if jobs < 0:
-        raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
+    check_jobs(jobs)
     start = time.perf_counter()
     if streaming:
         from dataclasses import replace
@@ -181,8 +181,7 @@ def load(model=None, trust: bool = False) -> LoadedModel:
 def check_prediction_options(threshold: float | None, top_k: int | None) -> None:
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--threshold must be between 0 and 1, got {threshold}.")
-    if top_k is not None and top_k < 1:
-        raise ConfigError(f"--top-k must be 1 or more, got {top_k}.")
+    check_top_k(top_k)
 
 
 def documents(inputs, **options) -> Iterator:
@@ -213,8 +212,7 @@ def predict(documents: Iterable, loaded: LoadedModel | str | Path | None = None,
     check_prediction_options(threshold, top_k)
     if explain is not None and explain < 1:
         raise ConfigError(f"--explain must be 1 or more, got {explain}.")
-    if jobs < 0:
-        raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
+    check_jobs(jobs)
     if isinstance(documents, str):
         raise ConfigError("predict takes a list of texts (or Documents), not one string: predict([text]).")
     return _predict(_as_documents(documents), loaded, threshold, top_k, explain, raw, jobs, client, adapted)
@@ -336,8 +334,7 @@ def probabilities(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, cl
 
     from classify.parallel import ordered_map, workers
 
-    if jobs < 0:
-        raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
+    check_jobs(jobs)
     jobs = workers(jobs)
     parts = [part for result in ordered_map(_scores_chunk, _chunks(documents), loaded.model, jobs=jobs,
                                             client=client, window=None if client else 2 * jobs)
@@ -523,10 +520,11 @@ def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns
     """`corpus`: a file, several files with the same columns, or None for the bundled corpus. `tasks`:
     {task: column}, tasks read from columns of other names (`--task sentiment=label`), beside
     `label_columns`; neither: every column but the text and the id is a task."""
+    from classify.config import ModelConfig
     from classify.corpus import load_corpora
     from classify.crossval import cross_validate as run
-    from classify.config import ModelConfig
 
+    check_folds(folds)
     progress = progress or (lambda message: None)
     paths = corpus_paths(corpus)
     progress(f"reading {' + '.join(map(str, paths))}")

@@ -22,7 +22,7 @@ from typing import Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from classify import __version__
+from classify import __version__, options
 from classify.errors import ClassifyError
 
 
@@ -233,6 +233,20 @@ def _encoding_option(value: Optional[str]) -> Optional[str]:
                                  f"cp1252 or latin-1 (or leave --encoding out: it is detected).") from None
 
 
+def _usage(check):
+    """A Typer callback that runs one of `classify.options`' rules where the option's value enters: what it
+    refuses is a usage error (exit code 2), and the rule is the one the Python API runs."""
+
+    def callback(value):
+        try:
+            check(value)
+        except ClassifyError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        return value
+
+    return callback
+
+
 def _task_option(values: Optional[list[str]]) -> dict:
     from classify.corpus import parse_task_columns
 
@@ -440,7 +454,7 @@ def predict(
     model: Optional[Path] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     format: PredictFormat = typer.Option(PredictFormat.table, "--format", "-f", help="Output format: table for people; jsonl or csv for programs."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Keep the K best labels per task in scores (and at most K labels for multi-label tasks)."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", callback=_usage(options.check_top_k), help="Keep the K best labels per task in scores (and at most K labels for multi-label tasks)."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Probability a multi-label label needs (0-1). Default: the per-label thresholds tuned at training."),
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     table_format: Optional[str] = typer.Option(None, "--table-format", help="Treat file inputs as tables of this format: csv, tsv, jsonl, xlsx."),
@@ -698,7 +712,7 @@ def evaluate(
 @app.command(cls=_Command)
 def cv(
     corpus: Optional[list[Path]] = typer.Argument(None, help="CSV, TSV, JSONL or XLSX corpus; several files with the same columns are read as one. Default: the bundled corpus."),
-    folds: int = typer.Option(5, "--folds", "-k", help="Number of folds (every label needs at least this many examples)."),
+    folds: int = typer.Option(5, "--folds", "-k", callback=_usage(options.check_folds), help="Number of folds (every label needs at least this many examples)."),
     seed: int = typer.Option(0, help="Random seed for the folds and the models: same seed, same figures."),
     text_column: str = typer.Option("text", help="Column holding the text."),
     label_column: Optional[list[str]] = typer.Option(None, help="A label column (task); repeat for several. Default: every column but text and id."),
@@ -738,8 +752,6 @@ def cv(
     tasks = _task_option(task)
     try:
         with _interruptible(lambda: "nothing written"):
-            if folds < 2:
-                raise ClassifyError(f"--folds must be 2 or more, got {folds}.")
             config = ModelConfig(classifier=classifier.value, C=c, vectors=vectors, lexicon=lexicon,
                                  ensemble=ensemble, seed=seed)
             from classify import cluster
@@ -762,7 +774,7 @@ def explain(
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     task: Optional[str] = typer.Option(None, "--task", "-t", help="Only this task. Default: every task."),
     label: Optional[str] = typer.Option(None, "--label", "-l", help="Only this label."),
-    top: int = typer.Option(15, "--top", "-n", help="How many features per side."),
+    top: int = typer.Option(15, "--top", "-n", callback=_usage(options.check_top), help="How many features per side."),
     raw: bool = typer.Option(False, "--raw", help="The model's internal feature names (xnumx, neg_bon, <vector[12]>) instead of readable ones."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="Output format: table for people, json for programs."),
 ):
@@ -786,8 +798,6 @@ def explain(
 
     try:
         with _interruptible(lambda: "nothing written"):
-            if top < 1:
-                raise ClassifyError(f"--top must be 1 or more, got {top}.")
             data = api.explain(api.load(model, trust=trust), task=task, label=label, top=top, raw=raw)
     except ClassifyError as exc:
         _fail(str(exc))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from classify.errors import CorpusError
+from classify.options import check_folds
 from classify.training import iterative_stratification
 
 SCALARS = ("accuracy", "macro_f1", "micro_f1", "weighted_f1")
@@ -31,8 +32,7 @@ def label_matrix(corpus) -> tuple[np.ndarray, list[tuple[str, str]]]:
 
 def make_folds(corpus, k: int, seed: int = 0) -> np.ndarray:
     """Fold number of each document; a clear error when a label is too rare for `k` folds."""
-    if k < 2:
-        raise CorpusError(f"--folds must be 2 or more, got {k}.")
+    check_folds(k)
     if len(corpus) < k:
         raise CorpusError(f"{len(corpus)} documents cannot be split into {k} folds.")
     Y, names = label_matrix(corpus)

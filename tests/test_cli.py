@@ -187,7 +187,7 @@ def test_predict_binary_file_reported_not_dropped(cli, tiny_model, docs):
     [
         (["nothere.txt"], 1, "nothere.txt: no such file or folder"),
         (["{docs}", "--threshold", "1.5"], 1, "--threshold must be between 0 and 1, got 1.5"),
-        (["{docs}", "--top-k", "0"], 1, "--top-k must be 1 or more, got 0"),
+        (["{docs}", "--top-k", "0"], 2, "--top-k must be 1 or more, got 0"),
         (["{docs}", "--model", "{tmp}/none.joblib"], 1, "no model at"),
         (["{tmp}/empty"], 1, "no document found"),
         (["{docs}", "--format", "xml"], 2, "xml"),
