@@ -18,17 +18,15 @@ From the project folder (`tests/test_examples.py` runs this example):
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from classify.batch import CHUNK, _chunks, probabilities  # noqa: F401  (CHUNK: the command line's too)
 from classify.errors import ConfigError, CorpusError
 from classify.options import check_folds, check_jobs, check_top_k
 from classify.paths import corpus_paths, default_model_path
-
-CHUNK = 1000  # documents transformed at once by predict: bounds memory, amortises the vectorizer call
 
 
 @dataclass
@@ -47,8 +45,8 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
     `time_budget` seconds, scoring on the `dev` file when given. `jobs` processes (0: one per core) fit in
     parallel; with `streaming`, they compute the features of the next chunks. `options` (a `TableOptions`):
     the delimiter, encoding and sheet of the corpus (and `dev`), else detected."""
-    from classify.corpus import load_corpora, load_corpus
     from classify.config import ModelConfig
+    from classify.corpus import load_corpora, load_corpus
     from classify.model import ClassifyModel
     from classify.persist import make_provenance, save_model
 
@@ -256,12 +254,6 @@ def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, ad
         yield from predictions
 
 
-def _chunks(documents: Iterable) -> Iterator[list]:
-    iterator = iter(documents)
-    while chunk := list(itertools.islice(iterator, CHUNK)):
-        yield chunk
-
-
 def _chunk_task(chunk: list, task: tuple) -> list:
     return _predict_chunk(chunk, *task)
 
@@ -311,36 +303,6 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
         labels, doc_scores = results[i]
         out.append(Prediction(doc.id, labels, doc_scores, explanation=explanations[i], lang=language(doc.text)))
     return out
-
-
-def _scores_chunk(chunk: list, model) -> list[dict]:
-    """The calibrated probabilities of a chunk, one row per document (NaN for one that could not be read),
-    as a one-item list (the form the chunk mappers yield from)."""
-    import numpy as np
-
-    good = [i for i, d in enumerate(chunk) if d.error is None]
-    out = {name: np.full((len(chunk), len(task.labels)), np.nan) for name, task in model.tasks_.items()}
-    if good:
-        X = model.transform([chunk[i].text for i in good])
-        for name, task in model.tasks_.items():
-            out[name][good] = task.scores(X)
-    return [out]
-
-
-def probabilities(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=None) -> dict:
-    """task -> the calibrated probabilities of every document, (n_documents, n_labels) in the model's label
-    order; a document that could not be read has a row of NaN. The same chunks and workers as `predict`."""
-    import numpy as np
-
-    from classify.parallel import ordered_map, workers
-
-    check_jobs(jobs)
-    jobs = workers(jobs)
-    parts = [part for result in ordered_map(_scores_chunk, _chunks(documents), loaded.model, jobs=jobs,
-                                            client=client, window=None if client else 2 * jobs)
-             for part in result]
-    return {name: (np.vstack([p[name] for p in parts]) if parts else np.zeros((0, len(task.labels))))
-            for name, task in loaded.model.tasks_.items()}
 
 
 @dataclass

@@ -490,11 +490,9 @@ def predict(
       classify predict seeds/real-test.csv --format jsonl --with-model > /tmp/predictions.jsonl
     """
     _setup_logging(quiet)
-    from classify import api
+    from classify import api, cluster
     from classify.inputs import check_inputs, iter_documents
     from classify.render import PredictionWriter
-
-    from classify import cluster
 
     counts = _PredictionCounts()
     writer = None

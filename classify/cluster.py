@@ -68,7 +68,3 @@ def client_for(scheduler: str | None, dask: str | None, workers: int | None = No
         yield client
     finally:
         client.close()
-
-
-def n_workers(client) -> int:
-    return max(1, len(client.scheduler_info().get("workers", {})))

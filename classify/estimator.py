@@ -32,9 +32,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from classify.config import ModelConfig
 from classify.errors import ConfigError, CorpusError
 from classify.parallel import workers
-from classify.config import ModelConfig
 from classify.training import fit_shared_features, fit_task
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from classify.config import ModelConfig
-from classify.errors import CorpusError
+from classify.errors import CorpusError, ModelNotFitted
 from classify.scoring import TaskModel
 
 
@@ -97,10 +97,6 @@ class ClassifyModel:
     def predict(self, texts, threshold: float | None = None) -> dict[str, list]:
         scores = self.predict_scores(texts)
         return {name: self.tasks_[name].decide(P, threshold) for name, P in scores.items()}
-
-
-class ModelNotFitted(ValueError):
-    pass
 
 
 def __getattr__(name: str):

@@ -220,9 +220,7 @@ def ordered_map(function, items: Iterable, shared=None, *, jobs: int = 1, client
 
 
 def _dask_map(client, function, items, shared, window: int | None):
-    from classify.cluster import n_workers
-
-    window = window or 2 * n_workers(client)
+    window = window or 2 * max(1, len(client.scheduler_info().get("workers", {})))
     shared_future = client.scatter(shared, broadcast=True)
     pending: collections.deque = collections.deque()
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 class LinearScorer:
     """A fitted linear layer: `decision = X @ coef.T + intercept`, one column per label.
 

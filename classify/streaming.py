@@ -173,8 +173,8 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
     from classify.model import ClassifyModel
     from classify.parallel import ordered_map, workers
     from classify.scoring import LinearScorer
-    from classify.training import build_normalizer, finish_task
     from classify.text.normalize import Tokenizer
+    from classify.training import build_normalizer, finish_task
 
     progress = progress or (lambda message: None)
     path = Path(path)

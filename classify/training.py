@@ -14,10 +14,10 @@ import numpy as np
 
 from classify.config import ModelConfig
 from classify.errors import CorpusError
+from classify.parallel import beside, can_fork, ordered_map
 from classify.scoring import Calibrator, LinearScorer, TaskModel, _softmax
 from classify.text.normalize import Normalizer, Tokenizer
 from classify.text.resources import STOP_WORDS
-from classify.parallel import beside, can_fork, ordered_map
 
 log = logging.getLogger("classify")
 

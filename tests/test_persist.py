@@ -3,8 +3,8 @@ import pickle
 import joblib
 import pytest
 
-from classify.errors import ModelFileError
 from classify import persist
+from classify.errors import ModelFileError
 from classify.persist import load_model, read_payload, save_model, write_payload
 
 

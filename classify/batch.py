@@ -1,0 +1,47 @@
+"""Batches of documents to classify, a chunk at a time: the chunks, and the calibrated probabilities of a
+batch (`predict --adapt` and `classify shares` start from them), spread over workers as `predict` is."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+
+from classify.options import check_jobs
+
+CHUNK = 1000  # documents transformed at once by predict: bounds memory, amortises the vectorizer call
+
+
+def _chunks(documents: Iterable) -> Iterator[list]:
+    iterator = iter(documents)
+    while chunk := list(itertools.islice(iterator, CHUNK)):
+        yield chunk
+
+
+def _scores_chunk(chunk: list, model) -> list[dict]:
+    """The calibrated probabilities of a chunk, one row per document (NaN for one that could not be read),
+    as a one-item list (the form the chunk mappers yield from)."""
+    import numpy as np
+
+    good = [i for i, d in enumerate(chunk) if d.error is None]
+    out = {name: np.full((len(chunk), len(task.labels)), np.nan) for name, task in model.tasks_.items()}
+    if good:
+        X = model.transform([chunk[i].text for i in good])
+        for name, task in model.tasks_.items():
+            out[name][good] = task.scores(X)
+    return [out]
+
+
+def probabilities(documents: Iterable, loaded, *, jobs: int = 1, client=None) -> dict:
+    """task -> the calibrated probabilities of every document, (n_documents, n_labels) in the model's label
+    order; a document that could not be read has a row of NaN. The same chunks and workers as `predict`."""
+    import numpy as np
+
+    from classify.parallel import ordered_map, workers
+
+    check_jobs(jobs)
+    jobs = workers(jobs)
+    parts = [part for result in ordered_map(_scores_chunk, _chunks(documents), loaded.model, jobs=jobs,
+                                            client=client, window=None if client else 2 * jobs)
+             for part in result]
+    return {name: (np.vstack([p[name] for p in parts]) if parts else np.zeros((0, len(task.labels))))
+            for name, task in loaded.model.tasks_.items()}
