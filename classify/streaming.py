@@ -12,7 +12,6 @@ hash width, not on the corpus size. The result is an ordinary classify model fil
 from __future__ import annotations
 
 import collections
-import hashlib
 import logging
 import sys
 from collections import Counter
@@ -22,6 +21,7 @@ import numpy as np
 
 from classify.corpus import iter_rows, require_column
 from classify.errors import CorpusError
+from classify.persist import file_sha256
 
 log = logging.getLogger("classify")
 
@@ -289,7 +289,7 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
         normalize, features, len(blocks) << HASH_BITS, 0, fitted, metrics,
         [f"trained with --streaming on {n_rows:,} rows ({epochs} epoch(s)); the scores are measured on "
          f"{len(holdout_rows):,} held-out rows (1 in {HOLDOUT_EVERY})"])
-    return model, StreamedCorpus(str(path), _sha256(path), n_rows, text_column, tasks)
+    return model, StreamedCorpus(str(path), file_sha256(path), n_rows, text_column, tasks)
 
 
 def _features_of(texts: list[str], shared):
@@ -318,14 +318,6 @@ class StreamedCorpus:
 
     def __len__(self) -> int:
         return self.n_rows
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 if __name__ == "__main__":  # pragma: no cover
