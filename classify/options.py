@@ -7,21 +7,22 @@ from __future__ import annotations
 from classify.errors import ConfigError
 
 
+def _at_least(option: str, minimum: int, value: int | None, meaning: str = "") -> None:
+    if value is not None and value < minimum:
+        raise ConfigError(f"{option} must be {minimum}{meaning} or more, got {value}.")
+
+
 def check_top_k(top_k: int | None) -> None:
-    if top_k is not None and top_k < 1:
-        raise ConfigError(f"--top-k must be 1 or more, got {top_k}.")
+    _at_least("--top-k", 1, top_k)
 
 
 def check_folds(folds: int) -> None:
-    if folds < 2:
-        raise ConfigError(f"--folds must be 2 or more, got {folds}.")
+    _at_least("--folds", 2, folds)
 
 
 def check_top(top: int) -> None:
-    if top < 1:
-        raise ConfigError(f"--top must be 1 or more, got {top}.")
+    _at_least("--top", 1, top)
 
 
 def check_jobs(jobs: int) -> None:
-    if jobs < 0:
-        raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
+    _at_least("--jobs", 0, jobs, " (one per core)")
