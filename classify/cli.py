@@ -293,7 +293,9 @@ def train(
     label_column: Optional[list[str]] = typer.Option(None, help="A label column (task); repeat for several. Default: every column but text and id."),
     multi_label: Optional[list[str]] = typer.Option(None, help="Declare a task multi-label (also detected from ';' in cells)."),
     label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
-    format: Optional[str] = typer.Option(None, "--format", help="Corpus format when the extension does not say: csv, tsv, jsonl, xlsx."),
+    table_format: Optional[str] = typer.Option(None, "--table-format", help="Corpus format when the extension does not say: csv, tsv, jsonl, xlsx."),
+    # `--format` is the output format of every other command; train's input format kept it for a while
+    old_format: Optional[str] = typer.Option(None, "--format", hidden=True, help="Deprecated: --table-format."),
     delimiter: Optional[str] = typer.Option(None, "--delimiter", callback=_delimiter_option, help=DELIMITER_HELP),
     encoding: Optional[str] = typer.Option(None, "--encoding", callback=_encoding_option, help=ENCODING_HELP),
     sheet: Optional[str] = typer.Option(None, "--sheet", help=SHEET_HELP),
@@ -302,7 +304,7 @@ def train(
     fold_accents: bool = typer.Option(True, "--fold-accents/--keep-accents", help="Fold accents (é→e) before features."),
     negation: bool = typer.Option(True, "--negation/--no-negation", help="Mark words in a negation scope (pas bon → neg_bon)."),
     stop_words: bool = typer.Option(False, "--stop-words/--no-stop-words", help="Drop French function words (negations are always kept)."),
-    char_ngrams: bool = typer.Option(True, "--char/--no-char", help="Add character 2-5-grams to word 1-2-grams."),
+    char: bool = typer.Option(True, "--char/--no-char", help="Add character 2-5-grams to word 1-2-grams."),
     nbsvm: bool = typer.Option(False, "--nbsvm/--no-nbsvm", help="NB-SVM: weight each n-gram by its log-count ratio per label (Wang & Manning 2012)."),
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble", help="Fit word n-grams (with vectors and lexicon) and character n-grams as two models and average them; --no-ensemble: one model over all the features."),
     social: bool = typer.Option(True, "--social/--no-social", help="Replace URLs, e-mails, @mentions and numbers by tokens."),
@@ -340,6 +342,12 @@ def train(
     from classify.config import ModelConfig
     from classify.paths import default_model_path
 
+    if old_format is not None:
+        if table_format is not None:
+            raise typer.BadParameter("give the corpus format once, as --table-format.", param_hint="--format")
+        _stderr("Warning: `classify train --format` is now --table-format (as in predict and shares); "
+                "--format still works for now.")
+        table_format = old_format
     target = out or default_model_path()
     before = _file_state(target)
     try:
@@ -347,11 +355,11 @@ def train(
             if label_column and text_column in label_column:
                 raise ClassifyError(f"--text-column {text_column!r} cannot also be a --label-column.")
             config = ModelConfig(classifier=classifier.value, C=c, accents=not fold_accents,
-                                 negation=negation, stop_words=stop_words, char=char_ngrams, vectors=vectors,
+                                 negation=negation, stop_words=stop_words, char=char, vectors=vectors,
                                  nbsvm=nbsvm, social=social, lexicon=lexicon, ensemble=ensemble, cv_folds=cv,
                                  cv_limit=cv_limit, seed=seed)
             result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
-                               multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
+                               multi_label=multi_label, label_sep=label_sep, fmt=table_format, config=config,
                                progress=_progress(quiet), skip_bad_lines=skip_bad_lines, tune=tune,
                                time_budget=time_budget, dev=dev, trials=trials, streaming=streaming,
                                epochs=epochs, jobs=jobs, options=_table_options(delimiter, encoding, sheet))
