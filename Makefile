@@ -56,7 +56,7 @@ test: $(VENV)/.installed
 eval: $(MODEL) | $(VENV)/.installed $(VENV)/.vectors
 	@mkdir -p reports
 	$(CLASSIFY) cv $(BUNDLED) --folds 5 --seed 0 $(WEIGHTS) $(if $(wildcard $(VECTORS)),--vectors) | tee reports/cv.txt
-	$(PY) -m classify.bench split $(CORPUS) --test 0.2 --seed 0 --out reports/held-out --train-only real- --train-only offtopic- --train-only message-
+	$(PY) -m tools.bench split $(CORPUS) --test 0.2 --seed 0 --out reports/held-out --train-only real- --train-only offtopic- --train-only message-
 	$(CLASSIFY) train reports/held-out/train.csv seeds/general-french.csv --out reports/held-out/model.joblib --seed 0 \
 	  --quiet $(WEIGHTS) $(if $(wildcard $(VECTORS)),--vectors)
 	$(CLASSIFY) evaluate reports/held-out/test.csv --model reports/held-out/model.joblib --report reports/held-out
@@ -66,17 +66,17 @@ eval: $(MODEL) | $(VENV)/.installed $(VENV)/.vectors
 ## eval-shares: label shares (CC, ACC, EM) on skewed resamples of the held-out 20%, --adapt's accuracy, the
 ## real annotated set when seeds/real-test.csv exists, shares vs predict on 100,000 documents -> reports/shares/
 eval-shares: $(VENV)/.installed $(VENV)/.vectors
-	$(PY) -m classify.bench shares --corpus $(CORPUS) --out reports/shares --real seeds/real-test.csv
+	$(PY) -m tools.bench shares --corpus $(CORPUS) --out reports/shares --real seeds/real-test.csv
 
 ## bench: classify and fastText on every benchmark in ../shared/benchmarks -> reports/bench.md, bench.json,
 ## and docs/benchmarks.md (this run only, with its date, commit and machine)
 bench: $(VENV)/.bench $(MODEL)
-	$(PY) -m classify.bench run --benchmarks ../shared/benchmarks --out reports --docs docs/benchmarks.md
+	$(PY) -m tools.bench run --benchmarks ../shared/benchmarks --out reports --docs docs/benchmarks.md
 
 ## bench-big: train --streaming on a generated 5 GB corpus (written to reports/ first), beside in-memory
 ## training on lemonde-2022 -> reports/streaming.md (about 80 min on 2 cores, 6 GB of disk)
 bench-big: $(VENV)/.installed
-	$(PY) -m classify.bench streaming --benchmarks ../shared/benchmarks --big reports/big-5G.csv --size 5G --out reports
+	$(PY) -m tools.bench streaming --benchmarks ../shared/benchmarks --big reports/big-5G.csv --size 5G --out reports
 
 $(VENV)/.bench: $(VENV)/.installed
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[test,bench]'

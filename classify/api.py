@@ -18,18 +18,15 @@ From the project folder (`tests/test_examples.py` runs this example):
 
 from __future__ import annotations
 
-import itertools
-import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from classify.batch import CHUNK, _chunks, probabilities  # noqa: F401  (CHUNK: the command line's too)
 from classify.errors import ConfigError, CorpusError
+from classify.options import check_folds, check_jobs, check_top_k
 from classify.paths import corpus_paths, default_model_path
-from classify.workers import forking, ignore_interrupt
-
-CHUNK = 1000  # documents transformed at once by predict: bounds memory, amortises the vectorizer call
 
 
 @dataclass
@@ -48,8 +45,9 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
     `time_budget` seconds, scoring on the `dev` file when given. `jobs` processes (0: one per core) fit in
     parallel; with `streaming`, they compute the features of the next chunks. `options` (a `TableOptions`):
     the delimiter, encoding and sheet of the corpus (and `dev`), else detected."""
+    from classify.config import ModelConfig
     from classify.corpus import load_corpora, load_corpus
-    from classify.model import ClassifyModel, ModelConfig
+    from classify.model import ClassifyModel
     from classify.persist import make_provenance, save_model
 
     progress = progress or (lambda message: None)
@@ -65,8 +63,9 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
             raise ConfigError(f"{', '.join(unsupported)} cannot be combined with --streaming.")
     elif epochs != 1:
         raise ConfigError("--epochs is only used by --streaming.")
-    if jobs < 0:
-        raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
+    if epochs < 1:
+        raise ConfigError(f"--epochs must be 1 or more, got {epochs}.")
+    check_jobs(jobs)
     start = time.perf_counter()
     if streaming:
         from dataclasses import replace
@@ -92,7 +91,7 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
     data = load_corpora(paths, text_column=text_column, label_columns=label_columns,
                         multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines,
                         options=options)
-    from classify.model import check_weights
+    from classify.config import check_weights
 
     check_weights(config.weights, data)
     if tune:
@@ -183,8 +182,7 @@ def load(model=None, trust: bool = False) -> LoadedModel:
 def check_prediction_options(threshold: float | None, top_k: int | None) -> None:
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--threshold must be between 0 and 1, got {threshold}.")
-    if top_k is not None and top_k < 1:
-        raise ConfigError(f"--top-k must be 1 or more, got {top_k}.")
+    check_top_k(top_k)
 
 
 def documents(inputs, **options) -> Iterator:
@@ -215,8 +213,7 @@ def predict(documents: Iterable, loaded: LoadedModel | str | Path | None = None,
     check_prediction_options(threshold, top_k)
     if explain is not None and explain < 1:
         raise ConfigError(f"--explain must be 1 or more, got {explain}.")
-    if jobs < 0:
-        raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
+    check_jobs(jobs)
     if isinstance(documents, str):
         raise ConfigError("predict takes a list of texts (or Documents), not one string: predict([text]).")
     return _predict(_as_documents(documents), loaded, threshold, top_k, explain, raw, jobs, client, adapted)
@@ -237,7 +234,9 @@ def _as_documents(items: Iterable) -> Iterator:
 
 
 def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, adapted) -> Iterator[Prediction]:
-    jobs = jobs or os.cpu_count() or 1
+    from classify.parallel import ordered_map, workers
+
+    jobs = workers(jobs)
     explainer = None
     if explain:
         from classify.explain import DocumentExplainer
@@ -252,57 +251,14 @@ def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, ad
             start += len(chunk)
             yield from _predict_chunk(chunk, *task, precomputed={name: P[rows] for name, P in adapted.scores.items()})
         return
-    chunks = _chunks(documents)
-    if client is not None:
-        from classify.cluster import ordered_map
-
-        for predictions in ordered_map(client, _chunk_task, chunks, task):
-            yield from predictions
-        return
-    if jobs == 1:
-        for chunk in chunks:
-            yield from _predict_chunk(chunk, *task)
-        return
-    yield from _predict_in_workers(chunks, task, jobs)
-
-
-def _chunks(documents: Iterable) -> Iterator[list]:
-    iterator = iter(documents)
-    while chunk := list(itertools.islice(iterator, CHUNK)):
-        yield chunk
-
-
-_WORKER_TASK = None  # (function, its arguments after the chunk), inherited by forked workers
+    # at most two chunks per worker in flight: memory stays bounded whatever the input size
+    for predictions in ordered_map(_chunk_task, _chunks(documents), task, jobs=jobs, client=client,
+                                   window=None if client else 2 * jobs):
+        yield from predictions
 
 
 def _chunk_task(chunk: list, task: tuple) -> list:
     return _predict_chunk(chunk, *task)
-
-
-def _worker_chunk(chunk: list):
-    function, args = _WORKER_TASK
-    return function(chunk, *args)
-
-
-def _predict_in_workers(chunks: Iterator[list], task: tuple, jobs: int, function=None) -> Iterator:
-    """Ordered, bounded fan-out of chunks to forked processes that already hold the model: yields the
-    items of `function(chunk, *task)` (default: the chunk's predictions) in input order."""
-    import collections
-    import multiprocessing
-
-    global _WORKER_TASK
-    _WORKER_TASK = (function or _predict_chunk, task)
-    context = multiprocessing.get_context("fork")
-    with forking():
-        pool = context.Pool(jobs, initializer=ignore_interrupt)
-    with pool:
-        pending: collections.deque = collections.deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(_worker_chunk, (chunk,)))
-            if len(pending) >= 2 * jobs:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
 
 
 def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed: dict | None = None
@@ -349,58 +305,6 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
         i = position[id(doc)]
         labels, doc_scores = results[i]
         out.append(Prediction(doc.id, labels, doc_scores, explanation=explanations[i], lang=language(doc.text)))
-    return out
-
-
-def _scores_chunk(chunk: list, model) -> list[dict]:
-    """The calibrated probabilities of a chunk, one row per document (NaN for one that could not be read),
-    as a one-item list (the form the chunk mappers yield from)."""
-    import numpy as np
-
-    good = [i for i, d in enumerate(chunk) if d.error is None]
-    from classify import quantify
-
-    out = {name: np.full((len(chunk), len(task.labels)), np.nan) for name, task in model.tasks_.items()}
-    sources = getattr(model, "sources_", None)  # None in a model of one source, or one trained before
-    if sources is not None:
-        out[quantify.SOURCES_KEY] = np.full((len(chunk), len(sources["names"])), np.nan)
-    if good:
-        X = model.transform([chunk[i].text for i in good])
-        for name, task in model.tasks_.items():
-            out[name][good] = task.scores(X)
-        if sources is not None:  # here, where the features are at hand: computing them again would double the time
-            out[quantify.SOURCES_KEY][good] = quantify.source_probabilities(sources, X)
-    return [out]
-
-
-def _scores_task(chunk: list, model) -> list[dict]:
-    return _scores_chunk(chunk, model)
-
-
-def probabilities(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=None) -> dict:
-    """task -> the calibrated probabilities of every document, (n_documents, n_labels) in the model's label
-    order; a document that could not be read has a row of NaN. The same chunks and workers as `predict`.
-    A model trained on several sources adds `quantify.SOURCES_KEY`: each document's source probabilities."""
-    import numpy as np
-
-    from classify import quantify
-
-    if jobs < 0:
-        raise ConfigError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
-    jobs = jobs or os.cpu_count() or 1
-    chunks = _chunks(documents)
-    if client is not None:
-        from classify.cluster import ordered_map
-
-        parts = [part for result in ordered_map(client, _scores_task, chunks, loaded.model) for part in result]
-    elif jobs == 1:
-        parts = [part for chunk in chunks for part in _scores_chunk(chunk, loaded.model)]
-    else:
-        parts = list(_predict_in_workers(chunks, (loaded.model,), jobs, _scores_chunk))
-    out = {name: (np.vstack([p[name] for p in parts]) if parts else np.zeros((0, len(task.labels))))
-           for name, task in loaded.model.tasks_.items()}
-    if parts and quantify.SOURCES_KEY in parts[0]:
-        out[quantify.SOURCES_KEY] = np.vstack([p[quantify.SOURCES_KEY] for p in parts])
     return out
 
 
@@ -584,17 +488,18 @@ def cross_validate(corpus, *, folds=5, seed=0, text_column="text", label_columns
     """`corpus`: a file, several files with the same columns, or None for the bundled corpus. `tasks`:
     {task: column}, tasks read from columns of other names (`--task sentiment=label`), beside
     `label_columns`; neither: every column but the text and the id is a task."""
+    from classify.config import ModelConfig
     from classify.corpus import load_corpora
     from classify.crossval import cross_validate as run
-    from classify.model import ModelConfig
 
+    check_folds(folds)
     progress = progress or (lambda message: None)
     paths = corpus_paths(corpus)
     progress(f"reading {' + '.join(map(str, paths))}")
     data = load_corpora(paths, text_column=text_column, label_columns=label_columns,
                         multi_label=multi_label, label_sep=label_sep, fmt=fmt, skip_bad_lines=skip_bad_lines,
                         task_columns=tasks, options=options)
-    from classify.model import check_weights
+    from classify.config import check_weights
 
     config = config or ModelConfig()
     check_weights(config.weights, data)

@@ -22,7 +22,7 @@ from typing import Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from classify import __version__
+from classify import __version__, options
 from classify.errors import ClassifyError
 
 
@@ -233,6 +233,20 @@ def _encoding_option(value: Optional[str]) -> Optional[str]:
                                  f"cp1252 or latin-1 (or leave --encoding out: it is detected).") from None
 
 
+def _usage(check):
+    """A Typer callback that runs one of `classify.options`' rules where the option's value enters: what it
+    refuses is a usage error (exit code 2), and the rule is the one the Python API runs."""
+
+    def callback(value):
+        try:
+            check(value)
+        except ClassifyError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        return value
+
+    return callback
+
+
 def _task_option(values: Optional[list[str]]) -> dict:
     from classify.corpus import parse_task_columns
 
@@ -272,7 +286,7 @@ WEIGHT_HELP = ("TASK:PREFIX=WEIGHT: for the task TASK, the documents whose id st
 
 def _weight_option(value):
     from classify.errors import ConfigError
-    from classify.model import parse_weights
+    from classify.config import parse_weights
 
     try:
         parse_weights(value or ())
@@ -294,7 +308,9 @@ def train(
     label_column: Optional[list[str]] = typer.Option(None, help="A label column (task); repeat for several. Default: every column but text and id."),
     multi_label: Optional[list[str]] = typer.Option(None, help="Declare a task multi-label (also detected from ';' in cells)."),
     label_sep: str = typer.Option(";", help="Separator between labels in a multi-label cell."),
-    format: Optional[str] = typer.Option(None, "--format", help="Corpus format when the extension does not say: csv, tsv, jsonl, xlsx."),
+    table_format: Optional[str] = typer.Option(None, "--table-format", help="Corpus format when the extension does not say: csv, tsv, jsonl, xlsx."),
+    # `--format` is the output format of every other command; train's input format kept it for a while
+    old_format: Optional[str] = typer.Option(None, "--format", hidden=True, help="Deprecated: --table-format."),
     delimiter: Optional[str] = typer.Option(None, "--delimiter", callback=_delimiter_option, help=DELIMITER_HELP),
     encoding: Optional[str] = typer.Option(None, "--encoding", callback=_encoding_option, help=ENCODING_HELP),
     sheet: Optional[str] = typer.Option(None, "--sheet", help=SHEET_HELP),
@@ -303,7 +319,7 @@ def train(
     fold_accents: bool = typer.Option(True, "--fold-accents/--keep-accents", help="Fold accents (é→e) before features."),
     negation: bool = typer.Option(True, "--negation/--no-negation", help="Mark words in a negation scope (pas bon → neg_bon)."),
     stop_words: bool = typer.Option(False, "--stop-words/--no-stop-words", help="Drop French function words (negations are always kept)."),
-    char_ngrams: bool = typer.Option(True, "--char/--no-char", help="Add character 2-5-grams to word 1-2-grams."),
+    char: bool = typer.Option(True, "--char/--no-char", help="Add character 2-5-grams to word 1-2-grams."),
     nbsvm: bool = typer.Option(False, "--nbsvm/--no-nbsvm", help="NB-SVM: weight each n-gram by its log-count ratio per label (Wang & Manning 2012)."),
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble", help="Fit word n-grams (with vectors and lexicon) and character n-grams as two models and average them; --no-ensemble: one model over all the features."),
     social: bool = typer.Option(True, "--social/--no-social", help="Replace URLs, e-mails, @mentions and numbers by tokens."),
@@ -339,9 +355,15 @@ def train(
     """
     _setup_logging(quiet)
     from classify.api import train as run_train
-    from classify.model import ModelConfig
+    from classify.config import ModelConfig
     from classify.paths import default_model_path
 
+    if old_format is not None:
+        if table_format is not None:
+            raise typer.BadParameter("give the corpus format once, as --table-format.", param_hint="--format")
+        _stderr("Warning: `classify train --format` is now --table-format (as in predict and shares); "
+                "--format still works for now.")
+        table_format = old_format
     target = out or default_model_path()
     before = _file_state(target)
     try:
@@ -349,11 +371,11 @@ def train(
             if label_column and text_column in label_column:
                 raise ClassifyError(f"--text-column {text_column!r} cannot also be a --label-column.")
             config = ModelConfig(classifier=classifier.value, C=c, accents=not fold_accents,
-                                 negation=negation, stop_words=stop_words, char=char_ngrams, vectors=vectors,
+                                 negation=negation, stop_words=stop_words, char=char, vectors=vectors,
                                  nbsvm=nbsvm, social=social, lexicon=lexicon, ensemble=ensemble, cv_folds=cv,
                                  cv_limit=cv_limit, seed=seed, weights=tuple(weight or ()))
             result = run_train(corpus, out, text_column=text_column, label_columns=label_column or None,
-                               multi_label=multi_label, label_sep=label_sep, fmt=format, config=config,
+                               multi_label=multi_label, label_sep=label_sep, fmt=table_format, config=config,
                                progress=_progress(quiet), skip_bad_lines=skip_bad_lines, tune=tune,
                                time_budget=time_budget, dev=dev, trials=trials, streaming=streaming,
                                epochs=epochs, jobs=jobs, options=_table_options(delimiter, encoding, sheet))
@@ -456,7 +478,7 @@ def predict(
     model: Optional[Path] = typer.Option(None, "--model", "-m", help=MODEL_HELP),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     format: PredictFormat = typer.Option(PredictFormat.table, "--format", "-f", help="Output format: table for people; jsonl or csv for programs."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Keep the K best labels per task in scores (and at most K labels for multi-label tasks)."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", callback=_usage(options.check_top_k), help="Keep the K best labels per task in scores (and at most K labels for multi-label tasks)."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Probability a multi-label label needs (0-1). Default: the per-label thresholds tuned at training."),
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     table_format: Optional[str] = typer.Option(None, "--table-format", help="Treat file inputs as tables of this format: csv, tsv, jsonl, xlsx."),
@@ -492,11 +514,9 @@ def predict(
       classify predict seeds/real-test.csv --format jsonl --with-model > /tmp/predictions.jsonl
     """
     _setup_logging(quiet)
-    from classify import api
+    from classify import api, cluster
     from classify.inputs import check_inputs, iter_documents
     from classify.render import PredictionWriter
-
-    from classify import cluster
 
     counts = _PredictionCounts()
     writer = None
@@ -714,7 +734,7 @@ def evaluate(
 @app.command(cls=_Command)
 def cv(
     corpus: Optional[list[Path]] = typer.Argument(None, help="CSV, TSV, JSONL or XLSX corpus; several files with the same columns are read as one. Default: the bundled corpus."),
-    folds: int = typer.Option(5, "--folds", "-k", help="Number of folds (every label needs at least this many examples)."),
+    folds: int = typer.Option(5, "--folds", "-k", callback=_usage(options.check_folds), help="Number of folds (every label needs at least this many examples)."),
     seed: int = typer.Option(0, help="Random seed for the folds and the models: same seed, same figures."),
     text_column: str = typer.Option("text", help="Column holding the text."),
     label_column: Optional[list[str]] = typer.Option(None, help="A label column (task); repeat for several. Default: every column but text and id."),
@@ -749,14 +769,12 @@ def cv(
     """
     _setup_logging(quiet)
     from classify import api
-    from classify.model import ModelConfig
+    from classify.config import ModelConfig
     from classify.render import cv_table
 
     tasks = _task_option(task)
     try:
         with _interruptible(lambda: "nothing written"):
-            if folds < 2:
-                raise ClassifyError(f"--folds must be 2 or more, got {folds}.")
             config = ModelConfig(classifier=classifier.value, C=c, vectors=vectors, lexicon=lexicon,
                                  ensemble=ensemble, seed=seed, weights=tuple(weight or ()))
             from classify import cluster
@@ -779,7 +797,7 @@ def explain(
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
     task: Optional[str] = typer.Option(None, "--task", "-t", help="Only this task. Default: every task."),
     label: Optional[str] = typer.Option(None, "--label", "-l", help="Only this label."),
-    top: int = typer.Option(15, "--top", "-n", help="How many features per side."),
+    top: int = typer.Option(15, "--top", "-n", callback=_usage(options.check_top), help="How many features per side."),
     raw: bool = typer.Option(False, "--raw", help="The model's internal feature names (xnumx, neg_bon, <vector[12]>) instead of readable ones."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="Output format: table for people, json for programs."),
 ):
@@ -803,8 +821,6 @@ def explain(
 
     try:
         with _interruptible(lambda: "nothing written"):
-            if top < 1:
-                raise ClassifyError(f"--top must be 1 or more, got {top}.")
             data = api.explain(api.load(model, trust=trust), task=task, label=label, top=top, raw=raw)
     except ClassifyError as exc:
         _fail(str(exc))

@@ -5,7 +5,7 @@
     classify cv corpus.csv --scheduler tcp://10.0.0.5:8786
 
 The model (or the corpus) is sent once to every worker; chunks of documents (folds) are submitted as
-tasks, at most two chunks per worker in flight, and the results are written in input order, so the
+tasks (`classify.parallel.ordered_map`), at most two chunks per worker in flight, and the results are written in input order, so the
 output is the one a single process writes. Workers need classify installed (the same version), and, for a
 model trained with --vectors, the word vectors at the same path (or CLASSIFY_VECTORS set on the workers).
 Dask is optional: `pip install 'classify[dask]'`.
@@ -53,7 +53,9 @@ def client_for(scheduler: str | None, dask: str | None, workers: int | None = No
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.ERROR)
     if dask == "local":
-        n = workers or os.cpu_count() or 1
+        from classify.parallel import workers as count
+
+        n = count(workers)
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                           silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             yield client
@@ -66,27 +68,3 @@ def client_for(scheduler: str | None, dask: str | None, workers: int | None = No
         yield client
     finally:
         client.close()
-
-
-def n_workers(client) -> int:
-    return max(1, len(client.scheduler_info().get("workers", {})))
-
-
-def ordered_map(client, function, items, shared, window: int | None = None):
-    """`function(item, shared)` for every item on the cluster, results yielded in item order, at most
-    `window` (two per worker) submitted ahead; `shared` is sent to every worker once."""
-    import collections
-
-    window = window or 2 * n_workers(client)
-    shared_future = client.scatter(shared, broadcast=True)
-    pending: collections.deque = collections.deque()
-    try:
-        for item in items:
-            pending.append(client.submit(function, item, shared_future, pure=False))
-            if len(pending) >= window:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        for future in pending:
-            future.cancel()

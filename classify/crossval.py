@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from classify.errors import CorpusError
+from classify.options import check_folds
+from classify.training import iterative_stratification
 
 SCALARS = ("accuracy", "macro_f1", "micro_f1", "weighted_f1")
 
@@ -28,45 +30,9 @@ def label_matrix(corpus) -> tuple[np.ndarray, list[tuple[str, str]]]:
     return Y, names
 
 
-def iterative_stratification(Y: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
-    """Fold number (0..k-1) of each row of the binary matrix `Y` (rows: documents, columns: labels)."""
-    rng = np.random.default_rng(seed)
-    n, m = Y.shape
-    fold = np.full(n, -1)
-    desired = np.full(k, n / k)
-    desired_label = np.tile(Y.sum(axis=0) / k, (k, 1)).astype(float)  # (k, m)
-    remaining = Y.copy()
-    unassigned = np.ones(n, dtype=bool)
-    while unassigned.any():
-        counts = remaining[unassigned].sum(axis=0)
-        if counts.sum() == 0:  # documents with no label left: spread them by fold size only
-            for i in rng.permutation(np.flatnonzero(unassigned)):
-                best = np.flatnonzero(desired == desired.max())
-                f = rng.choice(best)
-                fold[i] = f
-                desired[f] -= 1
-            break
-        label = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
-        rows = np.flatnonzero(unassigned & remaining[:, label])
-        for i in rng.permutation(rows):
-            need = desired_label[:, label]
-            candidates = np.flatnonzero(need == need.max())
-            if len(candidates) > 1:
-                by_size = desired[candidates]
-                candidates = candidates[by_size == by_size.max()]
-            f = int(rng.choice(candidates))
-            fold[i] = f
-            unassigned[i] = False
-            desired[f] -= 1
-            desired_label[f] -= Y[i]
-        remaining[rows] = False
-    return fold
-
-
 def make_folds(corpus, k: int, seed: int = 0) -> np.ndarray:
     """Fold number of each document; a clear error when a label is too rare for `k` folds."""
-    if k < 2:
-        raise CorpusError(f"--folds must be 2 or more, got {k}.")
+    check_folds(k)
     if len(corpus) < k:
         raise CorpusError(f"{len(corpus)} documents cannot be split into {k} folds.")
     Y, names = label_matrix(corpus)
@@ -153,11 +119,11 @@ def cross_validate(corpus, config, folds: int = 5, seed: int = 0, progress=None,
     inner = replace(config, cv_folds=0, seed=seed)
     per_fold: dict[str, list] = {name: [] for name in corpus.tasks}
     if client is not None:
-        from classify.cluster import ordered_map
+        from classify.parallel import ordered_map
 
         progress(f"{folds} folds sent to the Dask cluster")
         # one process per fold on the workers: no nested process pools
-        results = ordered_map(client, _run_fold, range(folds), (corpus, fold, inner, 1), window=folds)
+        results = ordered_map(_run_fold, range(folds), (corpus, fold, inner, 1), client=client, window=folds)
     else:
         results = (_run_fold(f, (corpus, fold, inner, None)) for f in range(folds))
     for f, metrics in enumerate(results):

@@ -19,3 +19,7 @@ class ModelFileError(ClassifyError):
 
 class ConfigError(ClassifyError):
     """A setting has a value that is not allowed."""
+
+
+class ModelNotFitted(ValueError):
+    """A model (or a feature block) is used before it was fitted: a programming error, not the user's."""

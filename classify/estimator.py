@@ -1,7 +1,7 @@
 """`TextClassifier`: one classification task over French texts, as a scikit-learn estimator.
 
 It is the model the command line trains for each label column, on its own: the same normalisation, feature
-blocks, linear fits, calibration and per-label thresholds (`classify.model`), with every `ModelConfig`
+blocks, linear fits, calibration and per-label thresholds (`classify.training`), with every `ModelConfig`
 setting as a parameter, so that `clone`, `Pipeline`, `GridSearchCV` and `cross_val_score` work with it.
 X is an iterable of texts (a list of strings, a pandas Series); y one label per text, or, for a multi-label
 task, a list of labels per text (a list of lists) or an indicator matrix (an array of 0 and 1, one column
@@ -26,20 +26,21 @@ corpus (run from the project's folder):
 
 from __future__ import annotations
 
-import os
 from dataclasses import fields
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from classify.config import ModelConfig
 from classify.errors import ConfigError, CorpusError
-from classify.model import ModelConfig, fit_shared_features, fit_task
+from classify.parallel import workers
+from classify.training import fit_shared_features, fit_task
 
 
 class TextClassifier(ClassifierMixin, BaseEstimator):
     """Word and character n-gram TF-IDF (+ a French sentiment lexicon, + word vectors) and a calibrated
-    linear model, for one task. The parameters are `classify.model.ModelConfig`'s settings, under their
+    linear model, for one task. The parameters are `classify.config.ModelConfig`'s settings, under their
     names and with their defaults, and `n_jobs` (processes for large corpora; None: 1, -1: every core).
 
     Fitted attributes: `classes_` (the labels; for an indicator y, its column numbers), `multilabel_`,
@@ -192,11 +193,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 def _jobs(n_jobs) -> int:
     if n_jobs is None:
         return 1
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
     if n_jobs == 0:
         raise ValueError("n_jobs=0 is not allowed: use None or a positive number, or -1 for every core.")
-    return int(n_jobs)
+    return workers(n_jobs)
 
 
 def _texts(X) -> list[str]:

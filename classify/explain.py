@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from classify.errors import ConfigError
+from classify.options import check_top
 from classify.text import resources as R
 
 BLOCK_NAMES = {"vectors": "word vectors", "lexicon": "sentiment lexicon"}
@@ -144,8 +145,7 @@ def top_features(model, *, task: str | None = None, label: str | None = None, to
     """`{task: {label: {"towards": [[feature, weight], ...], "against": [...], "blocks": [...]}}}`,
     strongest first. `blocks`: one row per dense block (`_block_rows`); with `raw`, the dense
     dimensions are ranked with the n-grams instead, under their internal names."""
-    if top < 1:
-        raise ConfigError(f"--top must be 1 or more, got {top}.")
+    check_top(top)
     names = feature_names(model, raw=raw)
     dense = [] if raw else dense_blocks(model)
     ranked = np.ones(len(names), dtype=bool)

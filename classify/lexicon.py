@@ -90,7 +90,7 @@ class LexiconFeatures:
         polarity = self.__dict__.get("_polarity_cache")
         if polarity is None:
             if not hasattr(self, "positive_"):
-                from classify.model import ModelNotFitted
+                from classify.errors import ModelNotFitted
 
                 raise ModelNotFitted("LexiconFeatures is not fitted")
             # token -> (positive, negative) it adds; `neg_` marks a word inside a negation scope

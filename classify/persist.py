@@ -23,7 +23,19 @@ from classify.errors import ModelFileError
 log = logging.getLogger("classify")
 
 FORMAT = "classify-model"
-FORMAT_VERSION = 1
+# 2: the saved classes live by concern (`classify.config`, `classify.scoring`); 1: all in `classify.model`.
+# A classify that reads only format 1 cannot find format 2's classes: it says the file is newer.
+FORMAT_VERSION = 2
+
+# Format 1's names of the classes (and the one function) that have moved, and where they are now: the
+# loader of format 1 reads them there, whatever the container (this package's, joblib's or skops').
+FORMAT_1_NAMES = {
+    "classify.model.ModelConfig": "classify.config.ModelConfig",
+    "classify.model.LinearScorer": "classify.scoring.LinearScorer",
+    "classify.model.Calibrator": "classify.scoring.Calibrator",
+    "classify.model.TaskModel": "classify.scoring.TaskModel",
+    "classify.model._identity": "classify.training._identity",
+}
 
 
 def library_versions() -> dict:
@@ -230,12 +242,24 @@ def write_payload(payload, handle) -> None:
     handle.write(zlib.compress(pickle.dumps(payload, protocol=5), 3))
 
 
+class _Unpickler(pickle.Unpickler):
+    """The C unpickler, reading format 1's names of moved classes where they live now."""
+
+    def find_class(self, module, name):
+        moved = FORMAT_1_NAMES.get(f"{module}.{name}")
+        if moved is not None:
+            module, _, name = moved.rpartition(".")
+        return super().find_class(module, name)
+
+
 def read_payload(path: Path):
     """The payload of a model file (this package's container, or joblib's for older files)."""
+    import io
+
     with open(path, "rb") as handle:
         if handle.read(len(MAGIC)) == MAGIC:
-            return pickle.loads(zlib.decompress(handle.read()))
-    import joblib
+            return _Unpickler(io.BytesIO(zlib.decompress(handle.read()))).load()
+    import joblib  # its unpickler finds format 1's names through `classify.model.__getattr__`
 
     return joblib.load(path)
 
@@ -254,12 +278,15 @@ def _load_joblib(path: Path):
         raise ModelFileError(f"{path} cannot be loaded ({type(exc).__name__}: {exc}).") from None
 
 
-# The only non-standard types a `.skops` model may contain: this package's own classes and function.
+# The only non-standard types a `.skops` model may contain: this package's own classes and function, under
+# their names of today and of format 1 (found through `classify.model.__getattr__`).
 SKOPS_TRUSTED = [
-    "classify.model._identity", "classify.model.Calibrator", "classify.model.ClassifyModel", "classify.model.LinearScorer",
-    "classify.model.ModelConfig", "classify.model.TaskModel", "classify.text.normalize.Normalizer",
-    "classify.text.normalize.Tokenizer", "classify.features.CompiledTfidf", "classify.features.CompiledUnion",
-    "classify.vectors.MeanVectors", "classify.lexicon.LexiconFeatures", "classify.estimator.TextClassifier",
+    "classify.training._identity", "classify.scoring.Calibrator", "classify.model.ClassifyModel",
+    "classify.scoring.LinearScorer", "classify.config.ModelConfig", "classify.scoring.TaskModel",
+    "classify.text.normalize.Normalizer", "classify.text.normalize.Tokenizer", "classify.features.CompiledTfidf",
+    "classify.features.CompiledUnion", "classify.vectors.MeanVectors", "classify.lexicon.LexiconFeatures",
+    "classify.estimator.TextClassifier", "classify.streaming.HashedBlock", "classify.streaming.HashedFeatures",
+    *FORMAT_1_NAMES,
 ]
 
 
@@ -283,6 +310,16 @@ def _load_skops(path: Path):
         raise ModelFileError(f"{path} cannot be loaded by skops ({type(exc).__name__}: {exc}).") from None
 
 
+def _from_format_1(payload: dict) -> dict:
+    """Format 1 differs from format 2 only in the names of the saved classes, which the readers map as they
+    read (`FORMAT_1_NAMES`): what they return is already made of today's classes."""
+    return payload
+
+
+# How each format's payload becomes today's: one loader per format this classify reads.
+LOADERS = {1: _from_format_1, 2: lambda payload: payload}
+
+
 def _check_payload(payload, path: Path):
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a classify model (no classify header).")
@@ -292,6 +329,9 @@ def _check_payload(payload, path: Path):
             f"{path} uses model format {version}, newer than this classify ({__version__}) reads "
             f"(format {FORMAT_VERSION}); upgrade classify or retrain the model."
         )
+    if version not in LOADERS:
+        raise ModelFileError(f"{path} uses model format {version}, which no classify wrote; retrain the model.")
+    payload = LOADERS[version](payload)
     provenance = payload.get("provenance", {})
     from importlib.metadata import version as installed  # not `import sklearn`: a second of start-up
 

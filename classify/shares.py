@@ -134,7 +134,7 @@ def read_batch(inputs, loaded, *, by=None, date_column=None, text_column="text",
                skip_bad_lines=False, jobs=1, client=None) -> tuple[dict, list, list]:
     """Every input document's probabilities (task -> (n, k), NaN for a document that could not be read),
     ids and the values of the --by and --date-column columns, in input order."""
-    from classify import api
+    from classify.batch import probabilities
     from classify.inputs import iter_documents
 
     wanted = _columns_wanted(by, date_column)
@@ -166,7 +166,7 @@ def read_batch(inputs, loaded, *, by=None, date_column=None, text_column="text",
                     ids.append(document.id)
                     values.append(())
                     yield document
-        parts.append((api.probabilities(documents(), loaded, jobs=jobs, client=client), ids, values))
+        parts.append((probabilities(documents(), loaded, jobs=jobs, client=client), ids, values))
     P = {name: np.vstack([p[0][name] for p in parts]) for name in loaded.model.tasks_}
     # a predictions file does not hold the source probabilities: a batch read (in part) from one is
     # estimated with the pooled rates, as by a model of one source

@@ -11,9 +11,8 @@ hash width, not on the corpus size. The result is an ordinary classify model fil
 
 from __future__ import annotations
 
-import hashlib
+import collections
 import logging
-import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 
 from classify.corpus import iter_rows, require_column
 from classify.errors import CorpusError
-from classify.workers import forking, ignore_interrupt
+from classify.persist import file_sha256
 
 log = logging.getLogger("classify")
 
@@ -171,8 +170,11 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
     from sklearn.linear_model import SGDClassifier
 
     from classify.corpus import open_table
-    from classify.model import Calibrator, ClassifyModel, LinearScorer, TaskModel, build_normalizer
+    from classify.model import ClassifyModel
+    from classify.parallel import ordered_map, workers
+    from classify.scoring import LinearScorer
     from classify.text.normalize import Tokenizer
+    from classify.training import build_normalizer, finish_task
 
     progress = progress or (lambda message: None)
     path = Path(path)
@@ -180,11 +182,7 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
         raise CorpusError(f"{path}: no such file.")
     if path.is_dir():
         raise CorpusError(f"{path} is a folder; a CSV, TSV or JSONL file was expected.")
-    if epochs < 1:
-        raise CorpusError(f"--epochs must be 1 or more, got {epochs}.")
-    if jobs < 0:
-        raise CorpusError(f"--jobs must be 0 (one per core) or more, got {jobs}.")
-    jobs = jobs or os.cpu_count() or 1
+    jobs = workers(jobs)
     source = open_table(path, fmt, options)  # how to read it, decided (and said) once for every pass
     progress(f"pass 1: scanning {path}")
     tasks, n_rows = scan(source, text_column, label_columns, multi_label, label_sep, id_column,
@@ -251,28 +249,26 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
         if chunk_texts:
             yield chunk_texts, chunk_rows, row_number
 
-    seen = 0
-    with _Featurizer(normalize, features, jobs if jobs > 1 else 0) as featurize:
-        for epoch in range(1, epochs + 1):
-            for X, chunk_rows, row_number in featurize(chunks(epoch)):
-                fit_chunk(X, chunk_rows)
-                seen += len(chunk_rows)
-                progress(f"pass {epoch + 1}: trained on {seen:,} rows ({row_number / n_rows:.0%} of the epoch)")
+    waiting: collections.deque = collections.deque()  # (rows, rows read, epoch) of the chunks in flight
 
-    model = ClassifyModel(config)
-    model.normalizer_ = normalize
-    model.features_ = features
-    model.n_features_ = len(blocks) << HASH_BITS
-    model.n_jobs_ = 1
-    model.dense_tail_ = 0
-    model.tasks_, model.cv_metrics_ = {}, {}
-    model.notes_ = [f"trained with --streaming on {n_rows:,} rows ({epochs} epoch(s)); the scores are measured on "
-                    f"{len(holdout_rows):,} held-out rows (1 in {HOLDOUT_EVERY})"]
+    def texts():
+        for epoch in range(1, epochs + 1):
+            for chunk_texts, chunk_rows, row_number in chunks(epoch):
+                waiting.append((chunk_rows, row_number, epoch))
+                yield chunk_texts
+
+    seen = 0
+    # the features of the next chunks are computed by the workers (at most two chunks each in flight, so
+    # memory stays bounded) while this process fits, in file order: the model is the same for any `jobs`
+    for X in ordered_map(_features_of, texts(), (normalize, features), jobs=jobs, window=2 * jobs):
+        chunk_rows, row_number, epoch = waiting.popleft()
+        fit_chunk(X, chunk_rows)
+        seen += len(chunk_rows)
+        progress(f"pass {epoch + 1}: trained on {seen:,} rows ({row_number / n_rows:.0%} of the epoch)")
+
     progress(f"calibrating on {len(holdout_rows):,} held-out rows")
     X = features.transform([normalize(t) for t in holdout_texts])
-    from classify.metrics import best_threshold, multi_label_metrics, single_label_metrics
-    from classify.quantify import training_rates
-
+    fitted, metrics = {}, {}
     for name, task in tasks.items():
         labels = task["labels"]
         values = [_values(r, name, task, label_sep) for r in holdout_rows]
@@ -280,81 +276,25 @@ def train_streaming(path, config, *, text_column="text", label_columns=None, mul
             coef = np.vstack([np.asarray(est.coef_).ravel() for est in learners[name]])
             intercept = np.array([float(np.asarray(est.intercept_).ravel()[0]) for est in learners[name]])
             scorer = LinearScorer(coef, intercept)
-            scores = scorer.decision(X)
             Y = np.array([[label in v for label in labels] for v in values], dtype=int)
-            calibrator = Calibrator(True).fit(scores, Y)
-            P = calibrator.transform(scores)
-            thresholds = np.array([best_threshold(Y[:, j], P[:, j]) for j in range(len(labels))])
-            predicted = [[labels[j] for j in np.flatnonzero(row >= thresholds)] for row in P]
-            metrics = multi_label_metrics(values, predicted, labels)
+            fitted[name], metrics[name] = finish_task(name, True, labels, scorer, scorer.decision(X), values, Y)
         else:
             scorer = LinearScorer.from_estimator(learners[name], len(labels))
             keep = [i for i, v in enumerate(values) if v is not None]
-            truth = [values[i] for i in keep]
-            scores = scorer.decision(X[keep])
-            calibrator = Calibrator(False).fit(scores, np.asarray(truth, dtype=object)) if len(set(truth)) > 1 \
-                else _unit_calibrator()
-            thresholds = None
-            predicted = np.asarray(labels, dtype=object)[scores.argmax(axis=1)].tolist()
-            metrics = single_label_metrics(truth, predicted, labels)
-            P = calibrator.transform(scores)
-        metrics["folds"] = 0
-        metrics["held_out"] = len(values)
-        model.cv_metrics_[name] = metrics
-        rates = training_rates(labels, task["multi"], P, Y if task["multi"] else truth, thresholds) \
-            if len(values) else None
-        model.tasks_[name] = TaskModel(name, task["multi"], labels, scorer, calibrator, thresholds, rates)
-    return model, StreamedCorpus(str(path), _sha256(path), n_rows, text_column, tasks)
+            fitted[name], metrics[name] = finish_task(name, False, labels, scorer, scorer.decision(X[keep]),
+                                                      [values[i] for i in keep])
+        metrics[name]["folds"] = 0
+        metrics[name]["held_out"] = len(values)
+    model = ClassifyModel(config)._fitted(
+        normalize, features, len(blocks) << HASH_BITS, 0, fitted, metrics,
+        [f"trained with --streaming on {n_rows:,} rows ({epochs} epoch(s)); the scores are measured on "
+         f"{len(holdout_rows):,} held-out rows (1 in {HOLDOUT_EVERY})"])
+    return model, StreamedCorpus(str(path), file_sha256(path), n_rows, text_column, tasks)
 
 
-_FEATURES = None  # (normalize, features), inherited by the forked featurizing processes
-
-
-def _features_of(texts: list[str]):
-    normalize, features = _FEATURES
+def _features_of(texts: list[str], shared):
+    normalize, features = shared
     return features.transform([normalize(t) for t in texts])
-
-
-class _Featurizer:
-    """Turns (texts, rows, n) chunks into (X, rows, n) in order, in `workers` forked processes (none: here),
-    with at most two chunks per worker in flight so memory stays bounded."""
-
-    def __init__(self, normalize, features, workers: int):
-        self.task, self.workers, self.pool = (normalize, features), workers, None
-
-    def __enter__(self):
-        global _FEATURES
-        _FEATURES = self.task
-        if self.workers > 0:
-            import multiprocessing
-
-            with forking():
-                self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=ignore_interrupt)
-        return self
-
-    def __exit__(self, *exc):
-        global _FEATURES
-        _FEATURES = None
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-
-    def __call__(self, chunks):
-        if self.pool is None:
-            for texts, rows, n in chunks:
-                yield _features_of(texts), rows, n
-            return
-        import collections
-
-        pending: collections.deque = collections.deque()
-        for texts, rows, n in chunks:
-            pending.append((self.pool.apply_async(_features_of, (texts,)), rows, n))
-            if len(pending) >= 2 * self.workers:
-                result, rows, n = pending.popleft()
-                yield result.get(), rows, n
-        while pending:
-            result, rows, n = pending.popleft()
-            yield result.get(), rows, n
 
 
 class StreamedTask:
@@ -378,22 +318,6 @@ class StreamedCorpus:
 
     def __len__(self) -> int:
         return self.n_rows
-
-
-def _unit_calibrator():
-    from classify.model import Calibrator
-
-    calibrator = Calibrator(False)
-    calibrator.temperature_ = 1.0
-    return calibrator
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -229,8 +229,8 @@ def test_evaluate_with_a_model_whose_tasks_do_not_match(cli, tiny_model, tmp_pat
     (["train", TINY, "--text-column", "text", "--label-column", "text"], 1, "cannot also be a --label-column"),
     (["predict", "-", "--explain-top", "3"], 1, "--explain-top only makes sense with --explain"),
     (["predict", "-", "--threshold", "-0.1"], 1, "--threshold must be between 0 and 1"),
-    (["predict", "-", "--top-k", "0"], 1, "--top-k must be 1 or more"),
-    (["cv", TINY, "--folds", "0"], 1, "--folds must be 2 or more"),
+    (["predict", "-", "--top-k", "0"], 2, "--top-k must be 1 or more"),
+    (["cv", TINY, "--folds", "0"], 2, "--folds must be 2 or more"),
     (["train", TINY, "--cv", "1"], 1, "--cv 1 is not allowed"),
     (["predict", "-", "--format", "yaml"], 2, "yaml"),
 ])

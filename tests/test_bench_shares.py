@@ -1,4 +1,4 @@
-"""`python -m classify.bench shares` (make eval-shares), on the tiny corpus: the pieces run and report."""
+"""`python -m tools.bench shares` (make eval-shares), on the tiny corpus: the pieces run and report."""
 
 import csv
 
@@ -20,7 +20,8 @@ def _real_file(tmp_path, copies=4):
 
 
 def test_skewed_resamples_and_real_set(tiny_model_path, tmp_path):
-    from classify import api, bench_shares
+    from classify import api
+    from tools import bench_shares
 
     loaded = api.load(tiny_model_path)
     rows = list(csv.DictReader(open(TINY, encoding="utf-8")))
@@ -49,7 +50,7 @@ def test_skewed_resamples_and_real_set(tiny_model_path, tmp_path):
 
 
 def test_timing_file_has_distinct_documents(tmp_path):
-    from classify.bench_shares import _timing_file
+    from tools.bench_shares import _timing_file
 
     path = tmp_path / "t.csv"
     _timing_file(["un deux trois quatre", "cinq six sept huit"], path, 6)

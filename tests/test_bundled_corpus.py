@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classify import datacard
+from tools import datacard
 from classify.corpus import load_corpus
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -187,7 +187,7 @@ def test_predict_binary_file_reported_not_dropped(cli, tiny_model, docs):
     [
         (["nothere.txt"], 1, "nothere.txt: no such file or folder"),
         (["{docs}", "--threshold", "1.5"], 1, "--threshold must be between 0 and 1, got 1.5"),
-        (["{docs}", "--top-k", "0"], 1, "--top-k must be 1 or more, got 0"),
+        (["{docs}", "--top-k", "0"], 2, "--top-k must be 1 or more, got 0"),
         (["{docs}", "--model", "{tmp}/none.joblib"], 1, "no model at"),
         (["{tmp}/empty"], 1, "no document found"),
         (["{docs}", "--format", "xml"], 2, "xml"),
@@ -346,3 +346,16 @@ def test_predict_with_workers_gives_the_same_records_in_the_same_order(cli, tiny
     assert two == one and len(one.splitlines()) == 36
     code, _, err = cli("predict", TINY, "--model", tiny_model_path, "--jobs", "-1")
     assert code == 2 and "--jobs" in err
+
+
+def test_train_reads_the_corpus_format_from_table_format_and_still_from_format(cli, tmp_path):
+    """`--table-format` names the input format in train as in predict and shares; train's old `--format`
+    still works, with a warning that says the new name."""
+    corpus = tmp_path / "corpus.data"
+    corpus.write_bytes(TINY.read_bytes())
+    code, _, err = cli("train", corpus, "--table-format", "csv", "--cv", "3", "--out", tmp_path / "a.joblib", "-q")
+    assert code == 0, err
+    code, _, err = cli("train", corpus, "--format", "csv", "--cv", "3", "--out", tmp_path / "b.joblib", "-q")
+    assert code == 0 and "is now --table-format" in err
+    code, _, err = cli("train", corpus, "--format", "csv", "--table-format", "csv", "--out", tmp_path / "c.joblib")
+    assert code == 2 and "give the corpus format once" in err

@@ -250,7 +250,7 @@ def test_each_task_of_the_command_lines_model_is_its_text_classifier(tiny):
 
 
 def test_the_feature_blocks_are_fitted_once_for_every_task(monkeypatch):
-    from classify import model as model_module
+    from classify import training as model_module
 
     calls = []
     fit_features = model_module.fit_features

@@ -103,13 +103,13 @@ def test_cv_table(cli):
     assert "3-fold cross-validation" in out and "macro-F1" in out and " ± " in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--folds", "1"], "--folds must be 2 or more"),
-    (["--folds", "13"], "label 'negative' has 12 examples, fewer than the 13 folds"),
+@pytest.mark.parametrize("args, expected, message", [
+    (["--folds", "1"], 2, "--folds must be 2 or more"),  # a usage error
+    (["--folds", "13"], 1, "label 'negative' has 12 examples, fewer than the 13 folds"),
 ])
-def test_cv_bad_input(cli, args, message):
+def test_cv_bad_input(cli, args, expected, message):
     code, _, err = cli("cv", TINY, *args, "-q")
-    assert code == 1
+    assert code == expected
     assert message in error_line(err)
 
 
@@ -199,7 +199,7 @@ def test_explain_table_and_filters(cli, tiny_model):
 ])
 def test_explain_bad_input(cli, tiny_model, args, message):
     code, _, err = cli("explain", tiny_model, *args)
-    assert code == 1
+    assert code == (2 if args[0] == "--top" else 1)  # --top 0: a usage error
     assert message in error_line(err)
 
 
@@ -278,7 +278,7 @@ def _run_module(*args):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "classify.bench", *map(str, args)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "tools.bench", *map(str, args)], capture_output=True, text=True)
 
 
 def test_bench_skips_cleanly_without_benchmarks(tmp_path):

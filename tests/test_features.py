@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from classify.corpus import load_corpus
 from classify.features import CompiledTfidf, CompiledUnion
-from classify.model import ModelConfig, build_features, build_normalizer
+from classify.config import ModelConfig
+from classify.training import build_features, build_normalizer
 
 from .conftest import TINY
 
@@ -79,7 +80,7 @@ MAX_FEATURES = ModelConfig(word_ngrams=(1, 2), char_ngrams=(2, 3), min_df=1, max
 def test_training_features_are_scikit_learns(config):
     """`fit_features` (what training runs) learns scikit-learn's vocabulary and idf, bit for bit, and its
     matrix; that matrix is exactly the one the fitted features give at prediction."""
-    from classify.model import fit_features
+    from classify.training import fit_features
 
     normalize = build_normalizer(config)
     texts = [normalize(t) for t in load_corpus(TINY).texts]
@@ -163,8 +164,8 @@ def test_predicting_imports_neither_scikit_learn_nor_joblib(tiny_model_path):
 def test_training_features_in_two_processes_are_the_same(config, monkeypatch, tmp_path):
     """With several jobs, training normalises the texts and fits the character n-grams in forked processes
     (`model.map_texts`, `fit_features(jobs=2)`): the same texts, vocabulary, idf and matrix as in one."""
-    from classify import model
-    from classify.model import fit_features, map_texts
+    from classify import training as model
+    from classify.training import fit_features, map_texts
 
     texts = load_corpus(TINY).texts
     normalize = build_normalizer(config)
@@ -199,8 +200,8 @@ def test_the_character_block_comes_back_from_its_process_through_a_file_that_is_
     cannot be made, the block comes back through the pipe: the same features either way."""
     import tempfile
 
-    from classify import model
-    from classify.model import fit_features
+    from classify import parallel, training
+    from classify.training import fit_features
 
     config = ModelConfig()
     normalize = build_normalizer(config)
@@ -209,7 +210,7 @@ def test_the_character_block_comes_back_from_its_process_through_a_file_that_is_
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    monkeypatch.setattr(model, "PARALLEL_MIN_TEXTS", 2)
+    monkeypatch.setattr(training, "PARALLEL_MIN_TEXTS", 2)
 
     def refuse(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -218,8 +219,8 @@ def test_the_character_block_comes_back_from_its_process_through_a_file_that_is_
         monkeypatch.setattr(tempfile, "mkstemp", refuse)  # inherited by the forked process
     elif writable == "folder":
         monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
-    received, receive = [], model._received
-    monkeypatch.setattr(model, "_received", lambda result: received.append(result) or receive(result))
+    received, receive = [], parallel._received
+    monkeypatch.setattr(parallel, "_received", lambda result: received.append(result) or receive(result))
     _, two_X = fit_features(config, texts, 2)
     assert two_X.shape == one_X.shape and (two_X != one_X).nnz == 0
     assert len(received) == 1 and isinstance(received[0], str) == (writable == "yes")

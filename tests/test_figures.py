@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from classify.corpus import load_corpus
 from classify.metrics import multi_label_metrics, single_label_metrics
-from classify.model import Calibrator, ClassifyModel, LinearScorer, ModelConfig, TaskModel
+from classify.model import ClassifyModel, ModelConfig
+from classify.scoring import Calibrator, LinearScorer, TaskModel
 
 from .conftest import TINY
 

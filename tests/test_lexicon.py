@@ -9,7 +9,8 @@ import pytest
 
 from classify.api import load, train
 from classify.lexicon import COLUMNS, LexiconFeatures
-from classify.model import ClassifyModel, ModelConfig, build_normalizer
+from classify.model import ClassifyModel, ModelConfig
+from classify.training import build_normalizer
 
 from .conftest import TINY
 

@@ -90,7 +90,7 @@ def test_bad_config_is_refused():
 def test_the_svm_stops_at_liblinears_tolerance_and_the_model_records_it(tiny_model_path):
     """LinearSVC is fitted with `svm_tol` (0.1, liblinear's default, not scikit-learn's 1e-4), the provenance
     records it (`classify info` shows it), and a model saved before the setting existed reads as fitted at 1e-4."""
-    from classify.model import build_estimator
+    from classify.training import build_estimator
     from classify.persist import read_payload
 
     assert build_estimator(ModelConfig()).tol == 0.1
@@ -126,7 +126,7 @@ def test_a_large_task_is_scored_on_one_held_out_fold():
 
 
 def test_a_label_missing_from_the_held_out_fold_means_full_cross_validation(monkeypatch):
-    from classify import crossval
+    from classify import training as crossval
 
     def unlucky(Y, k, seed=0):  # every document with the first label in the training folds
         return np.where(Y[:, 0], 1, np.arange(len(Y)) % k)
@@ -147,7 +147,7 @@ def test_a_negative_cv_limit_is_refused():
 def test_training_reports_the_fits_of_a_large_task(monkeypatch):
     """On a problem large enough for worker processes, training says how many of a task's fits are done
     (every tenth, the last one included); a small problem stays quiet."""
-    from classify import model
+    from classify import training as model
 
     corpus = load_corpus(TINY)
     quiet = []
@@ -166,7 +166,7 @@ def test_training_reports_the_fits_of_a_large_task(monkeypatch):
 def _part_models(config, X, y, parts, tails):
     """Each part's model, fitted alone on its columns, as a full-width coef (zeros elsewhere) + intercept; a
     binary one (`_fit_binary`, with NB-SVM when configured) for a 0/1 target."""
-    from classify.model import _fit_binary, build_estimator
+    from classify.training import _fit_binary, build_estimator
 
     fitted = []
     for cols, tail in zip(parts, tails):
@@ -189,7 +189,7 @@ def test_the_ensemble_is_the_mean_of_a_word_model_and_a_character_model(multi, n
     fitted as two models, and the task's linear layer is the mean of their decisions: one weight vector over
     all the columns, so prediction is one product as before. With NB-SVM, the lexicon's columns (the end of
     the word part) keep a ratio of 1."""
-    from classify.model import build_normalizer, ensemble_parts, fit_features, fit_scorers
+    from classify.training import build_normalizer, ensemble_parts, fit_features, fit_scorers
 
     corpus = load_corpus(TINY)
     config = ModelConfig(nbsvm=nbsvm)
@@ -223,7 +223,7 @@ def test_the_ensemble_is_the_mean_of_a_word_model_and_a_character_model(multi, n
 
 def test_no_ensemble_is_one_model_over_every_column_and_old_models_read_so(tmp_path):
     """`--no-ensemble` (and a model saved before the setting existed) is one linear model over all blocks."""
-    from classify.model import ensemble_parts, fit_features
+    from classify.training import ensemble_parts, fit_features
 
     corpus = load_corpus(TINY)
     union, X = fit_features(ModelConfig(), corpus.texts)

@@ -3,8 +3,8 @@ import pickle
 import joblib
 import pytest
 
-from classify.errors import ModelFileError
 from classify import persist
+from classify.errors import ModelFileError
 from classify.persist import load_model, read_payload, save_model, write_payload
 
 
@@ -98,3 +98,73 @@ def test_pickle_of_wrong_thing(tmp_path):
     path.write_bytes(pickle.dumps([1, 2, 3]))
     with pytest.raises(ModelFileError, match="not a classify model"):
         load_model(path, trust=True)
+
+
+FORMAT_1 = __import__("pathlib").Path(__file__).parent / "data" / "format-1"
+
+
+def test_a_model_file_of_format_1_loads_and_predicts_as_it_did_when_saved():
+    """tests/data/format-1/tiny.joblib was written by classify's code of format 1 (its classes named in
+    `classify.model`); its sidecar JSON records what it predicted then. Read by the loader of format 1, it
+    gives the same labels and the same probabilities."""
+    import json
+
+    import numpy as np
+
+    from classify.api import load, predict
+    from classify.scoring import TaskModel
+
+    record = json.loads((FORMAT_1 / "tiny.json").read_text(encoding="utf-8"))
+    assert read_payload(FORMAT_1 / "tiny.joblib")["format_version"] == record["format_version"] == 1
+    loaded = load(FORMAT_1 / "tiny.joblib")  # its SHA-256 record is checked too
+    assert all(type(task) is TaskModel for task in loaded.model.tasks_.values())
+    texts = record["texts"]
+    for expected, got in zip(record["predictions"], predict(texts, loaded)):
+        assert got.labels == expected["labels"]
+        assert got.scores == expected["scores"]
+    X = loaded.model.transform(texts)
+    for name, task in loaded.model.tasks_.items():
+        np.testing.assert_allclose(task.scores(X), record["probabilities"][name], rtol=1e-6, atol=1e-9)
+
+
+def test_a_model_saved_today_is_format_2_and_names_no_class_by_its_old_path(tiny_model_path):
+    import io
+    import zlib
+
+    from classify.persist import FORMAT_1_NAMES, FORMAT_VERSION, MAGIC
+
+    names = set()
+
+    class Recorder(pickle.Unpickler):
+        def find_class(self, module, name):
+            names.add(f"{module}.{name}")
+            return super().find_class(module, name)
+
+    data = tiny_model_path.read_bytes()
+    payload = Recorder(io.BytesIO(zlib.decompress(data[len(MAGIC):]))).load()
+    assert payload["format_version"] == FORMAT_VERSION == 2
+    assert not names & set(FORMAT_1_NAMES)
+    assert {"classify.config.ModelConfig", "classify.scoring.TaskModel"} <= names
+
+
+def test_a_format_1_file_exported_to_skops_loads(tmp_path):
+    """`classify export` of a format-1 file writes a `.skops` file of today's format, which loads."""
+    import shutil
+
+    from classify.api import load, predict
+    from classify.persist import export_skops
+
+    for name in ("tiny.joblib", "tiny.joblib.sha256"):
+        shutil.copy(FORMAT_1 / name, tmp_path / name)
+    out = export_skops(tmp_path / "tiny.joblib", tmp_path / "tiny.skops")
+    text = ["Le match de foot était nul, quelle déception."]
+    assert [p.labels for p in predict(text, load(out))] == [p.labels for p in predict(text, load(tmp_path / "tiny.joblib"))]
+
+
+def test_an_unknown_older_format_is_refused(tiny_model):
+    payload = read_payload(tiny_model)
+    payload["format_version"] = 0
+    with open(tiny_model, "wb") as handle:
+        write_payload(payload, handle)
+    with pytest.raises(ModelFileError, match="format 0, which no classify wrote"):
+        load_model(tiny_model, trust=True)

@@ -63,7 +63,7 @@ def test_jobs_change_the_speed_not_the_model(cli, tmp_path, monkeypatch, mode):
     """--jobs 2 (features of the next chunks computed in worker processes while this one fits; in memory:
     the labels of the multi-label task, and the folds (or the held-out fit) and final fit of the single-label
     one, fitted in parallel) gives the same weights, calibration and predictions as --jobs 1."""
-    from classify import model
+    from classify import training as model
 
     monkeypatch.setattr(streaming, "CHUNK_ROWS", 10)  # about twenty chunks, several in flight at once
     monkeypatch.setattr(model, "PARALLEL_MIN_CELLS", 0)  # in memory: workers even for this small corpus
@@ -138,3 +138,19 @@ def test_hashed_features_are_scikit_learns_hashing_vectorizer(batch):
             assert got.shape == expected.shape
             assert ((got != 0) != (expected != 0)).nnz == 0
             assert abs(got - expected).max() < 1e-6 if expected.nnz else got.nnz == 0
+
+
+def test_a_streamed_model_exported_to_skops_loads_and_predicts_the_same(cli, tmp_path):
+    """`classify export` of a model trained with --streaming writes a `.skops` file that classify loads:
+    its hashed feature blocks are among the trusted types."""
+    corpus, out, exported = _bigger(tmp_path), tmp_path / "s.joblib", tmp_path / "s.skops"
+    assert cli("train", corpus, "--out", out, "--streaming", "-q")[0] == 0
+    code, _, err = cli("export", out, "--to", exported)
+    assert code == 0, err
+    code, _, err = cli("info", exported)
+    assert code == 0, err
+    texts = ["Mon téléphone ne s'allume plus, le service client ne répond pas.", "Très bon réseau, merci !"]
+    pickled, skops = load_model(out)[0], load_model(exported)[0]
+    assert pickled.predict(texts) == skops.predict(texts)
+    for name, P in pickled.predict_scores(texts).items():
+        np.testing.assert_array_equal(P, skops.predict_scores(texts)[name])

@@ -9,7 +9,8 @@ import pytest
 
 from classify import tune as tune_module
 from classify.corpus import load_corpus
-from classify.model import ClassifyModel, ModelConfig, nb_ratio
+from classify.model import ClassifyModel, ModelConfig
+from classify.training import nb_ratio
 from classify.persist import load_model
 
 from .conftest import TINY

@@ -9,7 +9,7 @@ import pytest
 
 from classify.api import load, train
 from classify.errors import ConfigError
-from classify.model import ModelConfig, parse_weights, sample_weights
+from classify.config import ModelConfig, parse_weights, sample_weights
 from classify.paths import BUNDLED_WEIGHTS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""`python -m classify.bench shares` (`make eval-shares`): how well `classify shares` and `predict --adapt`
+"""`python -m tools.bench shares` (`make eval-shares`): how well `classify shares` and `predict --adapt`
 estimate label shares, measured on data the model did not see.
 
 1. The written corpus is split 80/20 as `make eval` splits it (stratified, seed 0); a model is trained on
@@ -57,7 +57,7 @@ EXTRA_TRAINING = (Path(__file__).resolve().parent.parent / "seeds" / "general-fr
 
 def _model(train_csv: Path, out: Path, vectors: bool):
     from classify import api
-    from classify.model import ModelConfig
+    from classify.config import ModelConfig
 
     files = [train_csv, *EXTRA_TRAINING]
     _stderr(f"training on {' + '.join(map(str, files))} (vectors: {'yes' if vectors else 'no'})")
@@ -239,8 +239,8 @@ def timing(model_path: Path, texts: list[str], source: str, n: int = TIMED_DOCUM
 def run(corpus: Path, out: Path, *, real: Path | None = None, benchmarks: Path | None = None,
         vectors: bool | None = None, timed: int = TIMED_DOCUMENTS, resamples: int = 1000, seeds: int = SEEDS) -> dict:
     from classify import vectors as word_vectors
-    from classify import bench
-    from classify.bench import split
+    from tools import bench
+    from tools.bench import split
 
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)

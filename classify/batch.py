@@ -1,0 +1,59 @@
+"""Batches of documents to classify, a chunk at a time: the chunks, and the calibrated probabilities of a
+batch (`predict --adapt` and `classify shares` start from them), spread over workers as `predict` is."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+
+from classify.options import check_jobs
+
+CHUNK = 1000  # documents transformed at once by predict: bounds memory, amortises the vectorizer call
+
+
+def _chunks(documents: Iterable) -> Iterator[list]:
+    iterator = iter(documents)
+    while chunk := list(itertools.islice(iterator, CHUNK)):
+        yield chunk
+
+
+def _scores_chunk(chunk: list, model) -> list[dict]:
+    """The calibrated probabilities of a chunk, one row per document (NaN for one that could not be read),
+    as a one-item list (the form the chunk mappers yield from)."""
+    import numpy as np
+
+    from classify import quantify
+
+    good = [i for i, d in enumerate(chunk) if d.error is None]
+    out = {name: np.full((len(chunk), len(task.labels)), np.nan) for name, task in model.tasks_.items()}
+    sources = getattr(model, "sources_", None)  # None in a model of one source, or one trained before
+    if sources is not None:
+        out[quantify.SOURCES_KEY] = np.full((len(chunk), len(sources["names"])), np.nan)
+    if good:
+        X = model.transform([chunk[i].text for i in good])
+        for name, task in model.tasks_.items():
+            out[name][good] = task.scores(X)
+        if sources is not None:  # here, where the features are at hand: computing them again would double the time
+            out[quantify.SOURCES_KEY][good] = quantify.source_probabilities(sources, X)
+    return [out]
+
+
+def probabilities(documents: Iterable, loaded, *, jobs: int = 1, client=None) -> dict:
+    """task -> the calibrated probabilities of every document, (n_documents, n_labels) in the model's label
+    order; a document that could not be read has a row of NaN. The same chunks and workers as `predict`.
+    A model trained on several sources adds `quantify.SOURCES_KEY`: each document's source probabilities."""
+    import numpy as np
+
+    from classify import quantify
+    from classify.parallel import ordered_map, workers
+
+    check_jobs(jobs)
+    jobs = workers(jobs)
+    parts = [part for result in ordered_map(_scores_chunk, _chunks(documents), loaded.model, jobs=jobs,
+                                            client=client, window=None if client else 2 * jobs)
+             for part in result]
+    out = {name: (np.vstack([p[name] for p in parts]) if parts else np.zeros((0, len(task.labels))))
+           for name, task in loaded.model.tasks_.items()}
+    if parts and quantify.SOURCES_KEY in parts[0]:
+        out[quantify.SOURCES_KEY] = np.vstack([p[quantify.SOURCES_KEY] for p in parts])
+    return out

@@ -1,0 +1,88 @@
+"""A worker process killed from outside (as the out-of-memory killer does) ends the command within seconds:
+one `Error:` line, exit code 1, no traceback, and no model written. Never a hang."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.conftest import TINY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _kill_a_worker_of(args, wait_for: bytes = b""):
+    """Run the installed `classify` with `args`; once `wait_for` shows on stderr and it has worker processes,
+    SIGKILL one of them; returns (code, stderr, seconds from the kill to the end)."""
+    exe = Path(sys.executable).with_name("classify")
+    process = subprocess.Popen([str(exe), *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "TYPER_USE_RICH": "0"}, start_new_session=True)
+    seen = b""
+    try:
+        while wait_for not in seen:
+            line = process.stderr.readline()
+            assert line, f"the command ended before {wait_for!r}: {seen.decode()}"
+            seen += line
+        parent = psutil.Process(process.pid)
+        deadline = time.monotonic() + 60
+        children = []
+        while not children and time.monotonic() < deadline and process.poll() is None:
+            children = parent.children()
+            time.sleep(0.02)
+        assert children, f"no worker process appeared: {seen.decode()}"
+        children[0].send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        err = process.communicate(timeout=30)[1]
+        return process.returncode, (seen + err).decode(), time.monotonic() - killed
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _big_corpus(path: Path, n: int = 12_000) -> Path:
+    """Enough documents for training to fit the character n-grams in a worker process beside this one."""
+    import csv
+
+    rows = list(csv.DictReader(TINY.open(encoding="utf-8")))
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["id", "text", "topics", "sentiment"])
+        writer.writeheader()
+        for i in range(n):
+            row = rows[i % len(rows)]
+            writer.writerow({**row, "id": f"r{i}", "text": f"{row['text']} (message {i}, lot {i % 97})"})
+    return path
+
+
+def _one_error_line(err: str) -> None:
+    errors = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, err
+    assert "worker process was killed by SIGKILL" in errors[0], err
+    assert "Traceback" not in err, err
+
+
+def test_a_worker_killed_during_training_ends_it_with_one_error_and_no_model(tmp_path):
+    out = tmp_path / "model.joblib"
+    code, err, seconds = _kill_a_worker_of(
+        ["train", _big_corpus(tmp_path / "big.csv"), "--out", out, "--jobs", "2"], b"extracting features")
+    assert code == 1, err
+    _one_error_line(err)
+    assert seconds < 10, seconds
+    assert not out.exists() and not list(tmp_path.glob(".model.joblib.*"))
+
+
+@pytest.mark.parametrize("jobs", ["2"])
+def test_a_worker_killed_during_prediction_ends_it_with_one_error(tiny_model_path, tmp_path, jobs):
+    big = tmp_path / "big.csv"
+    lines = [f"{i},Le réseau est en panne depuis {i} jours et le service client ne répond pas" for i in range(60_000)]
+    big.write_text("id,text\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    code, err, seconds = _kill_a_worker_of(
+        ["predict", big, "--model", tiny_model_path, "--format", "jsonl", "--jobs", jobs])
+    assert code == 1, err
+    _one_error_line(err)
+    assert seconds < 10, seconds
