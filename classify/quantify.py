@@ -84,8 +84,62 @@ def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresho
     predicted = P.argmax(axis=1)
     out = {"multi": False, "labels": list(labels), **_rates(P, predicted, y, len(labels))}
     if groups:
-        out["sources"] = {name: _rates(P[r], predicted[r], y[r], len(labels)) for name, r in groups.items()}
+        out["sources"] = {name: {**_rates(P[r], predicted[r], y[r], len(labels)), **_source_calibration(P[r], y[r])}
+                          for name, r in groups.items()}
     return out
+
+
+def _source_calibration(P: np.ndarray, y: np.ndarray) -> dict:
+    """Bias-corrected temperature scaling (BCTS, Alexandari, Kundaje and Shrikumar 2020) of one source's
+    out-of-fold probabilities: `softmax(scale * log p + bias)`, fitted by log-loss on that source alone. The
+    pooled calibrator was fitted on the whole mixture (weighted as the model's sample weights make it lean),
+    so within a source its probabilities are off; EM needs them calibrated for the batch's own documents.
+    With a bias per label, the fitted probabilities' mean is the source's label frequency (the optimum's
+    condition), which is what EM then starts from. Stored as plain floats: [scale, bias of labels 2..k]."""
+    from scipy.optimize import minimize
+
+    L = np.log(np.clip(P, 1e-12, 1.0))
+    rows = np.arange(len(y))
+
+    def loss(t):
+        Q = _softmax(L * np.exp(t[0]) + np.r_[0.0, t[1:]])
+        return -np.mean(np.log(Q[rows, y] + 1e-12))
+
+    t = minimize(loss, np.zeros(P.shape[1]), method="L-BFGS-B").x
+    calibration = [float(np.exp(t[0])), *map(float, t[1:])]
+    return {"calibration": calibration, "calibrated_mean": calibrated(P, calibration).mean(axis=0).tolist()}
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def calibrated(P: np.ndarray, calibration) -> np.ndarray:
+    """Probabilities `P` recalibrated by one source's `_source_calibration`."""
+    scale, *bias = calibration
+    return _softmax(np.log(np.clip(np.asarray(P, dtype=float), 1e-12, 1.0)) * scale + np.r_[0.0, bias])
+
+
+def source_calibrated(P: np.ndarray, rates: dict | None, S: np.ndarray | None, names, mix: dict | None):
+    """For EM on a batch of a multi-source model: each document's probabilities recalibrated by each
+    training source's calibration, weighted by its source probabilities `S` (columns in `names` order), and
+    the training shares they are calibrated under (the batch's `mix` of the sources' calibrated mean
+    probabilities, which are their label frequencies). None when the model stores no source calibration
+    (one source, or trained before it was stored) or the batch's sources are unknown."""
+    if rates is None or S is None or not mix or "sources" not in rates:
+        return None
+    sources = rates["sources"]
+    if not all("calibration" in sources.get(name, {}) for name in names):
+        return None
+    S = np.asarray(S, dtype=float)
+    Q = sum(S[:, [i]] * calibrated(P, sources[name]["calibration"]) for i, name in enumerate(names))
+    weights = {name: w for name, w in mix.items() if name in sources and w > 0}
+    total = sum(weights.values())
+    if not total:
+        return None
+    priors = sum(w / total * np.asarray(sources[name]["calibrated_mean"]) for name, w in weights.items())
+    return Q / Q.sum(axis=1, keepdims=True), priors
 
 
 def _source_rows(sources, n: int) -> dict:
@@ -304,6 +358,10 @@ class Problem:
     predicted: np.ndarray  # (n,) the model's decision, as a class index
     rates: dict | None  # `_rates` of the training data; None for a model trained before they were stored
     priors: np.ndarray  # the shares the probabilities were calibrated under
+    # EM's input when it differs from P: the probabilities recalibrated per source and their training shares
+    # (`source_calibrated`); CC, ACC, PCC and PACC keep P, on which the stored rates were measured
+    em_P: np.ndarray | None = None
+    em_priors: np.ndarray | None = None
 
 
 def estimate(problem: Problem, weights: np.ndarray | None = None, start: dict | None = None) -> dict:
@@ -320,7 +378,8 @@ def estimate(problem: Problem, weights: np.ndarray | None = None, start: dict | 
         out["pacc"] = adjust(out["pcc"], problem.rates["soft_confusion"])
     else:
         out["acc"] = out["pacc"] = None
-    out["em"] = em(P, problem.priors, W, start=None if start is None else start["em"])[0]
+    em_P, em_priors = (P, problem.priors) if problem.em_P is None else (problem.em_P, problem.em_priors)
+    out["em"] = em(em_P, em_priors, W, start=None if start is None else start["em"])[0]
     if weights is None:
         out = {name: None if v is None else v[0] for name, v in out.items()}
     return out
@@ -385,5 +444,10 @@ def _grouped(problem: Problem) -> tuple[Problem, np.ndarray]:
     np.add.at(sums, inverse, P)
     decisions = np.zeros(len(counts), dtype=int)
     decisions[inverse] = predicted
-    grouped = Problem(sums / counts[:, None], decisions, problem.rates, problem.priors)
+    em_P = None
+    if problem.em_P is not None:
+        em_P = np.zeros((len(counts), P.shape[1]))
+        np.add.at(em_P, inverse, problem.em_P)
+        em_P /= counts[:, None]
+    grouped = Problem(sums / counts[:, None], decisions, problem.rates, problem.priors, em_P, problem.em_priors)
     return grouped, counts.astype(float)

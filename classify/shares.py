@@ -206,13 +206,19 @@ def periods(dates, every: str) -> tuple[list[str], list]:
 
 
 # -- estimating ----------------------------------------------------------------------------------------------
-def _problems(task, P: np.ndarray, provenance: dict, mix: dict | None = None):
+def _problems(task, P: np.ndarray, provenance: dict, mix: dict | None = None, S: np.ndarray | None = None,
+              source_names=None):
     """(label, quantify.Problem, index of the label's share in the problem's classes) for a task, with the
-    rates and training shares of a batch whose sources are mixed as `mix` (`quantify.composition`)."""
+    rates and training shares of a batch whose sources are mixed as `mix` (`quantify.composition`). With the
+    documents' source probabilities `S` (columns: `source_names`), a single-label task's EM runs on its
+    probabilities recalibrated per source (`quantify.source_calibrated`)."""
     priors = quantify.batch_priors(task, provenance, mix)
     rates = getattr(task, "rates", None)
     if not task.multi:
         problem = quantify.Problem(P, P.argmax(axis=1), quantify.for_batch(rates, mix)[0], np.asarray(priors))
+        recalibrated = quantify.source_calibrated(P, rates, S, source_names, mix)
+        if recalibrated is not None:
+            problem.em_P, problem.em_priors = recalibrated
         return [(label, problem, j) for j, label in enumerate(task.labels)], [problem]
     out, problems = [], []
     for j, label in enumerate(task.labels):
@@ -290,7 +296,9 @@ def estimate_shares(P: dict, ids: list, values: list, loaded, *, by=None, date_c
             group["sources"] = {source: _round(share) for source, share in mix.items()}
         group["tasks"] = {}
         for t, (name, task) in enumerate(model.tasks_.items()):
-            per_label, problems = _problems(task, P[name][rows], loaded.provenance, mix)
+            per_label, problems = _problems(task, P[name][rows], loaded.provenance, mix,
+                                            P[quantify.SOURCES_KEY][rows] if mix is not None else None,
+                                            model.sources_["names"] if mix is not None else None)
             points, intervals = {}, {}
             for p, problem in enumerate(problems):
                 points[p] = quantify.estimate(problem)

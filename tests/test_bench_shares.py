@@ -31,7 +31,8 @@ def test_skewed_resamples_and_real_set(tiny_model_path, tmp_path):
     result = bench_shares.skewed_resamples(loaded, P, y, resamples=20, seeds=2, size=30)
     assert set(result) == {"80/10/10", "10/80/10", "10/10/80"}
     for r in result.values():
-        assert set(r) == {"cc", "acc", "em", "pcc", "pacc", "acc_own_rates", "acc_pooled", "em_pooled", "adapt_accuracy"}
+        assert set(r) == {"cc", "acc", "em", "pcc", "pacc", "acc_own_rates", "acc_pooled", "em_pooled", "em_uncalibrated",
+                          "adapt_accuracy"}
         assert all(0 <= r[n]["mae"] <= 1 and 0 <= r[n].get("coverage", 0) <= 1
                    for n in ("cc", "acc", "em", "pcc", "pacc", "acc_own_rates"))
         assert 0 <= r["adapt_accuracy"]["without"] <= 1 and 0 <= r["adapt_accuracy"]["with"] <= 1

@@ -135,3 +135,41 @@ def test_a_model_of_two_sources_stores_them_and_one_saved_before_still_works(tmp
     assert "sources" not in old_group and old_group["tasks"]["sentiment"]["labels"]["negative"]["acc"] is not None
     code, out, err = cli("predict", batch, "--model", old_path, "--adapt", "--format", "jsonl", "-q")
     assert code == 0, err
+
+
+def _skewed(P):
+    """Probabilities as a calibrator fitted on a mixture gives them for one of its sources: too confident
+    and leaning towards some labels (for that source; calibrated on the mixture as a whole)."""
+    return quantify.calibrated(P, [1.8, 0.5, -0.3])
+
+
+def test_per_source_calibration_removes_em_bias_when_the_pooled_calibrator_is_off_for_a_source():
+    written_P, written_y = calibrated_batch([1 / 3] * 3, 3000, seed=0, separation=1.5)
+    real_P, real_y = calibrated_batch((0.8, 0.15, 0.05), 3000, seed=1, separation=3.0, train_priors=(0.8, 0.15, 0.05))
+    P = np.vstack([_skewed(written_P), real_P])
+    truth = LABELS[np.concatenate([written_y, real_y])]
+    rates = quantify.training_rates(list(LABELS), False, P, truth, sources=["written"] * 3000 + ["real"] * 3000)
+    assert {"calibration", "calibrated_mean"} <= set(rates["sources"]["written"])
+    names = sorted(rates["sources"])
+    mix = {"written": 1.0, "real": 0.0}
+    for shares in [(0.8, 0.1, 0.1), (0.1, 0.1, 0.8)]:
+        batch_P, y = calibrated_batch(shares, 5000, seed=9, separation=1.5)
+        batch_P = _skewed(batch_P)
+        S = np.column_stack([np.zeros(len(y)), np.ones(len(y))])  # every document recognised as written
+        batch_rates, priors = quantify.for_batch(rates, mix)
+        problem = quantify.Problem(batch_P, batch_P.argmax(axis=1), batch_rates, priors)
+        before = quantify.estimate(problem)["em"]
+        problem.em_P, problem.em_priors = quantify.source_calibrated(batch_P, rates, S, names, mix)
+        after = quantify.estimate(problem)["em"]
+        q = np.bincount(y, minlength=3) / len(y)
+        assert np.abs(before - q).mean() > 0.03, before  # EM on the skewed probabilities is biased
+        assert np.abs(after - q).mean() < min(0.015, np.abs(before - q).mean() / 3), after
+
+
+def test_source_calibration_needs_a_model_that_stores_it():
+    rates = _two_sources()
+    for source in rates["sources"].values():
+        del source["calibration"]  # as in a model saved before it was stored
+    P, _ = calibrated_batch([1 / 3] * 3, 200, seed=3)
+    assert quantify.source_calibrated(P, rates, np.full((200, 2), 0.5), ["real", "written"], {"written": 1.0}) is None
+    assert quantify.source_calibrated(P, _two_sources(), None, ["real", "written"], {"written": 1.0}) is None

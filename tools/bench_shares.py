@@ -81,11 +81,12 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
     order = [task.labels.index(label) for label in LABELS]
     # diagnosis: ACC with the misclassification rates of this labelled set itself instead of the
     # cross-validated ones stored in the model (what ACC would do if the stored rates were exact here)
+    source_names = None if S is None else loaded.model.sources_["names"]
     own_rates = quantify.training_rates(task.labels, False, P, np.asarray(task.labels, dtype=object)[y].tolist())
     out = {}
     for setting, shares in SETTINGS.items():
         counts = np.round(np.asarray(shares) * size).astype(int)
-        errors = {name: [] for name in (*SHOWN, "acc_own_rates", "acc_pooled", "em_pooled")}
+        errors = {name: [] for name in (*SHOWN, "acc_own_rates", "acc_pooled", "em_pooled", "em_uncalibrated")}
         mixes = []
         accuracy = {"without": [], "with": []}  # of the resample's documents, without and with --adapt
         covered = {name: 0 for name in SHOWN}
@@ -98,7 +99,8 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
             truth = np.bincount(y[rows], minlength=len(task.labels)) / len(rows)
             mix = quantify.composition(getattr(loaded.model, "sources_", None), None if S is None else S[rows])
             mixes.append(mix)
-            (_, problem, _), *_ = _problems(task, P[rows], loaded.provenance, mix)[0]
+            (_, problem, _), *_ = _problems(task, P[rows], loaded.provenance, mix, None if S is None else S[rows],
+                                            source_names)[0]
             point = quantify.estimate(problem)
             # what the model's pooled rates and training shares give (the estimate before sources were stored)
             (_, pooled, _), *_ = _problems(task, P[rows], loaded.provenance)[0]
@@ -107,7 +109,10 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
             errors["em_pooled"].append(float(np.abs(pooled["em"] - truth).mean()))
             intervals = quantify.bootstrap(problem, point, resamples=resamples, seed=seed)
             pairs += len(truth)
-            adapted = quantify.adapted_probabilities(problem.P, point["em"], problem.priors)
+            # --adapt adjusts the model's probabilities (not recalibrated per source), as `api.adapt` does
+            adapt_shares = quantify.em(problem.P, problem.priors)[0]
+            errors["em_uncalibrated"].append(float(np.abs(adapt_shares - truth).mean()))
+            adapted = quantify.adapted_probabilities(problem.P, adapt_shares, problem.priors)
             accuracy["without"].append(float((problem.predicted == y[rows]).mean()))
             accuracy["with"].append(float((adapted.argmax(axis=1) == y[rows]).mean()))
             own = quantify.adjust(point["cc"], own_rates["confusion"])[0]
@@ -120,7 +125,7 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
         out[setting] = {name: {"mae": round(float(np.mean(errors[name])), 4),
                                "coverage": round(covered[name] / pairs, 4),
                                "mean_width": round(float(np.mean(widths[name])), 4)} for name in SHOWN}
-        for name in ("acc_own_rates", "acc_pooled", "em_pooled"):
+        for name in ("acc_own_rates", "acc_pooled", "em_pooled", "em_uncalibrated"):
             out[setting][name] = {"mae": round(float(np.mean(errors[name])), 4)}
         if mixes[0] is not None:
             out[setting]["sources"] = {source: round(float(np.mean([m[source] for m in mixes])), 4) for source in mixes[0]}
@@ -179,7 +184,9 @@ def real_set(loaded, path: Path, resamples: int = 1000) -> dict:
     annotated = [i for i, v in enumerate(truth[TASK]) if v is not None]
     raw = api.probabilities([Document(str(i), texts[i]) for i in annotated], loaded)
     mix = quantify.composition(getattr(loaded.model, "sources_", None), raw.get(quantify.SOURCES_KEY))
-    (_, problem, _), *_ = _problems(task, raw[TASK], loaded.provenance, mix)[0]
+    S = raw.get(quantify.SOURCES_KEY)
+    (_, problem, _), *_ = _problems(task, raw[TASK], loaded.provenance, mix, S,
+                                    None if S is None else loaded.model.sources_["names"])[0]
     point = quantify.estimate(problem)
     intervals = quantify.bootstrap(problem, point, resamples=resamples, seed=0)
     j = task.labels.index("negative")
@@ -316,7 +323,10 @@ def render(data: dict) -> str:
     lines += ["", "Diagnosis: ACC with the held-out set's own misclassification rates instead of the cross-validated "
               "ones stored in the model: " + ", ".join(
                   f"{setting} {100 * r['acc_own_rates']['mae']:.2f} ({r['acc_own_rates']['mae'] / r['cc']['mae']:.2f})"
-                  for setting, r in data["skewed"].items() if "acc_own_rates" in r and r["cc"]["mae"]) + ".",
+                  for setting, r in data["skewed"].items() if "acc_own_rates" in r and r["cc"]["mae"]) + ". "
+              "EM on the model's probabilities as they are (not recalibrated per source; what `--adapt` uses): "
+              + ", ".join(f"{setting} {100 * r['em_uncalibrated']['mae']:.2f} ({r['em_uncalibrated']['mae'] / r['cc']['mae']:.2f})"
+                          for setting, r in data["skewed"].items() if "em_uncalibrated" in r and r["cc"]["mae"]) + ".",
               "", "Sentiment accuracy of the resamples' documents without and with `--adapt` (mean over seeds): " + ", ".join(
                   f"{setting} {r['adapt_accuracy']['without']:.3f} -> {r['adapt_accuracy']['with']:.3f}"
                   for setting, r in data["skewed"].items() if "adapt_accuracy" in r) + ".",
