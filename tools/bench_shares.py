@@ -9,7 +9,8 @@ estimate label shares, measured on data the model did not see.
    how often its bootstrap interval (the CLI's: 1,000 resamples, 95 %) contains the true share.
 3. Accuracy with and without `--adapt` on the whole held-out 20 % (whose shares are the training ones).
 4. Optionally, an annotated real set (`--real`, columns id,text,topics,sentiment): the annotated negative
-   share beside the CC, ACC and EM estimates, and sentiment accuracy with and without `--adapt`.
+   share beside the CC, ACC and EM estimates, and sentiment accuracy with and without `--adapt`; the same
+   with a model trained without the real messages (a kind of traffic it has not seen, other shares).
 5. `classify shares` against `classify predict --format jsonl` on 100,000 documents (lemonde-2022 texts read
    in place when ../shared/benchmarks is there, else the held-out texts; repeats have their words
    shuffled), each timed as a command, best of two.
@@ -55,7 +56,7 @@ def _rows(path: Path) -> list[dict]:
 EXTRA_TRAINING = (Path(__file__).resolve().parent.parent / "seeds" / "general-french.csv",)
 
 
-def _model(train_csv: Path, out: Path, vectors: bool):
+def _model(train_csv: Path, out: Path, vectors: bool, weighted: bool = True):
     from classify import api
     from classify.config import ModelConfig
 
@@ -65,7 +66,8 @@ def _model(train_csv: Path, out: Path, vectors: bool):
     from classify.paths import BUNDLED_WEIGHTS
 
     api.train([f for f in files if Path(f).exists()], out, config=ModelConfig(vectors=vectors, seed=0,
-                                                                               weights=BUNDLED_WEIGHTS), jobs=0)
+                                                                               weights=BUNDLED_WEIGHTS if weighted else ()),
+              jobs=0)
     return api.load(out)
 
 
@@ -277,6 +279,17 @@ def run(corpus: Path, out: Path, *, real: Path | None = None, benchmarks: Path |
     if real is not None and Path(real).exists():
         _stderr(f"real annotated set: {real}")
         data["real"] = real_set(loaded, Path(real), resamples)
+        # the situation --adapt is for: a model that has not seen this kind of traffic, whose training shares
+        # are not the batch's (the default model has seen real messages, so their shares are its own)
+        unseen_csv = out / "held-out" / "train-without-real.csv"
+        kept = [r for r in _rows(out / "held-out" / "train.csv") if not r["id"].startswith("real-")]
+        with open(unseen_csv, "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(kept[0]))
+            writer.writeheader()
+            writer.writerows(kept)
+        # (its weights are the real messages': without them, the default model's other settings)
+        unseen = _model(unseen_csv, out / "held-out" / "model-without-real.joblib", vectors, weighted=False)
+        data["real_unseen"] = real_set(unseen, Path(real), resamples)
     else:
         data["real"] = None
         data["real_note"] = (f"{real} does not exist yet: the real annotated set was not measured."
@@ -352,6 +365,17 @@ def render(data: dict) -> str:
         a = r["accuracy"]
         lines += ["", f"Sentiment accuracy: {a['without']:.4f} without `--adapt`, {a['with']:.4f} with it "
                       f"({a['change_points']:+.2f} points)."]
+        u = data.get("real_unseen")
+        if u:
+            lines += ["", "The same messages with a model trained without any real message (written and off-topic "
+                          "texts only: traffic of a kind it has not seen, with other label shares):", "",
+                      "| estimator | negative share | error (points) | 95 % interval |", "|---|---:|---:|---:|"]
+            for name, e in u["estimates"].items():
+                lines.append(f"| {name.upper()} | {100 * e['share']:.1f} % | {e['error_points']:+.1f} | "
+                             f"{100 * e['low']:.1f}-{100 * e['high']:.1f} |")
+            a = u["accuracy"]
+            lines += ["", f"Sentiment accuracy: {a['without']:.4f} without `--adapt`, {a['with']:.4f} with it "
+                          f"({a['change_points']:+.2f} points)."]
     else:
         lines.append(data["real_note"])
     if data.get("timing"):
