@@ -310,6 +310,17 @@ def run(corpus: Path, out: Path, *, real: Path | None = None, benchmarks: Path |
     return data
 
 
+def _real_rows(r: dict) -> list[str]:
+    """The estimates of a real set's negative share, and its accuracy without and with --adapt."""
+    lines = ["| estimator | negative share | error (points) | 95 % interval |", "|---|---:|---:|---:|"]
+    for name, e in r["estimates"].items():
+        lines.append(f"| {name.upper()} | {100 * e['share']:.1f} % | {e['error_points']:+.1f} | "
+                     f"{100 * e['low']:.1f}-{100 * e['high']:.1f} |")
+    a = r["accuracy"]
+    return lines + ["", f"Sentiment accuracy: {a['without']:.4f} without `--adapt`, {a['with']:.4f} with it "
+                        f"({a['change_points']:+.2f} points)."]
+
+
 def render(data: dict) -> str:
     lines = [f"# Label shares: evaluation (commit {data['commit']}, {data['date']}, {data['machine']['cpus']} CPUs, "
              f"Python {data['machine']['python']})", "",
@@ -357,25 +368,12 @@ def render(data: dict) -> str:
         r = data["real"]
         mix = ("; source mix estimated by the model: " + " / ".join(f"{k} {100 * v:.1f} %" for k, v in r["sources"].items())
                if r.get("sources") else "")
-        lines += [f"`{r['path']}`: {r['n']} annotated messages, negative share {100 * r['negative_share']:.1f} %{mix}.", "",
-                  "| estimator | negative share | error (points) | 95 % interval |", "|---|---:|---:|---:|"]
-        for name, e in r["estimates"].items():
-            lines.append(f"| {name.upper()} | {100 * e['share']:.1f} % | {e['error_points']:+.1f} | "
-                         f"{100 * e['low']:.1f}-{100 * e['high']:.1f} |")
-        a = r["accuracy"]
-        lines += ["", f"Sentiment accuracy: {a['without']:.4f} without `--adapt`, {a['with']:.4f} with it "
-                      f"({a['change_points']:+.2f} points)."]
-        u = data.get("real_unseen")
-        if u:
+        lines += [f"`{r['path']}`: {r['n']} annotated messages, negative share {100 * r['negative_share']:.1f} %{mix}.", ""]
+        lines += _real_rows(r)
+        if data.get("real_unseen"):
             lines += ["", "The same messages with a model trained without any real message (written and off-topic "
-                          "texts only: traffic of a kind it has not seen, with other label shares):", "",
-                      "| estimator | negative share | error (points) | 95 % interval |", "|---|---:|---:|---:|"]
-            for name, e in u["estimates"].items():
-                lines.append(f"| {name.upper()} | {100 * e['share']:.1f} % | {e['error_points']:+.1f} | "
-                             f"{100 * e['low']:.1f}-{100 * e['high']:.1f} |")
-            a = u["accuracy"]
-            lines += ["", f"Sentiment accuracy: {a['without']:.4f} without `--adapt`, {a['with']:.4f} with it "
-                          f"({a['change_points']:+.2f} points)."]
+                          "texts only: traffic of a kind it has not seen, with other label shares):", ""]
+            lines += _real_rows(data["real_unseen"])
     else:
         lines.append(data["real_note"])
     if data.get("timing"):
