@@ -58,7 +58,7 @@ def train(corpus=None, out=None, *, text_column="text", label_columns=None, mult
         raise ConfigError("--dev is only used by --tune; to score a model on a file, use `classify evaluate`.")
     if streaming:
         unsupported = [flag for flag, used in (("--tune", tune), ("--vectors", config.vectors),
-                                               ("--nbsvm", config.nbsvm)) if used]
+                                               ("--nbsvm", config.nbsvm), ("--weight", config.weights)) if used]
         if unsupported:
             raise ConfigError(f"{', '.join(unsupported)} cannot be combined with --streaming.")
     elif epochs != 1:

@@ -79,6 +79,14 @@ def test_the_command_line_names_a_bad_rule(tmp_path, rule, code, message):
     assert not out.exists()
 
 
+def test_streaming_refuses_weights_it_cannot_apply(tmp_path):
+    out = tmp_path / "m.joblib"
+    r = _classify("train", ROOT / "seeds" / "sample.csv", "--streaming", "--weight", "sentiment:social-=2",
+                  "--out", out, "--quiet")
+    assert r.returncode == 1 and "--weight cannot be combined with --streaming" in r.stderr
+    assert "Traceback" not in r.stderr and not out.exists()
+
+
 def test_the_rules_are_recorded_in_the_model(tmp_path):
     out = tmp_path / "m.joblib"
     r = _classify("train", ROOT / "seeds" / "sample.csv", "--weight", "sentiment:social-=2", "--out", out, "--quiet")
