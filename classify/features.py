@@ -79,7 +79,11 @@ class CompiledTfidf:
         `tokens`: the texts already split by this block's tokenizer (`CompiledUnion` shares them)."""
         texts = texts if isinstance(texts, list) else list(texts)
         if self.analyzer == "char_wb":
-            return weigh_csr(self._char_counts(texts), self.sublinear_tf, self.idf_)
+            counts = self._char_counts(texts)
+            # columns in increasing order within each row, as the word block, training and the compiled core
+            # give them: the l2 norms and the linear layer add up in this order, so it fixes their last bits
+            counts.sort_indices()
+            return weigh_csr(counts, self.sublinear_tf, self.idf_)
         if len(texts) >= _FAST_BATCH:
             rows, cols = self._word_entries(texts, tokens)
         else:
@@ -498,16 +502,25 @@ class CompiledUnion:
             blocks.append((name, block))
         return cls(blocks)
 
+    def __getstate__(self) -> dict:
+        # the compiled kernel (`classify.core`) is rebuilt on demand: not saved with the model
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_fast")}
+
     def transform(self, texts):
         import scipy.sparse as sp
 
+        from classify.core import compiled_blocks
+
         texts = texts if isinstance(texts, list) else list(texts)
+        done = compiled_blocks(self, texts)  # the word and char_wb blocks, when the compiled core is there
         shared = self._shared_tokenizer()
         if shared is None:
-            parts = [block.transform(texts) for _, block in self.transformer_list]
+            parts = [done[name] if name in done else block.transform(texts)
+                     for name, block in self.transformer_list]
         else:  # the word block and the lexicon split the texts the same way: once for both
             tokens = [shared(text) for text in texts]
-            parts = [block.transform(texts, tokens=tokens) if name in ("word", "lexicon") else block.transform(texts)
+            parts = [done[name] if name in done else
+                     block.transform(texts, tokens=tokens) if name in ("word", "lexicon") else block.transform(texts)
                      for name, block in self.transformer_list]
         parts = [p if sp.issparse(p) else sp.csr_matrix(p) for p in parts]
         return parts[0].tocsr() if len(parts) == 1 else sp.hstack(parts, format="csr")
