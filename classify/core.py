@@ -76,24 +76,25 @@ def rules_agree(core) -> str | None:
 def _kernel_spec(union):
     """The kernel's arguments for `union`'s word and char_wb blocks, or None when they are of a kind the
     kernel does not compute (then the whole union stays on the Python path)."""
-    from classify.features import CompiledTfidf
     from classify.text import resources as R
     from classify.text.normalize import Tokenizer
 
     spec, names = {}, {}
     for name, block in union.transformer_list:
-        if not isinstance(block, CompiledTfidf):
+        if type(block).__name__ != "CompiledTfidf":  # classify.features' (which imports this module)
             continue
         if block.analyzer == "word" and "word_vocabulary" not in spec:
             if type(block.tokenizer) is not Tokenizer or block.stop_words:
                 return None
-            spec.update(word_vocabulary=block.vocabulary_, word_ngrams=block.ngram_range, **_weights("word", block),
+            spec.update(word_vocabulary=block.vocabulary_, word_ngrams=block.ngram_range,
+                        **_weights("word", block),
                         negation_words=sorted(R.NEGATION_WORDS | R.NEGATION_WORDS_FOLDED)
                         if block.tokenizer.mark_negation else None,
                         scope_end=R.SCOPE_END, emoji=R.EMOJI_RANGES)
             names["word"] = name
         elif block.analyzer == "char_wb" and "char_vocabulary" not in spec:
-            spec.update(char_vocabulary=block.vocabulary_, char_ngrams=block.ngram_range, **_weights("char", block))
+            spec.update(char_vocabulary=block.vocabulary_, char_ngrams=block.ngram_range,
+                        **_weights("char", block))
             names["char"] = name
         else:
             return None
@@ -131,27 +132,10 @@ class FeatureKernel:
                      for b in range(len(results[0])))
 
     def transform(self, texts: list[str], threads: int = 1) -> dict:
-        """block name -> its CSR TF-IDF matrix, as `CompiledTfidf.transform` computes it."""
-        import scipy.sparse as sp
-
-        from classify.features import weigh_counts
-
-        out = {}
-        for kind, counted in zip(("word", "char"), self.counts(texts, threads)):
-            if counted is None:
-                continue
-            indptr, cols, data, weighed = counted
-            block = self.blocks[kind]
-            n_columns = len(block.vocabulary_)
-            raw = np.flatnonzero(~weighed[:len(texts)])
-            if len(raw):  # rows the kernel left to numpy (`_core.weigh_row`): weighed alone, put back
-                sizes = indptr[raw + 1] - indptr[raw]
-                at = np.repeat(indptr[raw] - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-                rows = np.repeat(np.arange(len(raw), dtype=np.int64), sizes)
-                data[at] = weigh_counts(rows, cols[at], data[at], len(raw), n_columns, block.sublinear_tf,
-                                        block.idf_).data
-            out[self.names[kind]] = sp.csr_matrix((data, cols, indptr), shape=(len(texts), n_columns))
-        return out
+        """block name -> (indptr, columns, values, weighed) of its rows (`_core.Kernel.counts`)."""
+        counted = self.counts(texts, threads)
+        return {self.names[kind]: c for kind, c in zip(("word", "char"), counted, strict=True)
+                if c is not None}
 
 
 def tf_table(size: int = 1 << 12) -> np.ndarray | None:
@@ -175,8 +159,8 @@ def _concatenate(parts):
     for p in parts[1:]:
         indptr.append(p[0][1:] + indptr[-1][-1])
     weighed = np.concatenate([p[3][:len(p[0]) - 1] for p in parts])
-    return (np.concatenate(indptr), np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
-            weighed)
+    return (np.concatenate(indptr), np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]), weighed)
 
 
 THREADS = {"n": 1}  # threads the kernel splits a batch over (`set_threads`)
@@ -188,7 +172,8 @@ def set_threads(n: int) -> None:
 
 
 def compiled_blocks(union, texts: list[str]) -> dict:
-    """block name -> CSR matrix for the blocks of `union` the compiled kernel computes; {} on the Python path
+    """block name -> (indptr, columns, values, weighed) for the blocks of `union` the compiled kernel computes
+    (`classify.features.kernel_matrix` makes the block's TF-IDF matrix of it); {} on the Python path
     (forced, no compiled module, a block of another kind, or a small batch while the kernel is not built)."""
     kernel = union.__dict__.get("_fast_kernel")
     if kernel is None:

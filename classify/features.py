@@ -203,6 +203,23 @@ def word_counts(texts, cache: ColumnCache, n_columns: int):
     return (occurrences @ per_word).tocsr()
 
 
+def kernel_matrix(block: CompiledTfidf, counted, n_texts: int):
+    """`block`'s CSR TF-IDF matrix from what the compiled kernel gives (`classify.core.compiled_blocks`):
+    `(indptr, columns, values, weighed)`, each row weighed by the kernel or, where `weighed` is False, its
+    counts, weighed here (`weigh_counts` on those rows alone; weights are per row)."""
+    import scipy.sparse as sp
+
+    indptr, cols, data, weighed = counted
+    raw = np.flatnonzero(~weighed[:n_texts])
+    if len(raw):
+        sizes = indptr[raw + 1] - indptr[raw]
+        at = np.repeat(indptr[raw] - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        rows = np.repeat(np.arange(len(raw), dtype=np.int64), sizes)
+        data[at] = weigh_counts(rows, cols[at], data[at], len(raw), len(block.vocabulary_), block.sublinear_tf,
+                                block.idf_).data
+    return sp.csr_matrix((data, cols, indptr), shape=(n_texts, len(block.vocabulary_)))
+
+
 def weigh_csr(counts, sublinear_tf: bool, idf=None):
     """`weigh_counts` of a CSR count matrix with each column at most once per row."""
     n_texts, n_columns = counts.shape
@@ -512,7 +529,10 @@ class CompiledUnion:
         from classify.core import compiled_blocks
 
         texts = texts if isinstance(texts, list) else list(texts)
-        done = compiled_blocks(self, texts)  # the word and char_wb blocks, when the compiled core is there
+        blocks = dict(self.transformer_list)
+        # the word and char_wb blocks, when the compiled core is there
+        done = {name: kernel_matrix(blocks[name], counted, len(texts))
+                for name, counted in compiled_blocks(self, texts).items()}
         shared = self._shared_tokenizer()
         if shared is None:
             parts = [done[name] if name in done else block.transform(texts)
