@@ -66,17 +66,39 @@ cdef inline uint64_t h_fin(uint64_t h) noexcept nogil:
     return h
 
 
+cdef unsigned char WORD_BMP[65536]  # is_word of the Basic Multilingual Plane, filled at import
+cdef Py_UCS4 _c
+for _c in range(65536):
+    WORD_BMP[_c] = _c == 95 or Py_UNICODE_ISALNUM(_c)
+
+
 cdef inline bint is_word(uint32_t c) noexcept nogil:
-    return c == 95 or Py_UNICODE_ISALNUM(<Py_UCS4>c)
+    if c < 65536:
+        return WORD_BMP[c]
+    return Py_UNICODE_ISALNUM(<Py_UCS4>c)
 
 
 cdef inline bint is_space(uint32_t c) noexcept nogil:
     return Py_UNICODE_ISSPACE(<Py_UCS4>c)
 
 
+cdef inline bint same(const uint32_t *a, const uint32_t *b, int64_t n) noexcept nogil:
+    # n-grams are short: a loop beats a call to memcmp
+    cdef int64_t k
+    for k in range(n):
+        if a[k] != b[k]:
+            return False
+    return True
+
+
+cdef struct Slot:
+    uint64_t key
+    int32_t col  # -1: empty
+    int32_t pad
+
+
 cdef struct Table:
-    uint64_t *keys
-    int32_t *cols
+    Slot *slots  # key and column side by side: one cache line read per probe
     uint64_t mask
     uint32_t *pool    # the terms' code points, one after the other, in column order
     int64_t *offsets  # term j: pool[offsets[j]:offsets[j + 1]]
@@ -88,24 +110,22 @@ cdef inline int32_t table_find(const Table *t, uint64_t key, const uint32_t *s, 
     cdef int32_t col
     cdef int64_t start
     while True:
-        col = t.cols[i]
+        col = t.slots[i].col
         if col < 0:
             return -1
-        if t.keys[i] == key:
+        if t.slots[i].key == key:
             start = t.offsets[col]
-            if t.offsets[col + 1] - start == n and memcmp(t.pool + start, s, n * sizeof(uint32_t)) == 0:
+            if t.offsets[col + 1] - start == n and same(t.pool + start, s, n):
                 return col
             return -1  # the vocabulary's keys are distinct (checked when the table is built)
         i = (i + 1) & t.mask
 
 
 cdef void table_free(Table *t) noexcept nogil:
-    free(t.keys)
-    free(t.cols)
+    free(t.slots)
     free(t.pool)
     free(t.offsets)
-    t.keys = NULL
-    t.cols = NULL
+    t.slots = NULL
     t.pool = NULL
     t.offsets = NULL
 
@@ -123,13 +143,12 @@ cdef int table_build(Table *t, dict vocabulary) except -1:
         size *= 2
     t.mask = size - 1
     t.n_terms = n
-    t.keys = <uint64_t *>calloc(size, sizeof(uint64_t))
-    t.cols = <int32_t *>malloc(size * sizeof(int32_t))
+    t.slots = <Slot *>calloc(size, sizeof(Slot))
     t.offsets = <int64_t *>calloc(n + 1, sizeof(int64_t))
-    if t.keys == NULL or t.cols == NULL or t.offsets == NULL:
+    if t.slots == NULL or t.offsets == NULL:
         raise MemoryError()
     for j in range(size):
-        t.cols[j] = -1
+        t.slots[j].col = -1
     for term, value in vocabulary.items():
         col = value
         if col < 0 or col >= n or t.offsets[col + 1] != 0:
@@ -151,12 +170,12 @@ cdef int table_build(Table *t, dict vocabulary) except -1:
             key = h_add(key, s[k])
         key = h_fin(key)
         i = key & t.mask
-        while t.cols[i] >= 0:
-            if t.keys[i] == key:
+        while t.slots[i].col >= 0:
+            if t.slots[i].key == key:
                 raise ValueError(f"two terms of the vocabulary share a 64-bit key ({term!r})")
             i = (i + 1) & t.mask
-        t.keys[i] = key
-        t.cols[i] = col
+        t.slots[i].key = key
+        t.slots[i].col = col
     return 0
 
 
@@ -361,7 +380,7 @@ cdef inline int64_t cache_find(WordCache *c, uint64_t key, const uint32_t *w, in
             return -<int64_t>i - 1
         if c.keys[i] == key:
             start = c.word_at[e]
-            if c.word_at[e + 1] - start == n and memcmp(c.words + start, w, n * sizeof(uint32_t)) == 0:
+            if c.word_at[e + 1] - start == n and same(c.words + start, w, n):
                 return e
         i = (i + 1) & c.mask
 
