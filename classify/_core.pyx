@@ -417,6 +417,27 @@ cdef extern from "math.h":
     double sqrt(double x) nogil
 
 
+cdef struct TokenKey:
+    uint64_t key
+    int64_t token
+
+
+cdef int cmp_token_key(const void *a, const void *b) noexcept nogil:
+    cdef uint64_t x = (<const TokenKey *>a).key, y = (<const TokenKey *>b).key
+    return (x > y) - (x < y)
+
+
+cdef struct Lexicon:
+    # per text: the sums of the polarity of its lexicon tokens, the number of copies of itself it holds (the
+    # smallest count of any of its tokens) and a status: 0 no lexicon token, 1 found, 2 left to Python
+    double *positive
+    double *negative
+    int64_t *copies
+    char *status
+    TokenKey *keys  # scratch: the tokens' keys, sorted to count them
+    int64_t keys_capacity
+
+
 cdef struct Weights:
     const float *idf  # per column, or NULL: the kernel leaves the counts as they are
     const float *tf   # tf[k] = 1 + log(k) as numpy computes it in float32, for k < n_tf; NULL: tf = count
@@ -486,6 +507,9 @@ cdef class Kernel:
     cdef Table word
     cdef Table char
     cdef Weights word_weights, char_weights
+    cdef Table lex
+    cdef bint has_lex
+    cdef const double *lex_polarity  # per lexicon entry: (positive, negative)
     cdef object _arrays_kept  # the numpy arrays the weights point into
     cdef bint has_word, has_char, negation
     cdef int word_min, word_max, char_min, char_max
@@ -505,13 +529,22 @@ cdef class Kernel:
 
     def __init__(self, word_vocabulary=None, word_ngrams=(1, 1), negation_words=None, scope_end="",
                  emoji=(), char_vocabulary=None, char_ngrams=(2, 5), word_idf=None, char_idf=None, word_tf=None,
-                 char_tf=None):
+                 char_tf=None, lexicon=None):
         """`*_idf`: the blocks' idf (float32), to weigh in the kernel (else it gives counts); `*_tf`: a table
-        of 1 + log(k) as numpy computes it (float32), for sublinear tf."""
+        of 1 + log(k) as numpy computes it (float32), for sublinear tf; `lexicon`: token -> (positive,
+        negative), the polarity of `classify.lexicon.LexiconFeatures` (its tokens are the word block's)."""
         cdef int64_t total = 0, k, j
         kept = []
         _set_weights(&self.word_weights, word_idf, word_tf, word_vocabulary, kept)
         _set_weights(&self.char_weights, char_idf, char_tf, char_vocabulary, kept)
+        self.has_lex = lexicon is not None
+        if self.has_lex:
+            if word_vocabulary is None or negation_words is None:
+                raise ValueError("the lexicon needs the word block's tokens, negation marked")
+            polarity = np.ascontiguousarray(list(lexicon.values()), dtype=np.float64).reshape(-1, 2)
+            kept.append(polarity)
+            self.lex_polarity = <const double *>cnp.PyArray_DATA(polarity)
+            table_build(&self.lex, {token: i for i, token in enumerate(lexicon)})
         self._arrays_kept = kept
         self.has_word = word_vocabulary is not None
         self.has_char = char_vocabulary is not None
@@ -551,6 +584,7 @@ cdef class Kernel:
     def __dealloc__(self):
         table_free(&self.word)
         table_free(&self.char)
+        table_free(&self.lex)
         free(self.neg_pool)
         free(self.neg_offsets)
         for address in self._caches:
@@ -592,7 +626,8 @@ cdef class Kernel:
         cdef Out word_out, char_out
         cdef int status = 0
         cdef WordCache *cache = NULL
-        cdef cnp.ndarray word_weighed, char_weighed
+        cdef cnp.ndarray word_weighed, char_weighed, positive, negative, copies, lex_status
+        cdef Lexicon lex
         word_out.cols = NULL; word_out.counts = NULL; word_out.size = 0; word_out.capacity = 0
         char_out.cols = NULL; char_out.counts = NULL; char_out.size = 0; char_out.capacity = 0
         try:
@@ -600,6 +635,16 @@ cdef class Kernel:
                 raise MemoryError()
             word_weighed = np.zeros(n + 1, dtype=np.bool_)
             char_weighed = np.zeros(n + 1, dtype=np.bool_)
+            positive = np.zeros(n + 1, dtype=np.float64)
+            negative = np.zeros(n + 1, dtype=np.float64)
+            copies = np.ones(n + 1, dtype=np.int64)
+            lex_status = np.zeros(n + 1, dtype=np.int8)
+            lex.positive = <double *>cnp.PyArray_DATA(positive)
+            lex.negative = <double *>cnp.PyArray_DATA(negative)
+            lex.copies = <int64_t *>cnp.PyArray_DATA(copies)
+            lex.status = <char *>cnp.PyArray_DATA(lex_status)
+            lex.keys = NULL
+            lex.keys_capacity = 0
             texts = list(texts)  # ours: another thread cannot remove (and free) a string while we read it
             if self.has_char:
                 # a cache of words per call at a time, kept for the next call (texts of a stream share words)
@@ -617,11 +662,12 @@ cdef class Kernel:
             with nogil:  # `texts` holds the strings alive and unchanged (str is immutable)
                 status = self._count_all(n, kinds, datas, lengths, word_indptr, &word_out, char_indptr, &char_out,
                                          cache, <char *>cnp.PyArray_DATA(word_weighed),
-                                         <char *>cnp.PyArray_DATA(char_weighed))
+                                         <char *>cnp.PyArray_DATA(char_weighed), &lex if self.has_lex else NULL)
             if status < 0:
                 raise MemoryError()
             return (_arrays(n, word_indptr, &word_out) + (word_weighed,) if self.has_word else None,
-                    _arrays(n, char_indptr, &char_out) + (char_weighed,) if self.has_char else None)
+                    _arrays(n, char_indptr, &char_out) + (char_weighed,) if self.has_char else None,
+                    (positive[:n], negative[:n], copies[:n], lex_status[:n]) if self.has_lex else None)
         finally:
             if cache != NULL:
                 self._caches.append(<size_t>cache)
@@ -634,10 +680,11 @@ cdef class Kernel:
             free(word_out.counts)
             free(char_out.cols)
             free(char_out.counts)
+            free(lex.keys)
 
     cdef int _count_all(self, Py_ssize_t n, int *kinds, void **datas, int64_t *lengths, int64_t *word_indptr,
                         Out *word_out, int64_t *char_indptr, Out *char_out, WordCache *cache,
-                        char *word_weighed, char *char_weighed) noexcept nogil:
+                        char *word_weighed, char *char_weighed, Lexicon *lex) noexcept nogil:
         cdef Counter wc, cc
         cdef Buf text, gram
         cdef int64_t *starts = NULL
@@ -679,7 +726,7 @@ cdef class Kernel:
                         buf_i64(&ends, &ends_capacity, length + 1) < 0:
                     status = -1
                     break
-                status = self._word_counts(text.data + 1, length, starts, ends, &gram, &wc)
+                status = self._word_counts(text.data + 1, length, starts, ends, &gram, &wc, lex, i)
                 if status == 0:
                     status = count_flush(&wc, word_out)
                 word_indptr[i + 1] = word_out.size
@@ -700,9 +747,12 @@ cdef class Kernel:
         return status
 
     cdef int _word_counts(self, const uint32_t *s, int64_t length, int64_t *starts, int64_t *ends, Buf *gram,
-                          Counter *c) noexcept nogil:
-        """Tokens (with their `neg_` mark: a negative start means "prefixed"), then their n-grams."""
-        cdef int64_t i = 0, j, n_tokens = 0, t, k, size, a, b
+                          Counter *c, Lexicon *lex, Py_ssize_t row) noexcept nogil:
+        """Tokens (with their `neg_` mark: a negative start means "prefixed"), then their n-grams, and the
+        lexicon's sums of the text (`lex`, its row `row`) when there is a lexicon."""
+        cdef int64_t i = 0, j, n_tokens = 0, t, k, size, a, b, entry, hits = 0
+        cdef double positive = 0.0, negative = 0.0
+        cdef void *p
         cdef bint in_scope = False, negation_word
         cdef uint32_t ch
         cdef uint64_t h
@@ -739,6 +789,12 @@ cdef class Kernel:
                 ends[n_tokens] = i + 1
                 n_tokens += 1
             i += 1
+        if lex != NULL and n_tokens > lex.keys_capacity:
+            p = realloc(lex.keys, (n_tokens + 64) * sizeof(TokenKey))
+            if p == NULL:
+                return -1
+            lex.keys = <TokenKey *>p
+            lex.keys_capacity = n_tokens + 64
         for t in range(n_tokens):
             size = 0
             h = H0
@@ -763,11 +819,42 @@ cdef class Kernel:
                     gram.data[size] = s[k]
                     h = h_add(h, s[k])
                     size += 1
+                if n == 1 and lex != NULL:  # the token itself
+                    lex.keys[t].key = h_fin(h)
+                    lex.keys[t].token = t
+                    entry = table_find(&self.lex, lex.keys[t].key, gram.data, size)
+                    if entry >= 0:
+                        positive += self.lex_polarity[2 * entry]
+                        negative += self.lex_polarity[2 * entry + 1]
+                        hits += 1
                 if n >= self.word_min:
                     col = table_find(&self.word, h_fin(h), gram.data, size)
                     if col >= 0:
                         count_add(c, col)
+        if lex != NULL and hits:
+            lex.positive[row] = positive
+            lex.negative[row] = negative
+            lex.status[row] = 1
+            lex.copies[row] = self._copies(s, starts, ends, lex.keys, n_tokens)
+            if lex.copies[row] < 0:  # two different tokens with one key: Python counts this text's tokens
+                lex.status[row] = 2
         return 0
+
+    cdef int64_t _copies(self, const uint32_t *s, int64_t *starts, int64_t *ends, TokenKey *keys,
+                         int64_t n_tokens) noexcept nogil:
+        """The smallest number of times a token occurs in the text (`min(Counter(tokens).values())`), or -1
+        when two different tokens share a key."""
+        cdef int64_t k = 0, run_start, smallest = n_tokens
+        qsort(keys, n_tokens, sizeof(TokenKey), cmp_token_key)
+        while k < n_tokens:
+            run_start = k
+            while k < n_tokens and keys[k].key == keys[run_start].key:
+                if not _same_token(s, starts, ends, keys[k].token, keys[run_start].token):
+                    return -1
+                k += 1
+            if k - run_start < smallest:
+                smallest = k - run_start
+        return smallest
 
     cdef int _char_counts(self, const uint32_t *padded, int64_t length, Counter *c, WordCache *cache) noexcept nogil:
         """`padded`: the text between two spaces; each word `w` (a run of non-space characters) is read as
@@ -868,6 +955,14 @@ cdef class Kernel:
                         cache.cols[at] = col
                         at += 1
         return at
+
+
+cdef inline bint _same_token(const uint32_t *s, int64_t *starts, int64_t *ends, int64_t a, int64_t b) noexcept nogil:
+    if (starts[a] < 0) != (starts[b] < 0):
+        return False
+    cdef int64_t sa = starts[a] if starts[a] >= 0 else -starts[a] - 1
+    cdef int64_t sb = starts[b] if starts[b] >= 0 else -starts[b] - 1
+    return ends[a] - sa == ends[b] - sb and same(s + sa, s + sb, ends[a] - sa)
 
 
 cdef inline uint64_t _hash(const uint32_t *s, int64_t n) noexcept nogil:

@@ -98,6 +98,12 @@ def _kernel_spec(union):
             names["char"] = name
         else:
             return None
+    lexicon = dict(union.transformer_list).get("lexicon")
+    if lexicon is not None and "word" in names and union._shared_tokenizer() is not None \
+            and type(lexicon).__name__ == "LexiconFeatures":
+        # the lexicon's tokens are the word block's (`CompiledUnion._shared_tokenizer`): counted in one pass
+        spec["lexicon"] = lexicon._polarity()
+        names["lexicon"] = "lexicon"
     return (spec, names) if names else None
 
 
@@ -128,13 +134,15 @@ class FeatureKernel:
         parts = [texts[i:i + size] for i in range(0, len(texts), size)]
         with ThreadPoolExecutor(len(parts)) as pool:  # the kernel releases the GIL while it counts
             results = list(pool.map(self.kernel.counts, parts))
-        return tuple(None if results[0][b] is None else _concatenate([r[b] for r in results])
-                     for b in range(len(results[0])))
+        word, char, lexicon = (None if results[0][b] is None else [r[b] for r in results] for b in range(3))
+        return (word and _concatenate(word), char and _concatenate(char),
+                lexicon and tuple(np.concatenate(arrays) for arrays in zip(*lexicon, strict=True)))
 
     def transform(self, texts: list[str], threads: int = 1) -> dict:
-        """block name -> (indptr, columns, values, weighed) of its rows (`_core.Kernel.counts`)."""
+        """block name -> what the kernel gives for it (`_core.Kernel.counts`): (indptr, columns, values,
+        weighed) of a TF-IDF block, (positive, negative, copies, status) of the lexicon."""
         counted = self.counts(texts, threads)
-        return {self.names[kind]: c for kind, c in zip(("word", "char"), counted, strict=True)
+        return {self.names[kind]: c for kind, c in zip(("word", "char", "lexicon"), counted, strict=True)
                 if c is not None}
 
 

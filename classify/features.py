@@ -531,10 +531,11 @@ class CompiledUnion:
         texts = texts if isinstance(texts, list) else list(texts)
         blocks = dict(self.transformer_list)
         # the word and char_wb blocks, when the compiled core is there
-        done = {name: kernel_matrix(blocks[name], counted, len(texts))
+        done = {name: blocks[name].transform_sums(texts, *counted) if name == "lexicon" else
+                kernel_matrix(blocks[name], counted, len(texts))
                 for name, counted in compiled_blocks(self, texts).items()}
         shared = self._shared_tokenizer()
-        if shared is None:
+        if shared is None or "lexicon" in done:
             parts = [done[name] if name in done else block.transform(texts)
                      for name, block in self.transformer_list]
         else:  # the word block and the lexicon split the texts the same way: once for both

@@ -41,15 +41,20 @@ def _both(union, texts, monkeypatch, threads=1):
     return reference, compiled
 
 
-def _union(texts, negation=True, word=(1, 2), char=(2, 5), sublinear=True):
+def _union(texts, negation=True, word=(1, 2), char=(2, 5), sublinear=True, lexicon=True):
+    from classify.lexicon import LexiconFeatures
+
     tokenizer = Tokenizer(mark_negation=negation)
     blocks = [("word", fit_tfidf(texts, "word", word, 1, sublinear, tokenizer=tokenizer)[0])]
     if char:
         blocks.append(("char", fit_tfidf(texts, "char_wb", char, 1, sublinear)[0]))
+    if lexicon:  # counted by the kernel with the word block's tokens when they are the lexicon's (negation)
+        blocks.append(("lexicon", LexiconFeatures(scale=1.5).fit()))
     return CompiledUnion(blocks)
 
 
 FRENCH = ["Le réseau SFR est en panne depuis ce matin !!", "pas du tout content 😡 de la box, vraiment",
+          "service absurde, pas abouti ; abus abus abus", "acclamation ❤ et ne pas abime",
           "Je n'ai jamais eu de problème : service au top 👍👍",
           "ne pas-de-calais; sans-fil ni rien (aucune)",
           "ça marche trés bien... ou pas?", "guère mieux « pas terrible » non"]
@@ -69,8 +74,9 @@ def test_a_changed_rule_turns_the_kernel_off(monkeypatch):
 
 
 @pytest.mark.parametrize("settings_", [dict(), dict(negation=False), dict(word=(1, 3), char=(1, 6)),
-                                       dict(word=(2, 2), char=None, sublinear=False), dict(char=(3, 3))],
-                         ids=["default", "no-negation", "wide", "bigrams-only", "char-3"])
+                                       dict(word=(2, 2), char=None, sublinear=False), dict(char=(3, 3)),
+                                       dict(lexicon=False)],
+                         ids=["default", "no-negation", "wide", "bigrams-only", "char-3", "no-lexicon"])
 def test_compiled_matrix_is_the_python_one_on_the_corpus(settings_, monkeypatch):
     normalize = Normalizer(accents=False)
     texts = [normalize(t) for t in load_corpus(TINY).texts + FRENCH]
@@ -101,7 +107,8 @@ def _surrogate_escaped(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-PIECES = ["pas", "ne", "jamais", "guère", "sans", "ni", "neg_", "-", "--", "_", " ", "\n", "\t", "\x00",
+PIECES = ["abouti", "absurde", "❤", "pas", "ne", "jamais", "guère", "sans", "ni", "neg_", "-", "--", "_", " ",
+          "\n", "\t", "\x00",
           "\u0301", "\u0327", "😀", "👍🏻", "❤", "⭐", "☀", "\u27bf", "\U0001faff", "!", "?", ".", "«", "»",
           "'", "’", "l'", "é", "œ", "ß", "İ", "ſ", "Ω", "日本語", "العربية", "русский", "١٢٣", "½", "Ⅻ",
           "\u00a0", "\u2028", "\x1c", "\x85", "\ud800", "\udcff", "a" * 30]
@@ -143,6 +150,17 @@ def test_a_ten_megabyte_text(monkeypatch):
     assert _same(A, B)
 
 
+def test_lexicon_rows_left_to_python_are_counted_there():
+    """A text with two different tokens of one 64-bit key (status 2) has its lexicon columns from Python."""
+    from classify.lexicon import LexiconFeatures
+
+    lexicon = LexiconFeatures(scale=2.0).fit()
+    texts = ["pas absurde du tout, abouti abouti", "rien", "absurde"]
+    n = len(texts)
+    got = lexicon.transform_sums(texts, np.zeros(n), np.zeros(n), np.ones(n, dtype=np.int64), np.full(n, 2))
+    assert got.tobytes() == lexicon.transform(texts).tobytes()
+
+
 def test_items_that_are_not_text_raise_as_on_the_python_path():
     kernel = _core.Kernel(char_vocabulary={"ab": 0})
     with pytest.raises(TypeError, match=r"texts\[1\] is int"):
@@ -162,7 +180,7 @@ def test_classify_pure_python_forces_the_reference_path(monkeypatch):
     assert core.compiled_blocks(union, FRENCH) == {}
     assert core.module() is None
     monkeypatch.setenv("CLASSIFY_PURE_PYTHON", "0")
-    assert set(core.compiled_blocks(union, FRENCH)) == {"word", "char"}
+    assert set(core.compiled_blocks(union, FRENCH)) == {"word", "char", "lexicon"}
 
 
 def test_without_the_compiled_module_a_note_says_so_once(monkeypatch, capsys):
