@@ -42,6 +42,13 @@ def module():
     return _state["module"]
 
 
+def check(union) -> None:
+    """Look for the compiled module when it could compute `union`'s features (so a note says once, in the
+    process that loads the model, that it is missing)."""
+    if union is not None and hasattr(union, "transformer_list") and _kernel_spec(union) is not None:
+        module()
+
+
 def _load():
     try:
         from classify import _core
