@@ -92,13 +92,12 @@ cdef inline bint same(const uint32_t *a, const uint32_t *b, int64_t n) noexcept 
 
 
 cdef struct Slot:
-    uint64_t key
-    int32_t col  # -1: empty
-    int32_t pad
+    uint32_t tag  # the key's high 32 bits (its low bits chose the slot)
+    int32_t col   # -1: empty
 
 
 cdef struct Table:
-    Slot *slots  # key and column side by side: one cache line read per probe
+    Slot *slots  # 8 bytes a slot, tag and column side by side: small enough to stay in the CPU's caches
     uint64_t mask
     uint32_t *pool    # the terms' code points, one after the other, in column order
     int64_t *offsets  # term j: pool[offsets[j]:offsets[j + 1]]
@@ -107,17 +106,17 @@ cdef struct Table:
 
 cdef inline int32_t table_find(const Table *t, uint64_t key, const uint32_t *s, int64_t n) noexcept nogil:
     cdef uint64_t i = key & t.mask
+    cdef uint32_t tag = <uint32_t>(key >> 32)
     cdef int32_t col
     cdef int64_t start
     while True:
         col = t.slots[i].col
         if col < 0:
             return -1
-        if t.slots[i].key == key:
+        if t.slots[i].tag == tag:  # then the term itself decides: a collision only costs a comparison
             start = t.offsets[col]
             if t.offsets[col + 1] - start == n and same(t.pool + start, s, n):
                 return col
-            return -1  # the vocabulary's keys are distinct (checked when the table is built)
         i = (i + 1) & t.mask
 
 
@@ -131,15 +130,14 @@ cdef void table_free(Table *t) noexcept nogil:
 
 
 cdef int table_build(Table *t, dict vocabulary) except -1:
-    """Fill `t` from term -> column (columns 0..n-1, each once). Raises ValueError when that does not hold
-    or two terms share a 64-bit key."""
+    """Fill `t` from term -> column (columns 0..n-1, each once). Raises ValueError when that does not hold."""
     cdef int64_t n = len(vocabulary)
     cdef int64_t size = 16, total = 0, j, k, length
     cdef uint64_t key, i
     cdef int32_t col
     cdef str term
     cdef uint32_t *s
-    while size < 2 * n:
+    while 3 * size < 4 * n:  # at most three quarters full
         size *= 2
     t.mask = size - 1
     t.n_terms = n
@@ -171,10 +169,8 @@ cdef int table_build(Table *t, dict vocabulary) except -1:
         key = h_fin(key)
         i = key & t.mask
         while t.slots[i].col >= 0:
-            if t.slots[i].key == key:
-                raise ValueError(f"two terms of the vocabulary share a 64-bit key ({term!r})")
             i = (i + 1) & t.mask
-        t.slots[i].key = key
+        t.slots[i].tag = <uint32_t>(key >> 32)
         t.slots[i].col = col
     return 0
 

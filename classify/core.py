@@ -199,7 +199,7 @@ def compiled_blocks(union, texts: list[str]) -> dict:
             return {}
         try:
             kernel = FeatureKernel(core, union)
-        except ValueError:  # columns not 0..n-1, or two terms with one 64-bit key: the Python path
+        except ValueError:  # a vocabulary whose columns are not 0..n-1: the Python path
             kernel = False
         union.__dict__["_fast_kernel"] = kernel
     if kernel is False or pure_python():
