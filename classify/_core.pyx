@@ -14,9 +14,9 @@ characters that close a negation scope, the emoji ranges. What is written here i
   (`str.split()`: `Py_UNICODE_ISSPACE`) padded with a space, as scikit-learn's `char_wb`.
 
 An n-gram is found by a 64-bit hash of its code points in an open-addressing table, then compared code point
-by code point with the vocabulary's term: a hash collision cannot add a count. Counts come out per text,
-columns in increasing order; weighting (tf, idf, norms) stays in numpy (`classify.features.weigh_counts`),
-so both paths weigh with the same code.
+by code point with the vocabulary's term: a hash collision cannot add a count. Counts come out per text in
+the Python path's order (word columns increasing, character columns as scipy's product lists them), then
+are weighed with numpy's float32 and float64 steps (`weigh_row`, `classify.features.weigh_counts`).
 """
 
 from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t
@@ -242,13 +242,23 @@ cdef inline void count_add(Counter *c, int32_t col) noexcept nogil:
     c.count[col] += 1
 
 
-cdef int count_flush(Counter *c, Out *o) noexcept nogil:
-    """Append the current text's (column, count) pairs to `o`, columns in increasing order; reset. Many
-    columns are put in order by reading the bit set, a few by sorting them."""
+cdef int count_flush(Counter *c, Out *o, bint increasing) noexcept nogil:
+    """Append the current text's (column, count) pairs to `o`, and reset. `increasing`: columns in
+    increasing order (the word block's, as `classify.features.tfidf_matrix` sorts them); else in the order
+    they were first met, reversed: the order in which scipy's sparse product (`csr_matmat`) lists a row's
+    columns, so the character block's entries are the Python path's, one by one. Many columns are put in
+    increasing order by reading the bit set, a few by sorting them."""
     cdef int64_t j, k
     cdef int32_t col
     cdef uint64_t word
-    if c.n_words <= 16 * c.n_touched:
+    if not increasing:
+        for j in range(c.n_touched - 1, -1, -1):
+            col = c.touched[j]
+            c.bits[col >> 6] = 0
+            if out_push(o, col, <float>c.count[col]) < 0:
+                return -1
+            c.count[col] = 0
+    elif c.n_words <= 16 * c.n_touched:
         for k in range(c.n_words):
             word = c.bits[k]
             if word == 0:
@@ -610,8 +620,9 @@ cdef class Kernel:
 
     def counts(self, list texts):
         """For each block (word, then char; None for an absent one): `(indptr, columns, values, weighed)` of
-        the texts' n-grams found in the vocabulary, columns increasing within a text (int64, int32, float32,
-        bool): a row's values are its TF-IDF weights where `weighed` (the block has weights), else its counts.
+        the texts' n-grams found in the vocabulary, a text's entries in the Python path's order (`count_flush`)
+        (int64, int32, float32, bool): a row's values are its TF-IDF weights where `weighed` (the block has
+        weights), else its counts; then the lexicon's (positive, negative, copies, status) per text, or None.
         Releases the GIL while it counts. Raises TypeError for an item that is not a str."""
         cdef Py_ssize_t n = len(texts), i
         cdef int *kinds = <int *>malloc((n + 1) * sizeof(int))
@@ -724,13 +735,13 @@ cdef class Kernel:
                     break
                 status = self._word_counts(text.data + 1, length, starts, ends, &gram, &wc, lex, i)
                 if status == 0:
-                    status = count_flush(&wc, word_out)
+                    status = count_flush(&wc, word_out, True)
                 word_indptr[i + 1] = word_out.size
                 word_weighed[i] = weigh_row(word_out, word_indptr[i], word_indptr[i + 1], &self.word_weights)
             if self.has_char and status == 0:
                 status = self._char_counts(text.data, length, &cc, cache)
                 if status == 0:
-                    status = count_flush(&cc, char_out)
+                    status = count_flush(&cc, char_out, False)
                 char_indptr[i + 1] = char_out.size
                 char_weighed[i] = weigh_row(char_out, char_indptr[i], char_indptr[i + 1], &self.char_weights)
             i += 1
@@ -912,22 +923,21 @@ cdef class Kernel:
         cdef int64_t p, n
         cdef uint64_t h
         cdef int32_t col
-        for p in range(w):
-            h = H0
-            for n in range(1, self.char_max + 1):
-                if p + n > w:
-                    break
-                h = h_add(h, word[p + n - 1])
-                if n >= self.char_min:
-                    col = table_find(&self.char, h_fin(h), word + p, n)
-                    if col >= 0:
-                        count_add(c, col)
+        for n in range(self.char_min, self.char_max + 1):  # scikit-learn's order (see `_word_columns`)
+            if n > w:
+                break
+            for p in range(w - n + 1):
+                col = table_find(&self.char, h_fin(_hash(word + p, n)), word + p, n)
+                if col >= 0:
+                    count_add(c, col)
         return 0
 
     cdef int64_t _word_columns(self, const uint32_t *word, int64_t w, WordCache *cache, int64_t at) noexcept nogil:
         """Append the columns of the char_wb n-grams of padded word `word` to cache.cols from `at`; returns
-        the end (-1: out of memory). scikit-learn's n-grams: every substring of length min_n..max_n, or the
-        padded word once when it is shorter than min_n."""
+        the end (-1: out of memory). scikit-learn's n-grams in its order (`classify.features.char_wb_ngrams`):
+        by length from min_n to max_n, each from the first position to the last, or the padded word once when
+        it is shorter than min_n. The order matters: a row's columns come out in the order of first meeting,
+        reversed, as scipy's product gives the Python path's (`count_flush`)."""
         cdef int64_t p, n
         cdef uint64_t h
         cdef int32_t col
@@ -939,17 +949,14 @@ cdef class Kernel:
                 cache.cols[at] = col
                 at += 1
             return at
-        for p in range(w):
-            h = H0
-            for n in range(1, self.char_max + 1):
-                if p + n > w:
-                    break
-                h = h_add(h, word[p + n - 1])
-                if n >= self.char_min:
-                    col = table_find(&self.char, h_fin(h), word + p, n)
-                    if col >= 0:
-                        cache.cols[at] = col
-                        at += 1
+        for n in range(self.char_min, self.char_max + 1):
+            if n > w:
+                break
+            for p in range(w - n + 1):
+                col = table_find(&self.char, h_fin(_hash(word + p, n)), word + p, n)
+                if col >= 0:
+                    cache.cols[at] = col
+                    at += 1
         return at
 
 

@@ -79,11 +79,7 @@ class CompiledTfidf:
         `tokens`: the texts already split by this block's tokenizer (`CompiledUnion` shares them)."""
         texts = texts if isinstance(texts, list) else list(texts)
         if self.analyzer == "char_wb":
-            counts = self._char_counts(texts)
-            # columns in increasing order within each row, as the word block, training and the compiled core
-            # give them: the l2 norms and the linear layer add up in this order, so it fixes their last bits
-            counts.sort_indices()
-            return weigh_csr(counts, self.sublinear_tf, self.idf_)
+            return weigh_csr(self._char_counts(texts), self.sublinear_tf, self.idf_)
         if len(texts) >= _FAST_BATCH:
             rows, cols = self._word_entries(texts, tokens)
         else:

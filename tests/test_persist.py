@@ -123,10 +123,8 @@ def test_a_model_file_of_format_1_loads_and_predicts_as_it_did_when_saved():
         assert got.labels == expected["labels"]
         assert got.scores == expected["scores"]
     X = loaded.model.transform(texts)
-    # float32 features: the probabilities are those recorded to float32's precision (the character block's
-    # columns are summed in increasing order since the compiled core, in scipy's product order before)
     for name, task in loaded.model.tasks_.items():
-        np.testing.assert_allclose(task.scores(X), record["probabilities"][name], rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(task.scores(X), record["probabilities"][name], rtol=1e-6, atol=1e-9)
 
 
 def test_a_model_saved_today_is_format_2_and_names_no_class_by_its_old_path(tiny_model_path):
