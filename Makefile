@@ -68,8 +68,8 @@ eval: $(MODEL) | $(VENV)/.installed $(VENV)/.vectors
 eval-shares: $(VENV)/.installed $(VENV)/.vectors
 	$(PY) -m tools.bench shares --corpus $(CORPUS) --out reports/shares --real seeds/real-test.csv
 
-## bench: classify and fastText on every benchmark in ../shared/benchmarks -> reports/bench.md, bench.json,
-## and docs/benchmarks.md (this run only, with its date, commit and machine)
+## bench: classify and fastText on every benchmark in ../shared/benchmarks, then start-up and prediction speed
+## beside fastText (tools/bench_speed.py) -> reports/bench.md, bench.json, and docs/benchmarks.md (this run only)
 bench: $(VENV)/.bench $(MODEL)
 	$(PY) -m tools.bench run --benchmarks ../shared/benchmarks --out reports --docs docs/benchmarks.md
 
