@@ -61,13 +61,17 @@ class QuantifyError(ClassifyError):
 
 # -- what training stores --------------------------------------------------------------------------------------
 def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresholds=None,
-                   sources: list[str] | None = None) -> dict:
+                   sources: list[str] | None = None, guessed: list[str] | None = None) -> dict:
     """What ACC, PACC and EM need from the training data, measured on out-of-fold (or held-out) calibrated
     probabilities `P` and their true labels (`truth`: a label per document, or for multi-label tasks a 0/1
-    matrix). With `sources` (each document's, see `sources_of`), the same per source too, under "sources".
-    Plain lists and floats, so that the model file stays loadable by skops."""
+    matrix). With `sources` (each document's, see `sources_of`), the same per source too, under "sources";
+    with `guessed` (the source the source classifier took each document for, out of fold), the rates of
+    the documents taken for each source, under "guessed" (every source taken at least once: `posterior`
+    draws a source's few documents towards the pooled rates). Plain lists and floats, so that the model file
+    stays loadable by skops."""
     P = np.asarray(P, dtype=float)
     groups = _source_rows(sources, len(P))
+    taken = _guessed_rows(guessed) if groups else {}
     if multi:
         Y = np.asarray(truth, dtype=bool)
         per_label = []
@@ -78,15 +82,28 @@ def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresho
             per_label.append(_rates(P2, predicted, y, 2))
             if groups:
                 per_label[-1]["sources"] = {name: _rates(P2[r], predicted[r], y[r], 2) for name, r in groups.items()}
+            if taken:
+                per_label[-1]["guessed"] = {name: _rates(P2[r], predicted[r], y[r], 2) for name, r in taken.items()}
         return {"multi": True, "labels": list(labels), "per_label": per_label}
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[t] for t in truth])
     predicted = P.argmax(axis=1)
-    out = {"multi": False, "labels": list(labels), **_rates(P, predicted, y, len(labels))}
+    k = len(labels)
+    out = {"multi": False, "labels": list(labels), **_rates(P, predicted, y, k)}
     if groups:
-        out["sources"] = {name: {**_rates(P[r], predicted[r], y[r], len(labels)), **_source_calibration(P[r], y[r])}
+        out["sources"] = {name: {**_rates(P[r], predicted[r], y[r], k), **_source_calibration(P[r], y[r])}
                           for name, r in groups.items()}
+    if taken:
+        out["guessed"] = {name: _rates(P[r], predicted[r], y[r], k) for name, r in taken.items()}
     return out
+
+
+def _guessed_rows(guessed) -> dict:
+    """source -> the rows the source classifier took for it; {} without guesses."""
+    if guessed is None:
+        return {}
+    guessed = np.asarray(guessed, dtype=object)
+    return {name: np.flatnonzero(guessed == name) for name in sorted(set(guessed.tolist()))}
 
 
 def _source_calibration(P: np.ndarray, y: np.ndarray) -> dict:
@@ -217,9 +234,10 @@ def sources_of(ids) -> list[str] | None:
     return out if _source_rows(out, len(out)) else None
 
 
-def fit_source_classifier(X, sources: list[str], seed: int = 0) -> dict:
+def fit_source_classifier(X, sources: list[str], seed: int = 0) -> tuple[dict, list[str]]:
     """A linear classifier of the source on the model's features `X` (logistic loss, one against the rest),
-    and its cross-validated confusion ([predicted, true], columns sum to 1), as plain arrays and lists."""
+    and its cross-validated confusion ([predicted, true], columns sum to 1), as plain arrays and lists; and
+    the source it took each document for out of fold (what `training_rates` measures ACC's rates per)."""
     from sklearn.linear_model import SGDClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -232,8 +250,8 @@ def fit_source_classifier(X, sources: list[str], seed: int = 0) -> dict:
     np.add.at(confusion, (predicted, y), 1.0)
     confusion /= confusion.sum(axis=0, keepdims=True)
     classifier.fit(X, y)
-    return {"names": names, "coef": classifier.coef_.astype(np.float32), "intercept": classifier.intercept_.tolist(),
-            "confusion": confusion.tolist()}
+    return ({"names": names, "coef": classifier.coef_.astype(np.float32), "intercept": classifier.intercept_.tolist(),
+             "confusion": confusion.tolist()}, [names[i] for i in predicted])
 
 
 def source_probabilities(classifier: dict, X) -> np.ndarray:
