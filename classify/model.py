@@ -49,7 +49,8 @@ class ClassifyModel:
         normalizer, features, X, dense_tail = fit_shared_features(self.config, corpus.texts, self.n_jobs_)
         # a corpus of several sources gets rates per source and a classifier of the source (`classify shares`)
         sources = quantify.sources_of(corpus.ids)
-        source_model = None if sources is None else quantify.fit_source_classifier(X, sources, self.config.seed)
+        source_model, guessed = (None, None) if sources is None else \
+            quantify.fit_source_classifier(X, sources, self.config.seed)
         tasks, cv_metrics = {}, {}
         for task in corpus.tasks.values():
             rows = task.annotated()
@@ -58,6 +59,7 @@ class ClassifyModel:
             estimator = TextClassifier.from_config(self.config, n_jobs=self.n_jobs_)._fit_on_features(
                 normalizer, features, X[rows], dense_tail, values, task.multi, name=task.name, progress=progress,
                 sources=None if sources is None else [sources[i] for i in rows],
+                guessed=None if guessed is None else [guessed[i] for i in rows],
                 sample_weight=sample_weights(self.config.weights, task.name, [corpus.ids[i] for i in rows]))
             tasks[task.name] = estimator.task_
             if estimator.cv_metrics_ is not None:
