@@ -55,6 +55,21 @@ def test_train_with_vectors_round_trip(cli, vectors, tmp_path):
     assert part.sha256_ == json.loads((vectors / "meta.json").read_text())["sha256"]
 
 
+def test_small_batches_with_vectors_score_as_through_scipy(vectors):
+    """The word vectors' dense block in a small batch's scipy-free rows (`classify.rows`): the same scores,
+    to the bit."""
+    from classify.config import ModelConfig
+    from classify.corpus import load_corpus
+    from classify.model import ClassifyModel
+
+    model = ClassifyModel(ModelConfig(vectors=True, cv_folds=3), n_jobs=1).fit(load_corpus(TINY))
+    batch = ["Panne, encore nul !", "Merci, super", "rien de connu", "panne panne panne"]
+    R, X = model._rows(batch), model.transform(batch)
+    assert R.indices.tolist() == X.indices.tolist() and R.data.tobytes() == X.data.tobytes()
+    for task in model.tasks_.values():
+        assert task.scorer.decision(R).tobytes() == task.scorer.decision(X).tobytes()
+
+
 def test_missing_or_changed_vectors_are_clear_errors(cli, vectors, tmp_path):
     out = tmp_path / "m.joblib"
     assert cli("train", TINY, "--out", out, "--vectors", "--cv", "3", "-q")[0] == 0
