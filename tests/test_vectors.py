@@ -87,7 +87,8 @@ def test_missing_or_changed_vectors_are_clear_errors(cli, vectors, tmp_path):
     assert not (tmp_path / "n.joblib").exists()
 
 
-def test_hashed_index_gives_the_rows_of_the_dict_index(vectors):
+def test_hashed_index_gives_the_rows_of_the_dict_index(vectors, monkeypatch):
+    from classify import vectors as module
     from classify.vectors import DictIndex, HashedIndex, MeanVectors
 
     hashed = HashedIndex.open(vectors / "folded.tsv")  # written beside the .tsv on first use
@@ -96,6 +97,10 @@ def test_hashed_index_gives_the_rows_of_the_dict_index(vectors):
     assert hashed.rows_of(tokens).tolist() == DictIndex.read(vectors / "folded.tsv").rows_of(tokens) == [1, 0, 1, 3]
     assert hashed.rows_of([]).tolist() == []
     texts = ["Panne, encore nul !", "Merci, super", "rien de connu"]
-    few = np.vstack([MeanVectors().fit(texts).transform([t]) for t in texts])  # hashed index
-    many = MeanVectors().fit(texts).transform(texts * 100)[:3]  # dict index
-    assert np.array_equal(few, many)
+    few = np.vstack([MeanVectors().fit(texts).transform([t]) for t in texts])
+    many = MeanVectors().fit(texts).transform(texts * 100)[:3]
+    assert hashed.lookup(tokens).tolist() == DictIndex.read(vectors / "folded.tsv").lookup(tokens).tolist() == \
+        [1, -1, 0, 1, 3, -1]
+    monkeypatch.setattr(module.HashedIndex, "open", classmethod(lambda cls, index: None))  # no hashed index
+    with_dict = MeanVectors().fit(texts).transform(texts * 100)[:3]
+    assert np.array_equal(few, many) and np.array_equal(many, with_dict)
