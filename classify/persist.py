@@ -375,8 +375,10 @@ def installed_version(project: str) -> str | None:
         except OSError:
             continue
         for name in names:
-            if name.endswith(".dist-info") and re.sub(r"[-_.]+", "_", name.split("-")[0]).lower() + "-" == wanted:
-                return name[len(name.split("-")[0]) + 1:-len(".dist-info")]
+            if name.endswith(".dist-info"):
+                project_part = name.split("-")[0]
+                if re.sub(r"[-_.]+", "_", project_part).lower() + "-" == wanted:
+                    return name[len(project_part) + 1:-len(".dist-info")]
     from importlib.metadata import PackageNotFoundError, version
 
     try:

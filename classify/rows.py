@@ -42,10 +42,12 @@ class Rows:
             return blocks[0]
         n_rows = blocks[0].shape[0]
         offsets = np.cumsum([0] + [b.shape[1] for b in blocks])
-        owner = np.concatenate([np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(b.indptr)) for b in blocks])
+        numbers = np.arange(n_rows, dtype=np.int64)
+        owner = np.concatenate([np.repeat(numbers, np.diff(b.indptr)) for b in blocks])
         order = np.argsort(owner, kind="stable")  # by row; within a row, block after block, entries in order
         data = np.concatenate([b.data for b in blocks])[order]
-        indices = np.concatenate([b.indices.astype(np.int64) + offset for b, offset in zip(blocks, offsets)])[order]
+        shifted = [b.indices.astype(np.int64) + at for b, at in zip(blocks, offsets[:-1], strict=True)]
+        indices = np.concatenate(shifted)[order]
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(owner, minlength=n_rows), out=indptr[1:])
         return cls(data, indices.astype(np.int32), indptr, (n_rows, int(offsets[-1])))
@@ -56,7 +58,8 @@ class Rows:
         other = np.asarray(other)
         dtype = np.result_type(self.data.dtype, other.dtype)
         out = np.zeros((self.shape[0], other.shape[1]), dtype=dtype)
-        products = self.data.astype(dtype, copy=False)[:, None] * other[self.indices].astype(dtype, copy=False)
+        products = self.data.astype(dtype, copy=False)[:, None] * other[self.indices].astype(dtype,
+                                                                                             copy=False)
         for i in range(self.shape[0]):
             start, end = self.indptr[i], self.indptr[i + 1]
             if end > start:  # np.add.accumulate adds in order; its first row starts the sum from zero

