@@ -102,8 +102,26 @@ class ClassifyModel:
         return self.features_.transform(texts).tocsr()
 
     def predict_scores(self, texts) -> dict[str, np.ndarray]:
-        X = self.transform(texts)
+        """Each task's probabilities of `texts`. A small batch (`classify.rows.SMALL_BATCH`) is computed
+        without scipy, whose import would be most of a one-text command's time: the same numbers, to the
+        bit."""
+        X = self._rows(texts)
+        if X is None:
+            X = self.transform(texts)
         return {name: task.scores(X) for name, task in self.tasks_.items()}
+
+    def _rows(self, texts):
+        """The features of a small batch as `classify.rows.Rows`, or None (a large batch, or blocks that
+        need scipy)."""
+        from classify.rows import SMALL_BATCH
+
+        texts = texts if isinstance(texts, list) else list(texts)
+        rows = getattr(self.features_, "rows", None)
+        if len(texts) >= SMALL_BATCH or rows is None:
+            return None
+        self._check_fitted()
+        normalize = getattr(self, "normalizer_", None)
+        return rows([normalize(t) for t in texts] if normalize else texts)
 
     def predict(self, texts, threshold: float | None = None) -> dict[str, list]:
         scores = self.predict_scores(texts)
