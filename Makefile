@@ -11,19 +11,29 @@ BUNDLED  := seeds/corpus.csv seeds/general-french.csv
 WEIGHTS  := --weight sentiment:real-=3 --weight topics:=2 --weight topics:real-=0.75
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: run install test lint model vectors eval eval-shares bench bench-big clean
+.PHONY: run install bytecode test lint model vectors eval eval-shares bench bench-big clean
 
 ## run: set up, train the default model if missing or older than the corpus, classify the seed articles
-run: $(MODEL)
+run: $(MODEL) $(VENV)/.bytecode
 	$(CLASSIFY) predict seeds/
 
 ## install: create .venv and install classify with its test dependencies (and build its compiled core,
 ## classify/_core.pyx, when Cython and a C compiler are at hand: docs/core.md)
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENV)/.bytecode
 
 $(VENV)/.installed: pyproject.toml setup.py classify/_core.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[test]'
+	touch $@
+
+# classify's own modules byte-compiled. pip compiles the packages it installs, but not the sources of an
+# editable install; and with PYTHONDONTWRITEBYTECODE set (as on this project's machines and in CI) Python
+# never writes a .pyc itself, so every command would compile classify again (0.03-0.07 s of each start-up).
+# compileall rewrites only what changed.
+bytecode: $(VENV)/.bytecode
+
+$(VENV)/.bytecode: $(VENV)/.installed $(wildcard classify/*.py classify/*/*.py)
+	$(PY) -m compileall -q classify
 	touch $@
 
 model: $(MODEL)
@@ -47,7 +57,7 @@ $(VENV)/.vectors: $(VENV)/.installed
 ## test: run the whole test suite (on the compiled core when it is built), then the feature and prediction
 ## tests again on the pure-Python reference path (CLASSIFY_PURE_PYTHON=1)
 PURE_TESTS := tests/test_features.py tests/test_model.py tests/test_lexicon.py tests/test_properties.py
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(VENV)/.bytecode
 	@$(PY) -c "import classify._core" 2>/dev/null || echo "Note: the compiled core is not built: every test runs on the pure-Python path" >&2
 	$(PY) -m pytest -q
 	CLASSIFY_PURE_PYTHON=1 $(PY) -m pytest -q $(PURE_TESTS)
@@ -73,8 +83,8 @@ eval: $(MODEL) | $(VENV)/.installed $(VENV)/.vectors
 eval-shares: $(VENV)/.installed $(VENV)/.vectors
 	$(PY) -m tools.bench shares --corpus $(CORPUS) --out reports/shares --real seeds/real-test.csv
 
-## bench: classify and fastText on every benchmark in ../shared/benchmarks -> reports/bench.md, bench.json,
-## and docs/benchmarks.md (this run only, with its date, commit and machine)
+## bench: classify and fastText on every benchmark in ../shared/benchmarks, then start-up and prediction speed
+## beside fastText (tools/bench_speed.py) -> reports/bench.md, bench.json, and docs/benchmarks.md (this run only)
 bench: $(VENV)/.bench $(MODEL)
 	$(PY) -m tools.bench run --benchmarks ../shared/benchmarks --out reports --docs docs/benchmarks.md
 

@@ -172,9 +172,8 @@ class LoadedModel:
 
 def load(model=None, trust: bool = False) -> LoadedModel:
     """Load a model; `.joblib` files must match their SHA-256 record unless `trust`."""
-    from classify.persist import load_model
-
     from classify import core
+    from classify.persist import load_model
 
     path = Path(model) if model else default_model_path()
     m, provenance = load_model(path, trust=trust)
@@ -278,11 +277,14 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
     if good:
         import numpy as np
 
-        X = model.transform([d.text for d in good]) if precomputed is None or explainer else None
-        if precomputed is None:
-            scores = {name: task.scores(X) for name, task in model.tasks_.items()}
-        else:
+        texts = [d.text for d in good]
+        X = model.transform(texts) if explainer else None
+        if precomputed is not None:
             scores = precomputed
+        elif X is not None:
+            scores = {name: task.scores(X) for name, task in model.tasks_.items()}
+        else:  # a small chunk needs no scipy: one text on the command line starts faster
+            scores = model.predict_scores(texts)
         decided = {name: model.tasks_[name].decide(P, threshold) for name, P in scores.items()}
         ranked = {}  # task -> (labels best first, their scores), one list per document
         for name, task in model.tasks_.items():

@@ -86,6 +86,20 @@ class CompiledTfidf:
             rows, cols = self._reference_entries(texts, tokens)
         return self._weigh(rows, cols, len(texts))
 
+    def rows(self, texts, tokens=None):
+        """`transform`'s matrix for a small batch as `classify.rows.Rows`, computed without scipy: the same
+        entries in the same order, the same numbers."""
+        from classify.rows import Rows
+
+        texts = texts if isinstance(texts, list) else list(texts)
+        if self.analyzer == "char_wb":
+            rows, cols, counts = product_entries(texts, self._word_cache(), len(self.vocabulary_))
+        else:
+            found = self._reference_entries(texts, tokens)
+            rows, cols, counts = distinct_entries(*found, len(self.vocabulary_))
+        return Rows(*weigh_arrays(rows, cols, counts, len(texts), self.sublinear_tf, self.idf_),
+                    (len(texts), len(self.vocabulary_)))
+
     def _reference_entries(self, texts, tokens=None):
         stop = set(self.stop_words or ())
         vocabulary = self.vocabulary_
@@ -99,10 +113,13 @@ class CompiledTfidf:
 
     def _char_counts(self, texts):
         """Character n-grams are counted per word: each distinct word is analysed once and its columns kept."""
+        return word_counts(texts, self._word_cache(), len(self.vocabulary_))
+
+    def _word_cache(self) -> ColumnCache:
         cache = getattr(self, "_fast_words", None)
         if cache is None or len(cache) > CACHE_WORDS:
             cache = self._fast_words = ColumnCache(self._char_columns)
-        return word_counts(texts, cache, len(self.vocabulary_))
+        return cache
 
     def _char_columns(self, words: list[str]):
         grams = [char_wb_ngrams(w, self.ngram_range) for w in words]
@@ -187,16 +204,40 @@ def word_counts(texts, cache: ColumnCache, n_columns: int):
     or sorting every occurrence."""
     import scipy.sparse as sp
 
+    indptr, ids = _word_ids(texts, cache)
+    per_word = cache.matrix(n_columns)
+    occurrences = sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, indptr),
+                                shape=(len(texts), per_word.shape[0]))
+    return (occurrences @ per_word).tocsr()
+
+
+def _word_ids(texts, cache: ColumnCache):
+    """(indptr, ids): the cache's ids of the texts' whitespace-separated words, text after text; the words
+    not in the cache are added first."""
     words = [text.split() for text in texts]
     indptr = np.zeros(len(words) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=len(words)), out=indptr[1:])
     flat = list(chain.from_iterable(words))
     cache.add(list(set(flat).difference(cache.keys())))
-    ids = np.fromiter(map(cache.__getitem__, flat), dtype=np.int64, count=len(flat))
-    per_word = cache.matrix(n_columns)
-    occurrences = sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, indptr),
-                                shape=(len(texts), per_word.shape[0]))
-    return (occurrences @ per_word).tocsr()
+    return indptr, np.fromiter(map(cache.__getitem__, flat), dtype=np.int64, count=len(flat))
+
+
+def product_entries(texts, cache: ColumnCache, n_columns: int):
+    """`word_counts` without scipy: (rows, columns, counts) of the distinct entries, each row's in the order
+    scipy's product gives them (`csr_matmat` lists a row's columns from the last one first met back to the
+    first), which is the order its sums then run in."""
+    indptr, ids = _word_ids(texts, cache)
+    starts, sizes, pool = cache.spans()
+    lengths = sizes[ids]  # each occurrence of a word: its columns, one after the other
+    total = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    gather = np.arange(total, dtype=np.int64) + np.repeat(starts[ids] - (ends - lengths), lengths)
+    cols = pool[gather]
+    owner = np.repeat(np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(indptr)), lengths)
+    keys, first, counts = np.unique(owner * n_columns + cols, return_index=True, return_counts=True)
+    order = np.lexsort((-first, keys // n_columns))  # by row; in a row, the last column first met first
+    keys = keys[order]
+    return keys // n_columns, keys % n_columns, counts[order].astype(np.float32)
 
 
 def kernel_matrix(block: CompiledTfidf, counted, n_texts: int):
@@ -225,6 +266,12 @@ def weigh_csr(counts, sublinear_tf: bool, idf=None):
 
 def tfidf_matrix(rows, cols, n_texts: int, n_columns: int, sublinear_tf: bool, idf=None):
     """CSR matrix from (row, column) occurrences: counts, tf (or 1 + log tf) × idf, l2-normalised rows."""
+    rows, cols, counts = distinct_entries(rows, cols, n_columns)
+    return weigh_counts(rows, cols, counts, n_texts, n_columns, sublinear_tf, idf)
+
+
+def distinct_entries(rows, cols, n_columns: int):
+    """(rows, columns, counts) of the distinct entries among (row, column) occurrences, sorted."""
     keys = np.sort(rows * n_columns + cols)
     if len(keys):
         first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
@@ -233,13 +280,19 @@ def tfidf_matrix(rows, cols, n_texts: int, n_columns: int, sublinear_tf: bool, i
     else:
         counts = np.zeros(0, np.float32)
     rows, cols = np.divmod(keys, n_columns)
-    return weigh_counts(rows, cols, counts, n_texts, n_columns, sublinear_tf, idf)
+    return rows, cols, counts
 
 
 def weigh_counts(rows, cols, counts, n_texts: int, n_columns: int, sublinear_tf: bool, idf=None):
     """CSR TF-IDF matrix from distinct (row, column) entries sorted by row, and their counts."""
     import scipy.sparse as sp
 
+    arrays = weigh_arrays(rows, cols, counts, n_texts, sublinear_tf, idf)
+    return sp.csr_matrix(arrays, shape=(n_texts, n_columns))
+
+
+def weigh_arrays(rows, cols, counts, n_texts: int, sublinear_tf: bool, idf=None):
+    """`weigh_counts`' CSR arrays (data, indices, indptr), without scipy."""
     data = np.array(counts, dtype=np.float32)  # a copy: weighed in place
     if sublinear_tf:
         relative_counts(rows, data, n_texts)
@@ -252,7 +305,7 @@ def weigh_counts(rows, cols, counts, n_texts: int, n_columns: int, sublinear_tf:
     data /= norms[rows].astype(np.float32)
     indptr = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_texts), out=indptr[1:])
-    return sp.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n_texts, n_columns))
+    return data, cols.astype(np.int32), indptr
 
 
 def relative_counts(rows, data, n_texts: int) -> None:
@@ -431,21 +484,28 @@ class ColumnCache(dict):
         super().__init__()
         self.columns_of = columns_of
         self.chunks: list = []
-        self.built = None
+        self.built = self.flat = None
 
     def add(self, words: list[str]) -> None:
         if words:
             self.update(zip(words, range(len(self), len(self) + len(words))))
             self.chunks.append(self.columns_of(words))
-            self.built = None
+            self.built = self.flat = None
+
+    def spans(self):
+        """(starts, sizes, pool): word i's columns are `pool[starts[i]:starts[i] + sizes[i]]`."""
+        if self.flat is None:
+            size = np.concatenate([c[0] for c in self.chunks]) if self.chunks else np.zeros(0, np.int64)
+            pool = np.concatenate([c[1] for c in self.chunks]) if self.chunks else np.zeros(0, np.int64)
+            self.flat = (np.cumsum(size) - size, size, pool)
+        return self.flat
 
     def matrix(self, n_columns: int):
         """(words × columns) CSR matrix of the words' column counts, in id order (rebuilt after `add`)."""
         if self.built is None or self.built.shape[1] != n_columns:
             import scipy.sparse as sp
 
-            size = np.concatenate([c[0] for c in self.chunks]) if self.chunks else np.zeros(0, np.int64)
-            pool = np.concatenate([c[1] for c in self.chunks]) if self.chunks else np.zeros(0, np.int64)
+            starts, size, pool = self.spans()
             indptr = np.zeros(len(size) + 1, dtype=np.int64)
             np.cumsum(size, out=indptr[1:])
             # a word's columns may repeat (`aaa`: `aa` twice); the product adds the repeats up
@@ -541,6 +601,29 @@ class CompiledUnion:
                      for name, block in self.transformer_list]
         parts = [p if sp.issparse(p) else sp.csr_matrix(p) for p in parts]
         return parts[0].tocsr() if len(parts) == 1 else sp.hstack(parts, format="csr")
+
+    def rows(self, texts):
+        """`transform`'s matrix for a small batch as `classify.rows.Rows`, without scipy; None when a block
+        cannot give its rows that way (then `transform` it is)."""
+        from classify.rows import Rows
+
+        texts = texts if isinstance(texts, list) else list(texts)
+        shared = self._shared_tokenizer()
+        tokens = None if shared is None else [shared(text) for text in texts]
+        parts = []
+        for name, block in self.transformer_list:
+            if isinstance(block, CompiledTfidf):
+                parts.append(block.rows(texts, tokens=tokens) if tokens is not None and name == "word" else
+                             block.rows(texts))
+                continue
+            if type(block).__name__ not in ("MeanVectors", "LexiconFeatures"):  # dense blocks
+                return None
+            dense = (block.transform(texts, tokens=tokens) if tokens is not None and name == "lexicon" else
+                     block.transform(texts))
+            if not isinstance(dense, np.ndarray):
+                return None
+            parts.append(Rows.from_dense(dense))
+        return Rows.hstack(parts)
 
     def _shared_tokenizer(self):
         """The word block's tokenizer when the lexicon block would split texts exactly as it does, else None."""

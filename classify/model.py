@@ -49,7 +49,8 @@ class ClassifyModel:
         normalizer, features, X, dense_tail = fit_shared_features(self.config, corpus.texts, self.n_jobs_)
         # a corpus of several sources gets rates per source and a classifier of the source (`classify shares`)
         sources = quantify.sources_of(corpus.ids)
-        source_model = None if sources is None else quantify.fit_source_classifier(X, sources, self.config.seed)
+        source_model, guessed = (None, None) if sources is None else \
+            quantify.fit_source_classifier(X, sources, self.config.seed)
         tasks, cv_metrics = {}, {}
         for task in corpus.tasks.values():
             rows = task.annotated()
@@ -58,6 +59,7 @@ class ClassifyModel:
             estimator = TextClassifier.from_config(self.config, n_jobs=self.n_jobs_)._fit_on_features(
                 normalizer, features, X[rows], dense_tail, values, task.multi, name=task.name, progress=progress,
                 sources=None if sources is None else [sources[i] for i in rows],
+                guessed=None if guessed is None else [guessed[i] for i in rows],
                 sample_weight=sample_weights(self.config.weights, task.name, [corpus.ids[i] for i in rows]))
             tasks[task.name] = estimator.task_
             if estimator.cv_metrics_ is not None:
@@ -100,8 +102,26 @@ class ClassifyModel:
         return self.features_.transform(texts).tocsr()
 
     def predict_scores(self, texts) -> dict[str, np.ndarray]:
-        X = self.transform(texts)
+        """Each task's probabilities of `texts`. A small batch (`classify.rows.SMALL_BATCH`) is computed
+        without scipy, whose import would be most of a one-text command's time: the same numbers, to the
+        bit."""
+        X = self._rows(texts)
+        if X is None:
+            X = self.transform(texts)
         return {name: task.scores(X) for name, task in self.tasks_.items()}
+
+    def _rows(self, texts):
+        """The features of a small batch as `classify.rows.Rows`, or None (a large batch, or blocks that
+        need scipy)."""
+        from classify.rows import SMALL_BATCH
+
+        texts = texts if isinstance(texts, list) else list(texts)
+        rows = getattr(self.features_, "rows", None)
+        if len(texts) >= SMALL_BATCH or rows is None:
+            return None
+        self._check_fitted()
+        normalize = getattr(self, "normalizer_", None)
+        return rows([normalize(t) for t in texts] if normalize else texts)
 
     def predict(self, texts, threshold: float | None = None) -> dict[str, list]:
         scores = self.predict_scores(texts)

@@ -72,10 +72,11 @@ def _die_with_parent() -> None:
 def can_fork(jobs: int, size: int = 1, minimum: int = 0) -> bool:
     """Whether spreading work is worth it and possible: several jobs, a problem of at least `minimum`, a
     platform that forks, and not already inside a worker (this helper's, or a daemonic one, e.g. Dask's)."""
-    import multiprocessing
+    if jobs <= 1 or size < minimum or _IN_WORKER:
+        return False
+    import multiprocessing  # not before: one process needs none of it (7 ms of a one-text predict)
 
-    return (jobs > 1 and size >= minimum and not _IN_WORKER
-            and "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon)
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
 @contextlib.contextmanager

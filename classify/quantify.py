@@ -18,16 +18,26 @@ A corpus of several sources (the bundled one: written texts and real customer me
 with `real-`) breaks the prior-shift assumption of ACC and EM for a batch of one source: the documents of a
 label do not look like the mixture's. So training stores the rates per source, and a small classifier of
 the source on the model's features; a batch's source mix is estimated by that classifier (its count
-adjusted by its own cross-validated confusion, as ACC adjusts labels) and the rates and training shares
-used for the batch are the sources' mixed in that proportion (`for_batch`). The training shares EM starts
-from are then each source's mean out-of-fold probability, not its label frequency: the calibrator was fitted
-on the mixture, so within a source it is biased, and that mean is what it outputs on a batch with the
-source's own shares (EM then leaves such a batch unchanged). A model of one source, or one trained before
-this was stored, uses the pooled rates as before.
+adjusted by its own cross-validated confusion, as ACC adjusts labels) and the training shares EM starts from
+are the sources' mixed in that proportion (`for_batch`): each source's mean out-of-fold probability, not its
+label frequency, since the calibrator was fitted on the mixture, so within a source it is biased, and that
+mean is what it outputs on a batch with the source's own shares (EM then leaves such a batch unchanged).
+
+ACC and PACC do not use that mix: which source a document looks like depends on its label too (the
+bundled `message-` texts are mostly positive, so positive written texts look like them more often), and
+a mix estimated from the batch then lends one source's rates to another's documents. Training also stores
+the rates of the documents the source classifier *took* for each source, out of fold (`guessed`); a batch's
+documents are split the same way, each part is corrected with its own rates, and the shares are the parts'
+weighted by their size (`strata`; stratified ACC). That assumes the error rates of the documents that look
+like a source hold on the batch, which does not depend on the batch's mix of sources or labels. A model of
+one source, a batch read from a predictions file, and a model saved before the guessed rates were stored
+(the batch's source mix as before) use one set of rates for the whole batch.
 
 Each estimate gets a bootstrap interval (`bootstrap`): the batch's documents are resampled with
-replacement, which measures the uncertainty due to the batch's size, not that of the rates measured at
-training.
+replacement, which measures the uncertainty due to the batch's size. For ACC and PACC each resample also
+draws the rates themselves from their posterior given the counts they were measured on (`posterior`): a
+Dirichlet per true label, centred on the measured rates, with `PRIOR_PER_LABEL` pseudo-documents per label
+spread as the pooled rates, so that rates measured on few documents give a wider interval.
 
 Everything here takes and returns numpy arrays and plain data: no I/O.
 """
@@ -53,6 +63,9 @@ CONFIDENCE = 0.95
 ESTIMATORS = ("cc", "acc", "em", "pcc", "pacc")
 EM_TOLERANCE = 1e-6
 EM_MAX_ITERATIONS = 1000
+# the prior of measured rates, in pseudo-documents per label, spread as the pooled rates: as much as
+# Laplace's rule of succession adds (one per label), centred on what is known instead of on uniform rates
+PRIOR_PER_LABEL = 1.0
 
 
 class QuantifyError(ClassifyError):
@@ -61,13 +74,17 @@ class QuantifyError(ClassifyError):
 
 # -- what training stores --------------------------------------------------------------------------------------
 def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresholds=None,
-                   sources: list[str] | None = None) -> dict:
+                   sources: list[str] | None = None, guessed: list[str] | None = None) -> dict:
     """What ACC, PACC and EM need from the training data, measured on out-of-fold (or held-out) calibrated
     probabilities `P` and their true labels (`truth`: a label per document, or for multi-label tasks a 0/1
-    matrix). With `sources` (each document's, see `sources_of`), the same per source too, under "sources".
-    Plain lists and floats, so that the model file stays loadable by skops."""
+    matrix). With `sources` (each document's, see `sources_of`), the same per source too, under "sources";
+    with `guessed` (the source the source classifier took each document for, out of fold), the rates of
+    the documents taken for each source, under "guessed" (every source taken at least once: `posterior`
+    draws a source's few documents towards the pooled rates). Plain lists and floats, so that the model file
+    stays loadable by skops."""
     P = np.asarray(P, dtype=float)
     groups = _source_rows(sources, len(P))
+    taken = _guessed_rows(guessed) if groups else {}
     if multi:
         Y = np.asarray(truth, dtype=bool)
         per_label = []
@@ -78,15 +95,28 @@ def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresho
             per_label.append(_rates(P2, predicted, y, 2))
             if groups:
                 per_label[-1]["sources"] = {name: _rates(P2[r], predicted[r], y[r], 2) for name, r in groups.items()}
+            if taken:
+                per_label[-1]["guessed"] = {name: _rates(P2[r], predicted[r], y[r], 2) for name, r in taken.items()}
         return {"multi": True, "labels": list(labels), "per_label": per_label}
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[t] for t in truth])
     predicted = P.argmax(axis=1)
-    out = {"multi": False, "labels": list(labels), **_rates(P, predicted, y, len(labels))}
+    k = len(labels)
+    out = {"multi": False, "labels": list(labels), **_rates(P, predicted, y, k)}
     if groups:
-        out["sources"] = {name: {**_rates(P[r], predicted[r], y[r], len(labels)), **_source_calibration(P[r], y[r])}
+        out["sources"] = {name: {**_rates(P[r], predicted[r], y[r], k), **_source_calibration(P[r], y[r])}
                           for name, r in groups.items()}
+    if taken:
+        out["guessed"] = {name: _rates(P[r], predicted[r], y[r], k) for name, r in taken.items()}
     return out
+
+
+def _guessed_rows(guessed) -> dict:
+    """source -> the rows the source classifier took for it; {} without guesses."""
+    if guessed is None:
+        return {}
+    guessed = np.asarray(guessed, dtype=object)
+    return {name: np.flatnonzero(guessed == name) for name in sorted(set(guessed.tolist()))}
 
 
 def _source_calibration(P: np.ndarray, y: np.ndarray) -> dict:
@@ -217,9 +247,10 @@ def sources_of(ids) -> list[str] | None:
     return out if _source_rows(out, len(out)) else None
 
 
-def fit_source_classifier(X, sources: list[str], seed: int = 0) -> dict:
+def fit_source_classifier(X, sources: list[str], seed: int = 0) -> tuple[dict, list[str]]:
     """A linear classifier of the source on the model's features `X` (logistic loss, one against the rest),
-    and its cross-validated confusion ([predicted, true], columns sum to 1), as plain arrays and lists."""
+    and its cross-validated confusion ([predicted, true], columns sum to 1), as plain arrays and lists; and
+    the source it took each document for out of fold (what `training_rates` measures ACC's rates per)."""
     from sklearn.linear_model import SGDClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -232,8 +263,8 @@ def fit_source_classifier(X, sources: list[str], seed: int = 0) -> dict:
     np.add.at(confusion, (predicted, y), 1.0)
     confusion /= confusion.sum(axis=0, keepdims=True)
     classifier.fit(X, y)
-    return {"names": names, "coef": classifier.coef_.astype(np.float32), "intercept": classifier.intercept_.tolist(),
-            "confusion": confusion.tolist()}
+    return ({"names": names, "coef": classifier.coef_.astype(np.float32), "intercept": classifier.intercept_.tolist(),
+             "confusion": confusion.tolist()}, [names[i] for i in predicted])
 
 
 def source_probabilities(classifier: dict, X) -> np.ndarray:
@@ -294,6 +325,69 @@ def batch_priors(task, provenance: dict, mix: dict | None):
     return priors if mixed is None else mixed
 
 
+# -- ACC's rates for a batch -----------------------------------------------------------------------------------
+def posterior(measured: dict, pooled: dict, key: str = "confusion") -> np.ndarray:
+    """Dirichlet parameters of each column (true label) of measured rates (`_rates`' `key`: "confusion" or
+    "soft_confusion"): the documents counted in it, plus `PRIOR_PER_LABEL` pseudo-documents per label spread
+    as the `pooled` rates' column. Its mean is the measured column drawn towards the pooled one by as many
+    documents, which matters only for a column of few documents; a label with no document anywhere keeps an
+    empty column, as measured."""
+    M = np.asarray(measured[key], dtype=float)
+    counted = M * (np.asarray(measured["priors"], dtype=float) * measured["n"])
+    return counted + PRIOR_PER_LABEL * M.shape[1] * np.asarray(pooled[key], dtype=float)
+
+
+def _columns(A: np.ndarray) -> np.ndarray:
+    """Rates from (draws of) Dirichlet parameters or gamma variates: each column divided by its sum."""
+    sums = A.sum(axis=-2, keepdims=True)
+    return A / np.where(sums > 0, sums, 1.0)
+
+
+@dataclass
+class Strata:
+    """What ACC and PACC correct a batch's counts with: the batch's documents in strata (`of`, each
+    document's; one stratum for the whole batch, or one per source its documents are taken for), and each
+    stratum's rates, a weighted mix of measured rates (`(weight, _rates)` pairs: one, or the sources' of an
+    older model mixed as the batch), uncertain as `posterior` says around the `pooled` rates."""
+
+    of: np.ndarray
+    parts: list
+    pooled: dict
+
+    def matrices(self, key: str, rng: np.random.Generator | None = None, size: int = 1) -> list:
+        """Each stratum's `key` rates: the posterior mean (k, k), or with `rng` `size` draws (size, k, k)."""
+        out = []
+        for part in self.parts:
+            mixed = 0.0
+            for weight, measured in part:
+                A = posterior(measured, self.pooled, key)
+                drawn = A if rng is None else rng.gamma(np.broadcast_to(A, (size, *A.shape)))
+                mixed = mixed + weight * _columns(drawn)
+            out.append(mixed)
+        return out
+
+
+def strata_for(rates: dict | None, n: int, S: np.ndarray | None = None, names=None,
+               mix: dict | None = None) -> Strata | None:
+    """ACC's rates for a batch of `n` documents (one single-label task, or one label of a multi-label task).
+    With the documents' source probabilities `S` (columns in `names` order) and rates measured per source the
+    training documents were taken for (`guessed`), a stratum per source the batch's documents are taken for,
+    with those rates (the pooled ones for a source no training document was taken for). Else, for a model
+    saved before those were stored, the sources' rates mixed as the batch's `mix`; else the pooled rates.
+    None for a model without rates."""
+    if rates is None:
+        return None
+    if S is not None and names is not None and "guessed" in rates:
+        present, of = np.unique(np.asarray(S).argmax(axis=1), return_inverse=True)
+        return Strata(of.ravel(), [[(1.0, rates["guessed"].get(names[i], rates))] for i in present], rates)
+    one = np.zeros(n, dtype=int)
+    weights = {name: w for name, w in (mix or {}).items() if name in rates.get("sources", {}) and w > 0}
+    total = sum(weights.values())
+    if total:
+        return Strata(one, [[(w / total, rates["sources"][name]) for name, w in weights.items()]], rates)
+    return Strata(one, [[(1.0, rates)]], rates)
+
+
 # -- estimators ------------------------------------------------------------------------------------------------
 def project_simplex(V: np.ndarray) -> np.ndarray:
     """Each row's Euclidean projection on the probability simplex (Duchi et al. 2008): the closest vector
@@ -310,10 +404,25 @@ def project_simplex(V: np.ndarray) -> np.ndarray:
 
 def adjust(observed: np.ndarray, confusion) -> np.ndarray:
     """ACC/PACC: the shares `q` with `confusion @ q` closest to the `observed` (predicted) shares, on the
-    simplex. `observed`: one row per batch (or resample)."""
+    simplex. `observed`: one row per batch (or resample); `confusion`: one matrix, or one per row."""
     M = np.asarray(confusion, dtype=float)
-    solution = np.linalg.lstsq(M, np.atleast_2d(observed).T, rcond=None)[0].T
+    if M.ndim == 3:  # rates drawn per resample: the same least-squares solution, one matrix each
+        solution = np.einsum("rij,rj->ri", np.linalg.pinv(M), np.atleast_2d(observed))
+    else:
+        solution = np.linalg.lstsq(M, np.atleast_2d(observed).T, rcond=None)[0].T
     return project_simplex(solution)
+
+
+def _adjusted(X: np.ndarray, W: np.ndarray, total: np.ndarray, of: np.ndarray, matrices: list) -> np.ndarray:
+    """ACC (`X`: the decisions, one-hot) or PACC (`X`: the probabilities) of each stratum, on the simplex,
+    weighted by the stratum's share of each resample (`W`: r x n counts; `total`: their sums)."""
+    q = np.zeros((len(W), X.shape[1]))
+    for s, M in enumerate(matrices):
+        rows = of == s
+        size = W[:, rows].sum(axis=1, keepdims=True)
+        observed = (W[:, rows] @ X[rows]) / np.clip(size, 1e-300, None)
+        q += size / total * adjust(observed, M)
+    return q
 
 
 def em(P: np.ndarray, priors, weights: np.ndarray | None = None, start: np.ndarray | None = None,
@@ -362,20 +471,33 @@ class Problem:
     # (`source_calibrated`); CC, ACC, PCC and PACC keep P, on which the stored rates were measured
     em_P: np.ndarray | None = None
     em_priors: np.ndarray | None = None
+    # ACC's and PACC's rates (`strata_for`); without them, `rates` for the whole batch
+    strata: Strata | None = None
+
+    def __post_init__(self):
+        if self.strata is None and self.rates is not None:
+            self.strata = Strata(np.zeros(len(self.P), dtype=int), [[(1.0, self.rates)]], self.rates)
 
 
-def estimate(problem: Problem, weights: np.ndarray | None = None, start: dict | None = None) -> dict:
+def estimate(problem: Problem, weights: np.ndarray | None = None, start: dict | None = None,
+             matrices: tuple | None = None) -> dict:
     """Every estimator's shares: name -> (k,) array, or (r, k) with `weights` (r x n resample counts).
-    ACC and PACC are None when the model stores no training rates."""
+    ACC and PACC are None when the model stores no training rates. They correct with the posterior mean of
+    the strata's rates, or with `matrices` (each stratum's confusion and soft confusion matrices, one per
+    resample: `bootstrap` draws them)."""
     P, k = problem.P, problem.P.shape[1]
     W = np.ones((1, len(P))) if weights is None else weights
     total = W.sum(axis=1, keepdims=True)
     onehot = np.zeros((len(P), k))
     onehot[np.arange(len(P)), problem.predicted] = 1.0
     out = {"cc": (W @ onehot) / total, "pcc": (W @ P) / total}
-    if problem.rates is not None:
-        out["acc"] = adjust(out["cc"], problem.rates["confusion"])
-        out["pacc"] = adjust(out["pcc"], problem.rates["soft_confusion"])
+    strata = problem.strata
+    if strata is not None:
+        if matrices is None:
+            matrices = strata.matrices("confusion"), strata.matrices("soft_confusion")
+        confusion, soft = matrices
+        out["acc"] = _adjusted(onehot, W, total, strata.of, confusion)
+        out["pacc"] = _adjusted(P, W, total, strata.of, soft)
     else:
         out["acc"] = out["pacc"] = None
     em_P, em_priors = (P, problem.priors) if problem.em_P is None else (problem.em_P, problem.em_priors)
@@ -396,8 +518,11 @@ def bootstrap(problem: Problem, point: dict, *, resamples: int = RESAMPLES, conf
     mean probabilities (exact for the counts and PCC, a second-order approximation for EM); the interval is
     centred on the exact estimate: it is the grouped resamples' spread around the grouped batch's own
     estimate. At that size the spread is a fraction of a point and the grouping moves it far less.
-    EM starts each resample from the batch's estimate: fewer iterations, the same fixed point."""
+    EM starts each resample from the batch's estimate: fewer iterations, the same fixed point. ACC and PACC
+    also draw their rates for each resample from their posterior (`Strata.matrices`), from a random stream
+    of their own: the documents drawn, and so CC's and EM's intervals, do not depend on them."""
     rng = np.random.default_rng(seed)
+    rates_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     n = len(problem.P)
     if n <= MAX_ROWS:
         compact, counts = problem, np.ones(n)
@@ -413,7 +538,9 @@ def bootstrap(problem: Problem, point: dict, *, resamples: int = RESAMPLES, conf
     for start in range(0, resamples, batch):
         size = min(batch, resamples - start)
         W = rng.multinomial(n, counts / n, size=size).astype(float)
-        for name, value in estimate(compact, W, start=point).items():
+        drawn = None if compact.strata is None else \
+            tuple(compact.strata.matrices(key, rates_rng, size) for key in ("confusion", "soft_confusion"))
+        for name, value in estimate(compact, W, start=point, matrices=drawn).items():
             if value is not None:
                 draws[name].append(value + shift.get(name, 0.0))
     alpha = (1.0 - confidence) / 2
@@ -431,11 +558,13 @@ MAX_ROWS = 3000  # documents (or groups of them) a bootstrap resamples one by on
 
 
 def _grouped(problem: Problem) -> tuple[Problem, np.ndarray]:
-    """The documents grouped by probabilities on a grid (and decision), at most `MAX_ROWS` groups unless
-    the grid's coarsest step (0.1) leaves more: (each group's mean probabilities and decision, its size)."""
+    """The documents grouped by probabilities on a grid (and decision and stratum), at most `MAX_ROWS` groups
+    unless the grid's coarsest step (0.1) leaves more: (each group's mean probabilities, decision and
+    stratum, its size)."""
     P, predicted = problem.P, problem.predicted
+    of = np.zeros(len(P), dtype=int) if problem.strata is None else problem.strata.of
     for step in (0.01, 0.02, 0.05, 0.1):
-        keys = np.column_stack([np.floor(P / step).astype(np.int64), predicted])
+        keys = np.column_stack([np.floor(P / step).astype(np.int64), predicted, of])
         _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
         if len(counts) <= MAX_ROWS:
             break
@@ -449,5 +578,10 @@ def _grouped(problem: Problem) -> tuple[Problem, np.ndarray]:
         em_P = np.zeros((len(counts), P.shape[1]))
         np.add.at(em_P, inverse, problem.em_P)
         em_P /= counts[:, None]
-    grouped = Problem(sums / counts[:, None], decisions, problem.rates, problem.priors, em_P, problem.em_priors)
+    strata = None
+    if problem.strata is not None:
+        strata = Strata(np.zeros(len(counts), dtype=int), problem.strata.parts, problem.strata.pooled)
+        strata.of[inverse] = of
+    grouped = Problem(sums / counts[:, None], decisions, problem.rates, problem.priors, em_P, problem.em_priors,
+                      strata)
     return grouped, counts.astype(float)

@@ -349,10 +349,11 @@ def shares_table(data: dict) -> str:
     mixes = [(g["name"], g["sources"]) for g in data["groups"] if g.get("sources")]
     if mixes:
         shown = "; ".join(f"{name}: {_mix(mix)}" for name, mix in mixes[:3]) + ("; ..." if len(mixes) > 3 else "")
-        notes.append("the model was trained on several sources: ACC, EM and `training` use each source's rates and "
-                     f"shares, mixed as the group's documents look ({shown}; --format json: `sources`).")
+        notes.append("the model was trained on several sources: EM and `training` use each source's shares, mixed "
+                     f"as the group's documents look ({shown}; --format json: `sources`).")
     notes.append("CC counts predicted labels; ACC corrects the counts with the misclassification rates measured "
-                 "at training; EM re-estimates the shares from the probabilities (see README, Label shares).")
+                 "at training (its interval includes their uncertainty); EM re-estimates the shares from the "
+                 "probabilities (see README, Label shares).")
     out += [f"note: {note}" for note in notes]
     return "\n".join(out)
 

@@ -209,13 +209,15 @@ def periods(dates, every: str) -> tuple[list[str], list]:
 def _problems(task, P: np.ndarray, provenance: dict, mix: dict | None = None, S: np.ndarray | None = None,
               source_names=None):
     """(label, quantify.Problem, index of the label's share in the problem's classes) for a task, with the
-    rates and training shares of a batch whose sources are mixed as `mix` (`quantify.composition`). With the
-    documents' source probabilities `S` (columns: `source_names`), a single-label task's EM runs on its
+    training shares of a batch whose sources are mixed as `mix` (`quantify.composition`). With the documents'
+    source probabilities `S` (columns: `source_names`), ACC and PACC correct each document with the rates of
+    the source it is taken for (`quantify.strata_for`), and a single-label task's EM runs on its
     probabilities recalibrated per source (`quantify.source_calibrated`)."""
     priors = quantify.batch_priors(task, provenance, mix)
     rates = getattr(task, "rates", None)
     if not task.multi:
-        problem = quantify.Problem(P, P.argmax(axis=1), quantify.for_batch(rates, mix)[0], np.asarray(priors))
+        problem = quantify.Problem(P, P.argmax(axis=1), rates, np.asarray(priors),
+                                   strata=quantify.strata_for(rates, len(P), S, source_names, mix))
         recalibrated = quantify.source_calibrated(P, rates, S, source_names, mix)
         if recalibrated is not None:
             problem.em_P, problem.em_priors = recalibrated
@@ -223,9 +225,9 @@ def _problems(task, P: np.ndarray, provenance: dict, mix: dict | None = None, S:
     out, problems = [], []
     for j, label in enumerate(task.labels):
         P2 = quantify.binary_probabilities(P[:, j])
-        problem = quantify.Problem(P2, (P[:, j] >= task.thresholds[j]).astype(int),
-                                   None if rates is None else quantify.for_batch(rates["per_label"][j], mix)[0],
-                                   priors[j])
+        label_rates = None if rates is None else rates["per_label"][j]
+        problem = quantify.Problem(P2, (P[:, j] >= task.thresholds[j]).astype(int), label_rates, priors[j],
+                                   strata=quantify.strata_for(label_rates, len(P2), S, source_names, mix))
         out.append((label, problem, 1))
         problems.append(problem)
     return out, problems
@@ -274,6 +276,16 @@ def estimate_shares(P: dict, ids: list, values: list, loaded, *, by=None, date_c
     if any(getattr(task, "rates", None) is None for task in model.tasks_.values()):
         notes.append(f"{loaded.path} was trained before classify stored its misclassification rates: no ACC or "
                      f"PACC; retrain it to have them.")
+    rates = [r for task in model.tasks_.values() if getattr(task, "rates", None) is not None
+             for r in (task.rates["per_label"] if task.multi else [task.rates])]
+    if getattr(model, "sources_", None) is not None and quantify.SOURCES_KEY in P:
+        if all("guessed" in r for r in rates):
+            notes.append("ACC corrects each document with the error rates of the training documents the model took "
+                         "for the same source as this one.")
+        else:
+            notes.append(f"{loaded.path} was trained before ACC's error rates were stored per source the documents "
+                         f"are taken for: ACC uses the sources' rates mixed as the group's documents look, which "
+                         f"errs when that look depends on the label; retrain for the rates per source taken for.")
     if getattr(model, "sources_", None) is not None and quantify.SOURCES_KEY not in P:
         notes.append("a predictions file does not say which source (" + ", ".join(model.sources_["names"]) +
                      ") each document is like: corrected with the training mix's rates, which suit a batch "

@@ -354,7 +354,7 @@ def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
 
 def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, name: str = "y",
              labels: list | None = None, n_jobs: int = 1, dense_tail: int = 0, progress=None,
-             subject: str | None = None, sources: list | None = None,
+             subject: str | None = None, sources: list | None = None, guessed: list | None = None,
              sample_weight=None) -> tuple[TaskModel, dict]:
     """Fit one task on the rows of X (`features` fitted, the rows of the documents annotated for it) and their
     `values`: one label each, or for a multi-label task a list of labels each (`labels`: every label, in
@@ -419,8 +419,12 @@ def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, nam
         oof[test] = scorer.decision(X[test])
     oof, Y_scored = oof[scored], Y[scored]
     values_scored = [values[i] for i in folds[0][1]] if held_out else list(values)
+
+    def scored_part(per_document):  # the rates are measured on the scored documents only
+        return per_document if per_document is None or not held_out else [per_document[i] for i in folds[0][1]]
+
     task, metrics = finish_task(name, multi, labels, scorers[-1], oof, values_scored, Y_scored,
-                                sources if sources is None or not held_out else [sources[i] for i in folds[0][1]])
+                                scored_part(sources), scored_part(guessed))
     if held_out:
         metrics["held_out"] = len(values_scored)
     else:
@@ -430,7 +434,7 @@ def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, nam
 
 
 def finish_task(name: str, multi: bool, labels: list, scorer: LinearScorer, scores: np.ndarray, values: list,
-                Y=None, sources: list | None = None) -> tuple[TaskModel, dict]:
+                Y=None, sources: list | None = None, guessed: list | None = None) -> tuple[TaskModel, dict]:
     """How every training ends, in memory or streamed: the calibration fitted on decision `scores` of
     documents the scorer did not learn from (out-of-fold or held out) and their `values` (for a multi-label
     task, also `Y`, their indicator matrix), each label's threshold (multi-label), the misclassification
@@ -451,7 +455,8 @@ def finish_task(name: str, multi: bool, labels: list, scorer: LinearScorer, scor
         thresholds = np.array([best_threshold(Y[:, j], P[:, j]) for j in range(len(labels))])
     # the misclassification rates of these predictions are what `classify shares` corrects counts with
     # (ACC): measured on documents the scoring model did not see
-    rates = training_rates(labels, multi, P, Y if multi else values, thresholds, sources) if len(values) else None
+    rates = (training_rates(labels, multi, P, Y if multi else values, thresholds, sources, guessed)
+             if len(values) else None)
     task = TaskModel(name, multi, labels, scorer, calibrator, thresholds, rates)
     pred = task.decide(P)
     if multi:

@@ -50,6 +50,10 @@ class DictIndex(dict):
     def rows_of(self, tokens) -> list[int]:
         return [self[t] for t in tokens if t in self]
 
+    def lookup(self, tokens) -> np.ndarray:
+        """Each token's row, -1 for a token without a vector."""
+        return np.fromiter((self.get(t, -1) for t in tokens), dtype=np.int64, count=len(tokens))
+
 
 def word_key(word: str) -> int:
     """A stable 64-bit key of a word (BLAKE2b): no collision among a vocabulary's few 10^5 words (checked
@@ -103,6 +107,36 @@ class HashedIndex:
         found = self.keys[at] == wanted
         return np.asarray(self.rows[at[found]])
 
+    def lookup(self, tokens) -> np.ndarray:
+        """Each token's row, -1 for a token without a vector."""
+        if not tokens:
+            return np.zeros(0, dtype=np.int64)
+        wanted = np.fromiter((word_key(t) for t in tokens), dtype=np.uint64, count=len(tokens))
+        at = np.searchsorted(self.keys, wanted).clip(max=len(self.keys) - 1)
+        return np.where(self.keys[at] == wanted, self.rows[at], -1).astype(np.int64)
+
+
+class WordRows(dict):
+    """word -> row (-1: no vector) of the words met so far in this process: a batch looks up its new
+    distinct words in the index at once, every other word is a dict hit. With the memory-mapped hashed index,
+    nothing is built before the first text (a dict of the 369k words took 0.25-0.4 s to read, in every
+    worker)."""
+
+    def __init__(self, index):
+        super().__init__()
+        self.index = index
+
+    def resolve(self, token_lists) -> WordRows:
+        if len(self) > CACHE_WORDS:
+            self.clear()
+        new = list({t for tokens in token_lists for t in tokens}.difference(self.keys()))
+        if new:
+            self.update(zip(new, self.index.lookup(new).tolist(), strict=True))
+        return self
+
+
+CACHE_WORDS = 500_000  # the word cache is emptied when it grows past this
+
 
 class MeanVectors:
     """A stateless scikit-learn transformer: texts -> (n, 300) float32 mean word vectors.
@@ -126,17 +160,18 @@ class MeanVectors:
     def transform(self, texts):
         from classify.text.normalize import Normalizer, Tokenizer
 
-        # a few texts: the hashed index (memory-mapped, no start-up cost); many: the dict (built once)
-        words, matrix = self._load(many=len(texts) >= 200)
+        words, matrix = self._load()
         if getattr(self, "sha256_", self._sha) != self._sha:
             raise ConfigError(f"the word vectors in {self.folder} are not the ones this model was trained with; "
                               f"rebuild them with `python -m classify.vectors build` or retrain the model.")
         normalize = (lambda t: t) if getattr(self, "normalized", False) else Normalizer(accents=self.accents)
         tokenize = Tokenizer(mark_negation=False)
         out = np.zeros((len(texts), matrix.shape[1]), dtype=np.float32)
-        for i, text in enumerate(texts):
-            rows = words.rows_of(tokenize(normalize(text)))
-            if len(rows):
+        tokenized = [tokenize(normalize(text)) for text in texts]
+        row_of = self._cache.setdefault("rows", WordRows(words)).resolve(tokenized)
+        for i, tokens in enumerate(tokenized):
+            rows = [r for r in map(row_of.__getitem__, tokens) if r >= 0]
+            if rows:
                 v = matrix[np.asarray(rows)].mean(axis=0)
                 norm = float(np.linalg.norm(v))
                 if norm > 0:
@@ -158,10 +193,10 @@ class MeanVectors:
         return self
 
     # loading ------------------------------------------------------------------------------------------
-    def _load(self, many: bool = True):
-        """(word index, memory-mapped matrix). The index is a dict built from the `.tsv` (a fraction of a
-        second for 400k words) for large batches, or the hashed `.keys.npy`/`.rows.npy` pair for a few texts
-        (memory-mapped: nothing to build); both give the same rows."""
+    def _load(self, many: bool = False):
+        """(word index, memory-mapped matrix). The index is the hashed `.keys.npy`/`.rows.npy` pair beside the
+        `.tsv` (memory-mapped: nothing to build), or a dict read from the `.tsv` (0.25-0.4 s for 400k words)
+        when that pair cannot be written, or with `many` (what `explain` lists); both give the same rows."""
         cache = getattr(self, "_cache", None)
         if cache is None:
             folder = Path(self.folder)

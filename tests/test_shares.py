@@ -267,3 +267,32 @@ def test_streaming_models_store_rates_too(tmp_path):
     model = api.load(out).model
     assert model.tasks_["sentiment"].rates["labels"] == ["negative", "neutral", "positive"]
     assert len(model.tasks_["topics"].rates["per_label"]) == 3
+
+
+def test_a_model_saved_before_gives_the_shares_it_gave(cli, tmp_path):
+    """tests/data/format-1/tiny.joblib stores the pooled rates only: CC, ACC and EM are what classify gave
+    before ACC's rates were stored per source taken for, and CC's and EM's intervals too (ACC's now include
+    the uncertainty of its rates, measured on 36 documents: wider)."""
+    from .test_persist import FORMAT_1
+
+    path = tmp_path / "tiny.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text"])
+        for i, row in enumerate(_rows() * 4):
+            writer.writerow([i, row["text"]])
+    code, out, err = cli("shares", path, "--model", FORMAT_1 / "tiny.joblib", "--format", "json", "--resamples", "200",
+                         "-q")
+    assert code == 0, err
+    labels = json.loads(out)["groups"][0]["tasks"]["sentiment"]["labels"]
+    before = {  # (CC, its interval, ACC, its interval's width, EM, its interval) as classify gave them before
+        "negative": (0.3333, 0.2639, 0.4168, 0.3143, 0.2131, 0.3335, 0.2639, 0.4173),
+        "neutral": (0.3333, 0.2637, 0.4097, 0.4286, 0.2503, 0.3325, 0.2624, 0.4093),
+        "positive": (0.3333, 0.2569, 0.4101, 0.2571, 0.1955, 0.334, 0.2575, 0.4114),
+    }
+    for label, (cc, cc_low, cc_high, acc, acc_width, em, em_low, em_high) in before.items():
+        e = labels[label]
+        assert (e["cc"]["share"], e["cc"]["low"], e["cc"]["high"]) == (cc, cc_low, cc_high)
+        assert (e["em"]["share"], e["em"]["low"], e["em"]["high"]) == (em, em_low, em_high)
+        assert e["acc"]["share"] == acc
+        assert e["acc"]["high"] - e["acc"]["low"] > acc_width + 0.05

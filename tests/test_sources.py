@@ -80,6 +80,55 @@ def test_sources_of_and_composition():
     assert quantify.composition(None, S) is None
 
 
+# error rates ([predicted, true]) of documents that look like customer messages (easy) and like written texts
+EASY = np.array([[0.94, 0.03, 0.03], [0.03, 0.94, 0.03], [0.03, 0.03, 0.94]])
+HARD = np.array([[0.6, 0.25, 0.2], [0.25, 0.55, 0.2], [0.15, 0.2, 0.6]])
+
+
+def _documents(source: str, y, rng):
+    """Decisions (as one-hot probabilities) for documents of a source and labels `y`, and the source each is
+    taken for (0: message, 1: written). Written texts of label c look like messages (mostly c) more often than
+    the others, so what a document is taken for depends on its label; the error rates depend on the look."""
+    p_message = np.where(source == "message", 0.9, np.where(y == 2, 0.6, 0.05))
+    taken = (rng.random(len(y)) >= p_message).astype(int)
+    columns = np.where(taken[:, None] == 0, EASY[:, y].T, HARD[:, y].T)
+    predicted = (rng.random(len(y))[:, None] > np.cumsum(columns, axis=1)).sum(axis=1)
+    return np.eye(3)[predicted], taken
+
+
+def test_acc_per_source_taken_for_when_what_a_document_is_taken_for_depends_on_its_label():
+    """A batch of written texts, mostly of the label that makes them look like messages: the source mix
+    estimated from it has messages in it, and the messages' rates mixed in bias ACC; each document corrected
+    with the rates of the training documents taken for the same source does not."""
+    rng = np.random.default_rng(0)
+    names = ["message", "written"]
+    y_written, y_message = rng.choice(3, 90_000), rng.choice(3, 30_000, p=[0.1, 0.1, 0.8])
+    (P_w, taken_w), (P_m, taken_m) = _documents("written", y_written, rng), _documents("message", y_message, rng)
+    sources = ["written"] * len(y_written) + ["message"] * len(y_message)
+    taken = np.r_[taken_w, taken_m]
+    rates = quantify.training_rates(list(LABELS), False, np.vstack([P_w, P_m]), LABELS[np.r_[y_written, y_message]],
+                                    sources=sources, guessed=[names[t] for t in taken])
+    assert set(rates["guessed"]) == {"message", "written"}
+    source_confusion = np.zeros((2, 2))
+    np.add.at(source_confusion, (taken, [names.index(name) for name in sources]), 1.0)
+    classifier = {"names": names, "confusion": (source_confusion / source_confusion.sum(axis=0)).tolist()}
+    for shares in [(0.8, 0.1, 0.1), (0.1, 0.1, 0.8)]:
+        y = rng.choice(3, 50_000, p=shares)
+        P, taken = _documents("written", y, rng)
+        S = np.eye(2)[taken]
+        mix = quantify.composition(classifier, S)
+        truth = np.bincount(y, minlength=3) / len(y)
+        errors = {}
+        for name, strata in (("taken for", quantify.strata_for(rates, len(y), S, names, mix)),
+                             ("mixed", quantify.strata_for(rates, len(y), mix=mix))):
+            problem = quantify.Problem(P, P.argmax(axis=1), rates, np.asarray(rates["priors"]), strata=strata)
+            errors[name] = np.abs(quantify.estimate(problem)["acc"] - truth).max()
+        assert errors["taken for"] < 0.012, errors
+        if shares[2] == 0.8:
+            assert mix["message"] > 0.3, mix  # written texts taken for messages, counted as such
+            assert errors["mixed"] > 0.02, errors  # the messages' rates mixed in
+
+
 def _two_source_corpus(path):
     """tiny.csv three times as written texts and three times as real messages (lower case, with a mention):
     108 documents of each source."""
@@ -105,6 +154,8 @@ def test_a_model_of_two_sources_stores_them_and_one_saved_before_still_works(tmp
     assert loaded.model.sources_["names"] == ["real", "written"]
     assert set(loaded.model.tasks_["sentiment"].rates["sources"]) == {"real", "written"}
     assert all(set(r["sources"]) == {"real", "written"} for r in loaded.model.tasks_["topics"].rates["per_label"])
+    assert set(loaded.model.tasks_["sentiment"].rates["guessed"]) <= {"real", "written"}
+    assert all("guessed" in r for r in loaded.model.tasks_["topics"].rates["per_label"])
     batch = tmp_path / "batch.csv"
     with open(batch, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
@@ -114,6 +165,7 @@ def test_a_model_of_two_sources_stores_them_and_one_saved_before_still_works(tmp
     code, out, err = cli("shares", batch, "--model", model_path, "--format", "json", "--resamples", "20", "-q")
     assert code == 0, err
     (group,) = json.loads(out)["groups"]
+    assert any("took for the same source" in note for note in json.loads(out)["notes"])
     assert group["sources"]["real"] > 0.5, group["sources"]
     code, out, err = cli("predict", batch, "--model", model_path, "--adapt", "--format", "jsonl")
     assert code == 0 and "mixed as these documents look: real" in err, err
@@ -121,6 +173,23 @@ def test_a_model_of_two_sources_stores_them_and_one_saved_before_still_works(tmp
 
     skops = export_skops(model_path, tmp_path / "two.skops")  # the classifier of the source is skops-safe
     np.testing.assert_array_equal(api.load(skops).model.sources_["coef"], loaded.model.sources_["coef"])
+
+    # the same model as saved before the rates per source taken for were stored: the same CC and EM, and ACC
+    # with the sources' rates mixed as the batch's estimated source mix
+    for task in loaded.model.tasks_.values():
+        for rates in task.rates["per_label"] if task.multi else [task.rates]:
+            del rates["guessed"]
+    mixed_path = tmp_path / "mixed.joblib"
+    save_model(loaded.model, loaded.provenance, mixed_path)
+    code, out, err = cli("shares", batch, "--model", mixed_path, "--format", "json", "--resamples", "20", "-q")
+    assert code == 0, err
+    (mixed_group,) = json.loads(out)["groups"]
+    assert any("trained before ACC's error rates were stored per source" in note for note in json.loads(out)["notes"])
+    for task, entry in group["tasks"].items():
+        for label, estimates in entry["labels"].items():
+            before = mixed_group["tasks"][task]["labels"][label]
+            assert before["cc"] == estimates["cc"] and before["em"] == estimates["em"], (task, label)
+            assert before["acc"] is not None
 
     # the same model as saved before sources were stored: no classifier of the source, no rates per source
     del loaded.model.sources_

