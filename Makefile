@@ -17,10 +17,11 @@ PIP_FLAGS ?= --quiet --disable-pip-version-check
 run: $(MODEL) $(VENV)/.bytecode
 	$(CLASSIFY) predict seeds/
 
-## install: create .venv and install classify with its test dependencies
+## install: create .venv and install classify with its test dependencies (and build its compiled core,
+## classify/_core.pyx, when Cython and a C compiler are at hand: docs/core.md)
 install: $(VENV)/.installed $(VENV)/.bytecode
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py classify/_core.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[test]'
 	touch $@
@@ -53,9 +54,13 @@ $(VENV)/.vectors: $(VENV)/.installed
 	  || echo "Warning: could not install or build the word vectors" >&2
 	touch $@
 
-## test: run the whole test suite
+## test: run the whole test suite (on the compiled core when it is built), then the feature and prediction
+## tests again on the pure-Python reference path (CLASSIFY_PURE_PYTHON=1)
+PURE_TESTS := tests/test_features.py tests/test_model.py tests/test_lexicon.py tests/test_properties.py
 test: $(VENV)/.installed $(VENV)/.bytecode
+	@$(PY) -c "import classify._core" 2>/dev/null || echo "Note: the compiled core is not built: every test runs on the pure-Python path" >&2
 	$(PY) -m pytest -q
+	CLASSIFY_PURE_PYTHON=1 $(PY) -m pytest -q $(PURE_TESTS)
 
 ## eval: the default configuration measured three ways -> reports/ (cv.txt, held-out/, real.md, real-test/)
 # 1. 5-fold cross-validation of the bundled corpus;
@@ -97,4 +102,4 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check classify tests
 
 clean:
-	rm -rf $(VENV) build *.egg-info reports
+	rm -rf $(VENV) build *.egg-info reports classify/_core.c classify/_core.*.so

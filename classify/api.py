@@ -172,10 +172,13 @@ class LoadedModel:
 
 def load(model=None, trust: bool = False) -> LoadedModel:
     """Load a model; `.joblib` files must match their SHA-256 record unless `trust`."""
+    from classify import core
     from classify.persist import load_model
 
     path = Path(model) if model else default_model_path()
     m, provenance = load_model(path, trust=trust)
+    # here, before any worker is forked: a missing compiled core is noted once per command, not per worker
+    core.check(getattr(m, "features_", None))
     return LoadedModel(m, provenance, path)
 
 

@@ -240,6 +240,23 @@ def product_entries(texts, cache: ColumnCache, n_columns: int):
     return keys // n_columns, keys % n_columns, counts[order].astype(np.float32)
 
 
+def kernel_matrix(block: CompiledTfidf, counted, n_texts: int):
+    """`block`'s CSR TF-IDF matrix from what the compiled kernel gives (`classify.core.compiled_blocks`):
+    `(indptr, columns, values, weighed)`, each row weighed by the kernel or, where `weighed` is False, its
+    counts, weighed here (`weigh_counts` on those rows alone; weights are per row)."""
+    import scipy.sparse as sp
+
+    indptr, cols, data, weighed = counted
+    raw = np.flatnonzero(~weighed[:n_texts])
+    if len(raw):
+        sizes = indptr[raw + 1] - indptr[raw]
+        at = np.repeat(indptr[raw] - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        rows = np.repeat(np.arange(len(raw), dtype=np.int64), sizes)
+        data[at] = weigh_counts(rows, cols[at], data[at], len(raw), len(block.vocabulary_), block.sublinear_tf,
+                                block.idf_).data
+    return sp.csr_matrix((data, cols, indptr), shape=(n_texts, len(block.vocabulary_)))
+
+
 def weigh_csr(counts, sublinear_tf: bool, idf=None):
     """`weigh_counts` of a CSR count matrix with each column at most once per row."""
     n_texts, n_columns = counts.shape
@@ -558,16 +575,29 @@ class CompiledUnion:
             blocks.append((name, block))
         return cls(blocks)
 
+    def __getstate__(self) -> dict:
+        # the compiled kernel (`classify.core`) is rebuilt on demand: not saved with the model
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_fast")}
+
     def transform(self, texts):
         import scipy.sparse as sp
 
+        from classify.core import compiled_blocks
+
         texts = texts if isinstance(texts, list) else list(texts)
+        blocks = dict(self.transformer_list)
+        # the word and char_wb blocks, when the compiled core is there
+        done = {name: blocks[name].transform_sums(texts, *counted) if name == "lexicon" else
+                kernel_matrix(blocks[name], counted, len(texts))
+                for name, counted in compiled_blocks(self, texts).items()}
         shared = self._shared_tokenizer()
-        if shared is None:
-            parts = [block.transform(texts) for _, block in self.transformer_list]
+        if shared is None or "lexicon" in done:
+            parts = [done[name] if name in done else block.transform(texts)
+                     for name, block in self.transformer_list]
         else:  # the word block and the lexicon split the texts the same way: once for both
             tokens = [shared(text) for text in texts]
-            parts = [block.transform(texts, tokens=tokens) if name in ("word", "lexicon") else block.transform(texts)
+            parts = [done[name] if name in done else
+                     block.transform(texts, tokens=tokens) if name in ("word", "lexicon") else block.transform(texts)
                      for name, block in self.transformer_list]
         parts = [p if sp.issparse(p) else sp.csr_matrix(p) for p in parts]
         return parts[0].tocsr() if len(parts) == 1 else sp.hstack(parts, format="csr")

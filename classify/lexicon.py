@@ -27,6 +27,12 @@ import numpy as np
 COLUMNS = ("lexicon:polarity", "lexicon:balance")
 
 
+def _columns(positive: float, negative: float, copies: int) -> tuple:
+    """The two columns of a text whose lexicon tokens add up to `positive` and `negative`, per copy."""
+    pos, neg = positive / copies, negative / copies
+    return np.log1p(pos) - np.log1p(neg), (pos - neg) / (pos + neg + 1.0)
+
+
 class LexiconFeatures:
     """A scikit-learn transformer: normalised texts -> (n, 2) float32 lexicon counts (see the module)."""
 
@@ -55,6 +61,9 @@ class LexiconFeatures:
 
     def transform(self, texts, tokens=None):
         """`tokens`: the texts already split by `tokenize(text, mark_negation=True)`, when known."""
+        return self._unscaled(texts, tokens) * np.float32(self.scale)
+
+    def _unscaled(self, texts, tokens=None):
         from classify.text.normalize import tokenize
 
         polarity = self._polarity()
@@ -66,9 +75,19 @@ class LexiconFeatures:
                 # counted per copy of the text: a message pasted k times has every count k times over, and
                 # would read k times as sure; nearly every real text has a token seen once (copies = 1)
                 copies = min(Counter(split).values())
-                pos = sum(h[0] for h in hits) / copies
-                neg = sum(h[1] for h in hits) / copies
-                out[i] = (np.log1p(pos) - np.log1p(neg), (pos - neg) / (pos + neg + 1.0))
+                out[i] = _columns(sum(h[0] for h in hits), sum(h[1] for h in hits), copies)
+        return out
+
+    def transform_sums(self, texts, positive, negative, copies, status):
+        """`transform` from what the compiled core counts (`classify.core`): per text, the sums of its
+        lexicon tokens' polarity, its copies, and a status (0: no lexicon token, 1: counted, 2: to count
+        here). The same columns, computed by the same `_columns`."""
+        out = np.zeros((len(texts), 2), dtype=np.float32)
+        for i in np.flatnonzero(status == 1).tolist():
+            out[i] = _columns(float(positive[i]), float(negative[i]), int(copies[i]))
+        again = np.flatnonzero(status == 2).tolist()
+        if again:
+            out[again] = self._unscaled([texts[i] for i in again])
         return out * np.float32(self.scale)
 
     def fit_transform(self, texts, y=None):

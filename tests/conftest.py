@@ -22,6 +22,15 @@ def isolated_paths(tmp_path, monkeypatch):
     monkeypatch.delenv("CLASSIFY_DEBUG", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def compiled_core_for_every_batch(monkeypatch):
+    """The compiled core (when built) computes the features of every batch, however small, so that the suite
+    runs on it; `make test` runs the feature tests again with CLASSIFY_PURE_PYTHON=1 (the reference path)."""
+    from classify import core
+
+    monkeypatch.setattr(core, "FAST_BATCH", 0)
+
+
 @pytest.fixture
 def runner():
     return CliRunner()

@@ -56,10 +56,14 @@ NUMBER_TOKEN = " xnumx "
 
 # Tokens: words (letters, digits, inner hyphens kept as one token: `t-mobile`, `peut-être`), plus `!`,
 # `?` and emoji, which carry sentiment. One-letter words are kept (sklearn's default drops them).
+# (The compiled core, classify/_core.pyx, implements these expressions' shape with this module's data:
+# `classify.core` checks the patterns below against its `RULES` and uses it only when they agree.)
+EMOJI_RANGES = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF), (0x2B50, 0x2B50), (0x2764, 0x2764))
+EMOJI_CLASS = "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in EMOJI_RANGES)
 TOKEN_RE = re.compile(
     r"\w+(?:-\w+)*"
     r"|[!?]"
-    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2764]"
+    r"|[" + EMOJI_CLASS + "]"
 )
 
 # A French stop-word list of our own: function words only. Negations (ne, pas, plus, jamais, rien,
@@ -88,7 +92,9 @@ NEGATION_WORDS_FOLDED = frozenset("guere".split())
 # which TOKEN_RE reads as one word), then everything up to the punctuation that closes its scope. Words in
 # the scope are TOKEN_RE's words (SCOPE_WORD_RE): the scope starts at a token boundary, so they match alike.
 _NEGATIONS = "|".join(sorted(NEGATION_WORDS | NEGATION_WORDS_FOLDED, key=len, reverse=True))
+SCOPE_END = '.,;:!?()[]«»"\n'  # the characters that close a negation scope
+SCOPE_END_CLASS = re.escape(SCOPE_END)
 NEGATION_SCOPE_RE = re.compile(
-    r"(?<!\w)(?<!\w-)((?:" + _NEGATIONS + r")(?!\w)(?!-\w))([^.,;:!?()\[\]«»\"\n]*)"
+    r"(?<!\w)(?<!\w-)((?:" + _NEGATIONS + r")(?!\w)(?!-\w))([^" + SCOPE_END_CLASS + r"]*)"
 )
 SCOPE_WORD_RE = re.compile(r"\w+(?:-\w+)*")
