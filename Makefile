@@ -21,7 +21,7 @@ run: $(MODEL) $(VENV)/.bytecode
 ## classify/_core.pyx, when Cython and a C compiler are at hand: docs/core.md)
 install: $(VENV)/.installed $(VENV)/.bytecode
 
-$(VENV)/.installed: pyproject.toml setup.py classify/_core.pyx
+$(VENV)/.installed: pyproject.toml setup.py classify/_core.pyx classify/_norm.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[test]'
 	touch $@
