@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -210,6 +211,7 @@ def compiled_blocks(union, texts: list[str]) -> dict:
 # -- the compiled normaliser (classify/_norm.pyx) ------------------------------------------------------------
 
 _NORM: dict = {}  # "module": classify._norm or None; "low": the lower-case table; (accents, mask): a Normaliser
+_NORM_LOCK = threading.RLock()
 
 
 def normalize_texts(normalizer, texts) -> list[str]:
@@ -236,9 +238,12 @@ def _normaliser(normalizer):
     key = (bool(normalizer.accents), bool(normalizer.mask))
     compiled = _NORM.get(key)
     if compiled is None:
-        if "module" not in _NORM:
-            _NORM["module"] = _load_norm()
-        compiled = _NORM[key] = False if _NORM["module"] is None else _CompiledNormalizer(_NORM["module"], *key)
+        with _NORM_LOCK:  # the tables grow only under this lock, never while a pass reads them
+            if "module" not in _NORM:
+                _NORM["module"] = _load_norm()
+            compiled = _NORM.get(key)
+            if compiled is None:
+                compiled = _NORM[key] = _NORM["module"] and _CompiledNormalizer(_NORM["module"], *key) or False
     return compiled or None
 
 
@@ -279,8 +284,6 @@ class _CompiledNormalizer:
     characters by running `classify.text.normalize`'s own functions on each (`character_entry`)."""
 
     def __init__(self, norm, accents: bool, mask: bool):
-        import threading
-
         from classify.text import resources as R
 
         self.norm, self.accents = norm, accents
@@ -290,14 +293,12 @@ class _CompiledNormalizer:
             for cp in range(128):
                 low.set(cp, [ord(c) for c in chr(cp).lower()])
         self.pre, self.low = norm.Table(), low
-        self.lock = _NORM.setdefault("lock", threading.Lock())  # the tables grow only between passes
         elisions = [(w, R.ELISIONS[w]) for w in sorted(R.ELISIONS, key=len, reverse=True)]
         self.kernel = norm.Normaliser(self.pre, low, mask, R.NUMBER_TOKEN, elisions)
-        with self.lock:
-            self._fill(chr(c) for c in range(0x250))  # Latin: most texts need nothing more
+        self._fill(chr(c) for c in range(0x250))  # Latin: most texts need nothing more (called under _NORM_LOCK)
 
     def __call__(self, texts: list[str]) -> list:
-        with self.lock:
+        with _NORM_LOCK:
             results = self.kernel.normalize(texts)
             missing = [i for i, r in enumerate(results) if r is False]
             if missing:
