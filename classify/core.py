@@ -210,7 +210,8 @@ def compiled_blocks(union, texts: list[str]) -> dict:
 
 # -- the compiled normaliser (classify/_norm.pyx) ------------------------------------------------------------
 
-_NORM: dict = {}  # "module": classify._norm or None; "low": the lower-case table; (accents, mask): a Normaliser
+# "module": classify._norm or None; "low": the lower-case table; (accents, mask): a _CompiledNormalizer
+_NORM: dict = {}
 _NORM_LOCK = threading.RLock()
 
 
@@ -243,7 +244,8 @@ def _normaliser(normalizer):
                 _NORM["module"] = _load_norm()
             compiled = _NORM.get(key)
             if compiled is None:
-                compiled = _NORM[key] = _NORM["module"] and _CompiledNormalizer(_NORM["module"], *key) or False
+                norm = _NORM["module"]
+                compiled = _NORM[key] = norm and _CompiledNormalizer(norm, *key) or False
     return compiled or None
 
 
@@ -259,7 +261,8 @@ def _load_norm():
 
 def norm_rules_agree(norm) -> str | None:
     """None when the compiled normaliser implements the expressions of `classify.text.resources`, else what
-    differs. The per-character rules are not compared: the tables are computed from the functions themselves."""
+    differs. The per-character rules are not compared: the tables are computed from the functions
+    themselves."""
     import re
 
     from classify.text import resources as R
@@ -274,8 +277,9 @@ def norm_rules_agree(norm) -> str | None:
     elision = r"(?<![\w'])(" + "|".join("".join(f"[{c}{c.upper()}]" for c in word) for word in
                                         sorted(R.ELISIONS, key=len, reverse=True)) + r")'(?=\w)"
     if R.ELISION_RE.pattern != elision or R.TRIPLE_RE.pattern != r"(.)\1\1" \
-            or not all(w.isascii() and w.islower() and f.isascii() and f.islower() for w, f in R.ELISIONS.items()):
-        return "the compiled normaliser implements another ELISION_RE or TRIPLE_RE than classify/text/resources.py"
+            or not all(w.isascii() and w.islower() and f.isascii() and f.islower()
+                       for w, f in R.ELISIONS.items()):
+        return "the compiled normaliser implements other elisions or TRIPLE_RE than classify/text/resources"
     return None
 
 
@@ -295,7 +299,7 @@ class _CompiledNormalizer:
         self.pre, self.low = norm.Table(), low
         elisions = [(w, R.ELISIONS[w]) for w in sorted(R.ELISIONS, key=len, reverse=True)]
         self.kernel = norm.Normaliser(self.pre, low, mask, R.NUMBER_TOKEN, elisions)
-        self._fill(chr(c) for c in range(0x250))  # Latin: most texts need nothing more (called under _NORM_LOCK)
+        self._fill(chr(c) for c in range(0x250))  # Latin, most texts need nothing more (under _NORM_LOCK)
 
     def __call__(self, texts: list[str]) -> list:
         with _NORM_LOCK:
@@ -337,8 +341,8 @@ def character_entry(c: str, accents: bool, space_run: int) -> list[int] | None:
         return None
     s = N.normalize_unicode(c)
     composers = _composers()
-    if any(x in composers or "\u1100" <= x <= "\u11ff" or "\uac00" <= x <= "\ud7a3" or "\ua960" <= x <= "\ua97f"
-           or "\ud7b0" <= x <= "\ud7ff" for x in decomposed + s):
+    if any(x in composers or "\u1100" <= x <= "\u11ff" or "\uac00" <= x <= "\ud7a3"
+           or "\ua960" <= x <= "\ua97f" or "\ud7b0" <= x <= "\ud7ff" for x in decomposed + s):  # Hangul
         return None
     if not accents:
         s = N.fold_accents(s)

@@ -99,7 +99,7 @@ class ClassifyModel:
         self._check_fitted()
         from classify.core import normalize_texts
 
-        # models before 0.1.0's last change normalise inside; a large batch goes through the compiled normaliser
+        # models before 0.1.0's last change normalise inside; a large batch: the compiled normaliser
         texts = normalize_texts(getattr(self, "normalizer_", None), texts)
         return self.features_.transform(texts).tocsr()
 

@@ -1,5 +1,5 @@
-"""The compiled normaliser (classify/_norm.pyx) gives `normalize`'s strings exactly, on any input and for every
-`Normalizer` setting, or leaves the text to Python; classify uses Python when it is forced or missing."""
+"""The compiled normaliser (classify/_norm.pyx) gives `normalize`'s strings exactly, on any input and for
+every `Normalizer` setting, or leaves the text to Python; classify uses Python when forced or when missing."""
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -38,21 +38,22 @@ FRENCH = [
     "Ligne\tavec\r\ndes\u00a0espaces\u202fet\u2009des\u200bzéro\u00adlargeur", "ﬁnance ½ Ⅻ ① ㉑ ² x²",
     "", "  ", "'", "l'", "l'a", "qu''a", "d’’un", "a1 2", "1 2345", "1,2345", "1 234x", "1.234.567,89€",
 ]
-PIECES = ["l'", "L'", "qu'", "Qu’", "jusqu'", "d`", "n´", "s\u2032", "t\u02bc", "m\u2018", "c\uff07", "'", "’",
-          "a", "e", "é", "É", "œ", "Œ", "ß", "İ", "ſ", "Σ", "σ", "K", "Ω", "日本語", "العربية", "한국어", "ᄀ", "ᅡ",
-          "ಕೊ", "\u0cbf", "\u0cd5", "русский", "١٢٣", "٣", "½", "Ⅻ", "①", "㉑", "²", "0", "1", "12", "123",
-          "1234", "?", "? ", "«", "»", "«?", "?»", ",", ".", " ", "  ", "\t", "\r", "\n", "\f", "\v", "\u00a0",
-          "\u202f", "\u2009", "\u3000", "\u1680", "\u200b", "\u00ad", "\ufeff", "\x00", "\u0301", "\u0327",
-          "\u0308", "😀", "👍🏻", "❤", "\ufe0f", "\u200d", "!", "!!!", "???", "....", "ooo", "OOO", "___",
-          "@", "@user", "a@b.fr", "http", "HTTP", "https://x.fr/a", "www.", "WWW.x", "Ã©", "Â", "Ã", "\ud800",
-          "\udcff", "ﬁ", "ǅ", "ẛ", "\u0344", "Å", "\u212b", "_", "-", "x" * 5, "1" * 5, "é" * 4]
+PIECES = ["l'", "L'", "qu'", "Qu’", "jusqu'", "d`", "n´", "s\u2032", "t\u02bc", "m\u2018", "c\uff07", "'",
+          "’", "a", "e", "é", "É", "œ", "Œ", "ß", "İ", "ſ", "Σ", "σ", "K", "Ω", "日本語", "العربية", "한국어",
+          "ᄀ", "ᅡ", "ಕೊ", "\u0cbf", "\u0cd5", "русский", "١٢٣", "٣", "½", "Ⅻ", "①", "㉑", "²", "0", "1", "12",
+          "123", "1234", "?", "? ", "«", "»", "«?", "?»", ",", ".", " ", "  ", "\t", "\r", "\n", "\f", "\v",
+          "\u00a0", "\u202f", "\u2009", "\u3000", "\u1680", "\u200b", "\u00ad", "\ufeff", "\x00", "\u0301",
+          "\u0327", "\u0308", "😀", "👍🏻", "❤", "\ufe0f", "\u200d", "!", "!!!", "???", "....", "ooo", "OOO",
+          "___", "@", "@user", "a@b.fr", "http", "HTTP", "https://x.fr/a", "www.", "WWW.x", "Ã©", "Â", "Ã",
+          "\ud800", "\udcff", "ﬁ", "ǅ", "ẛ", "\u0344", "Å", "\u212b", "_", "-", "x" * 5, "1" * 5, "é" * 4]
 TEXT = st.one_of(
     st.text(max_size=120),
     st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=60),  # surrogates included
     st.binary(max_size=120).map(lambda b: b.decode("utf-8", errors="surrogateescape")),
     st.lists(st.sampled_from(PIECES), max_size=40).map("".join),
     st.lists(st.sampled_from(PIECES), max_size=40).map(" ".join),
-    st.lists(st.sampled_from(["😀", "👍", "🏻", "\u200d", "❤", "\ufe0f", "🇫", "🇷"]), max_size=30).map("".join),
+    st.lists(st.sampled_from(["😀", "👍", "🏻", "\u200d", "❤", "\ufe0f", "🇫", "🇷"]), max_size=30)
+    .map("".join),
     st.lists(st.sampled_from("0123456789 ,.?'’«»x-"), max_size=40).map("".join),
     st.just(""),
 )
@@ -96,7 +97,7 @@ def test_a_ten_megabyte_text(monkeypatch):
     import random
 
     served, _ = _compiled(Normalizer(), PIECES, monkeypatch)
-    # a text the pass itself handles; elisions apart (Python repeats its pass once per elision glued to another)
+    # a text the pass itself handles; elisions apart (Python repeats its pass per elision glued to another)
     pieces = [p for p, r in zip(PIECES, served, strict=True) if r is not None and not any(
         c in p for c in R.APOSTROPHES + "'")] + [" l'avion ", " Qu’il ", " jusqu'à "]
     rng = random.Random(0)
