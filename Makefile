@@ -21,7 +21,7 @@ run: $(MODEL) $(VENV)/.bytecode
 ## classify/_core.pyx, when Cython and a C compiler are at hand: docs/core.md)
 install: $(VENV)/.installed $(VENV)/.bytecode
 
-$(VENV)/.installed: pyproject.toml setup.py classify/_core.pyx
+$(VENV)/.installed: pyproject.toml setup.py classify/_core.pyx classify/_norm.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[test]'
 	touch $@
@@ -56,7 +56,8 @@ $(VENV)/.vectors: $(VENV)/.installed
 
 ## test: run the whole test suite (on the compiled core when it is built), then the feature and prediction
 ## tests again on the pure-Python reference path (CLASSIFY_PURE_PYTHON=1)
-PURE_TESTS := tests/test_features.py tests/test_model.py tests/test_lexicon.py tests/test_properties.py
+PURE_TESTS := tests/test_features.py tests/test_model.py tests/test_lexicon.py tests/test_properties.py \
+              tests/test_core_normalize.py
 test: $(VENV)/.installed $(VENV)/.bytecode
 	@$(PY) -c "import classify._core" 2>/dev/null || echo "Note: the compiled core is not built: every test runs on the pure-Python path" >&2
 	$(PY) -m pytest -q

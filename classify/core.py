@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -205,3 +206,169 @@ def compiled_blocks(union, texts: list[str]) -> dict:
     if kernel is False or pure_python():
         return {}
     return kernel.transform(texts, THREADS["n"])
+
+
+# -- the compiled normaliser (classify/_norm.pyx) ------------------------------------------------------------
+
+# "module": classify._norm or None; "low": the lower-case table; (accents, mask): a _CompiledNormalizer
+_NORM: dict = {}
+_NORM_LOCK = threading.RLock()
+
+
+def normalize_texts(normalizer, texts) -> list[str]:
+    """`normalizer(text)` for each text, the same strings on both paths. A batch of `FAST_BATCH` texts or more
+    goes through the compiled normaliser when it applies (a `Normalizer`, the module built, the expressions of
+    `classify.text.resources` those it implements); the texts it leaves aside are normalised in Python."""
+    texts = texts if isinstance(texts, list) else list(texts)
+    if normalizer is None:
+        return texts
+    compiled = None
+    if len(texts) >= FAST_BATCH and not pure_python():
+        compiled = _normaliser(normalizer)
+    if compiled is None:
+        return [normalizer(t) for t in texts]
+    results = compiled(texts)
+    return [r if r.__class__ is str else normalizer(t) for r, t in zip(results, texts, strict=True)]
+
+
+def _normaliser(normalizer):
+    from classify.text.normalize import Normalizer
+
+    if type(normalizer) is not Normalizer:
+        return None
+    key = (bool(normalizer.accents), bool(normalizer.mask))
+    compiled = _NORM.get(key)
+    if compiled is None:
+        with _NORM_LOCK:  # the tables grow only under this lock, never while a pass reads them
+            if "module" not in _NORM:
+                _NORM["module"] = _load_norm()
+            compiled = _NORM.get(key)
+            if compiled is None:
+                norm = _NORM["module"]
+                compiled = _NORM[key] = norm and _CompiledNormalizer(norm, *key) or False
+    return compiled or None
+
+
+def _load_norm():
+    if module() is None:  # the note about the missing compiled core, once
+        return None
+    try:
+        from classify import _norm
+    except ImportError:
+        return None
+    return _norm if norm_rules_agree(_norm) is None else None
+
+
+def norm_rules_agree(norm) -> str | None:
+    """None when the compiled normaliser implements the expressions of `classify.text.resources`, else what
+    differs. The per-character rules are not compared: the tables are computed from the functions
+    themselves."""
+    import re
+
+    from classify.text import resources as R
+
+    for name, pattern in norm.RULES.items():
+        if name == "SPACES_RE":
+            ok = R.SPACES_RE.pattern.startswith("[") and R.SPACES_RE.pattern.endswith("]+")
+        else:
+            ok = getattr(R, name).pattern == pattern
+        if not ok or getattr(R, name).flags != re.UNICODE:
+            return f"the compiled normaliser implements another {name} than classify/text/resources.py"
+    elision = r"(?<![\w'])(" + "|".join("".join(f"[{c}{c.upper()}]" for c in word) for word in
+                                        sorted(R.ELISIONS, key=len, reverse=True)) + r")'(?=\w)"
+    if R.ELISION_RE.pattern != elision or R.TRIPLE_RE.pattern != r"(.)\1\1" \
+            or not all(w.isascii() and w.islower() and f.isascii() and f.islower()
+                       for w, f in R.ELISIONS.items()):
+        return "the compiled normaliser implements other elisions or TRIPLE_RE than classify/text/resources"
+    return None
+
+
+class _CompiledNormalizer:
+    """The compiled pass for one `Normalizer` setting, and the tables it reads, filled as texts meet new
+    characters by running `classify.text.normalize`'s own functions on each (`character_entry`)."""
+
+    def __init__(self, norm, accents: bool, mask: bool):
+        from classify.text import resources as R
+
+        self.norm, self.accents = norm, accents
+        low = _NORM.get("low")
+        if low is None:
+            low = _NORM["low"] = norm.Table()
+            for cp in range(128):
+                low.set(cp, [ord(c) for c in chr(cp).lower()])
+        self.pre, self.low = norm.Table(), low
+        elisions = [(w, R.ELISIONS[w]) for w in sorted(R.ELISIONS, key=len, reverse=True)]
+        self.kernel = norm.Normaliser(self.pre, low, mask, R.NUMBER_TOKEN, elisions)
+        self._fill(chr(c) for c in range(0x250))  # Latin, most texts need nothing more (under _NORM_LOCK)
+
+    def __call__(self, texts: list[str]) -> list:
+        with _NORM_LOCK:
+            results = self.kernel.normalize(texts)
+            missing = [i for i, r in enumerate(results) if r is False]
+            if missing:
+                self._fill({c for i in missing for c in texts[i]})
+                for i, r in zip(missing, self.kernel.normalize([texts[i] for i in missing]), strict=True):
+                    results[i] = r
+        return results
+
+    def _fill(self, chars) -> None:
+        space_run = self.norm.SPACE_RUN
+        for c in chars:
+            if self.pre.known(ord(c)):
+                continue
+            entry = character_entry(c, self.accents, space_run)
+            for x in entry or ():
+                if x != space_run and not self.low.known(x):
+                    self.low.set(x, [ord(y) for y in chr(x).lower()])
+            self.pre.set(ord(c), entry)
+
+
+def character_entry(c: str, accents: bool, space_run: int) -> list[int] | None:
+    """What `normalize` makes of the character `c` before lower case, by its own functions (NFKC, folding,
+    apostrophes, zero-width characters; `space_run` for a character SPACES_RE turns into a space with its
+    neighbours), or None when `c` is not safe to map alone: a mojibake marker, a surrogate, a character NFKC
+    could combine with a neighbour, one whose lower case depends on its neighbours (`Σ`) or is ASCII while it
+    is not (which the `http` check would miss)."""
+    import unicodedata
+
+    from classify.text import normalize as N
+    from classify.text import resources as R
+
+    if c in "ÃÂ" or "\ud800" <= c <= "\udfff":
+        return None
+    decomposed = unicodedata.normalize("NFKD", c)
+    if unicodedata.combining(decomposed[0]):
+        return None
+    s = N.normalize_unicode(c)
+    composers = _composers()
+    if any(x in composers or "\u1100" <= x <= "\u11ff" or "\uac00" <= x <= "\ud7a3"
+           or "\ua960" <= x <= "\ua97f" or "\ud7b0" <= x <= "\ud7ff" for x in decomposed + s):  # Hangul
+        return None
+    if not accents:
+        s = N.fold_accents(s)
+    s = R.ZERO_WIDTH_RE.sub("", N.normalize_apostrophes(s))
+    entry = []
+    for x in s:
+        lowered = x.lower()
+        if x == "\u03a3" or (not x.isascii() and any(y.isascii() for y in lowered)):
+            return None
+        entry.append(space_run if R.SPACES_RE.fullmatch(x) else ord(x))
+    return entry
+
+
+def _composers() -> frozenset:
+    """The characters of a canonical composition whose second character is a starter (`ೊ`, Hangul aside):
+    NFKC of two such neighbours is not the two characters' NFKC."""
+    composers = _NORM.get("composers")
+    if composers is None:
+        import unicodedata
+
+        found = set()
+        for p in range(0x110000):
+            d = unicodedata.decomposition(chr(p))
+            if d and d[0] != "<" and d.count(" ") == 1:
+                a, b = (chr(int(x, 16)) for x in d.split())
+                if unicodedata.combining(b) == 0 and unicodedata.normalize("NFC", a + b) == chr(p):
+                    found.update((a, b))
+        composers = _NORM["composers"] = frozenset(found)
+    return composers

@@ -150,7 +150,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         texts = _texts(X)
         if self.normalizer_ is not None:  # models saved before normalisation came first normalise inside
-            texts = [self.normalizer_(text) for text in texts]
+            from classify.core import normalize_texts
+
+            texts = normalize_texts(self.normalizer_, texts)
         return self.features_.transform(texts).tocsr()
 
     def decision_function(self, X) -> np.ndarray:

@@ -97,8 +97,10 @@ class ClassifyModel:
 
     def transform(self, texts):
         self._check_fitted()
-        normalize = getattr(self, "normalizer_", None)  # models before 0.1.0's last change normalise inside
-        texts = [normalize(t) for t in texts] if normalize else list(texts)
+        from classify.core import normalize_texts
+
+        # models before 0.1.0's last change normalise inside; a large batch: the compiled normaliser
+        texts = normalize_texts(getattr(self, "normalizer_", None), texts)
         return self.features_.transform(texts).tocsr()
 
     def predict_scores(self, texts) -> dict[str, np.ndarray]:

@@ -1,8 +1,9 @@
-"""In-process prediction speed, Python path against the compiled core (1 and 2 threads), step by step.
+"""In-process prediction speed, Python path against the compiled core (1 and 2 threads, and with the features
+compiled but normalisation in Python), step by step.
 
     python -m tools.core_speed MODEL TABLE [TABLE ...] [--repeats 3]
 
-Reads the `text` column of every table (each text once, in order), then, for each repeat, runs the three
+Reads the `text` column of every table (each text once, in order), then, for each repeat, runs the four
 set-ups one after the other (interleaved, since the machine is shared): a freshly loaded model predicts every
 text in chunks of `classify.batch.CHUNK` documents, timing normalisation, features and the linear layer with
 its calibration. Prints the median of each figure, in docs/s and µs per document, as a Markdown table.
@@ -26,7 +27,7 @@ def _texts(paths) -> list[str]:
     return texts
 
 
-def run(model_path: str, texts: list[str], pure: bool, threads: int) -> dict:
+def run(model_path: str, texts: list[str], pure: bool, threads: int, python_normaliser: bool = False) -> dict:
     from classify import core
     from classify.batch import CHUNK
     from classify.persist import load_model
@@ -34,13 +35,15 @@ def run(model_path: str, texts: list[str], pure: bool, threads: int) -> dict:
     os.environ["CLASSIFY_PURE_PYTHON"] = "1" if pure else "0"
     core.set_threads(threads)
     model = load_model(model_path)[0]  # fresh: no n-gram tables or word caches from an earlier run
+    core._NORM.clear()  # nor the compiled normaliser's tables (built again, as a new process would)
     steps = {"normalise": 0.0, "features": 0.0, "linear layer": 0.0}
     clock = time.perf_counter
     start = clock()
     for i in range(0, len(texts), CHUNK):
         chunk = texts[i:i + CHUNK]
         t0 = clock()
-        normalised = [model.normalizer_(t) for t in chunk]
+        normalised = ([model.normalizer_(t) for t in chunk] if python_normaliser
+                      else core.normalize_texts(model.normalizer_, chunk))
         t1 = clock()
         X = model.features_.transform(normalised).tocsr()
         t2 = clock()
@@ -62,12 +65,12 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     texts = _texts(args.tables)
-    setups = [("Python path", True, 1), ("compiled core, 1 thread", False, 1),
-              ("compiled core, 2 threads", False, 2)]
-    results = {name: [] for name, _, _ in setups}
+    setups = [("Python path", True, 1, False), ("compiled features, Python normaliser", False, 1, True),
+              ("compiled core, 1 thread", False, 1, False), ("compiled core, 2 threads", False, 2, False)]
+    results = {name: [] for name, *_ in setups}
     for r in range(args.repeats):
-        for name, pure, threads in setups:
-            results[name].append(run(args.model, texts, pure, threads))
+        for name, pure, threads, python_normaliser in setups:
+            results[name].append(run(args.model, texts, pure, threads, python_normaliser))
             print(f"repeat {r + 1}: {name}: {results[name][-1]['total']:.2f} s", file=sys.stderr)
     n = len(texts)
     print(f"{n:,} texts, median of {args.repeats} interleaved runs; µs per document\n")
