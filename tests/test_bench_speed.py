@@ -2,6 +2,8 @@
 
 import csv
 
+import pytest
+
 from .conftest import TINY
 
 
@@ -18,18 +20,27 @@ def test_never_repeating_keeps_unlabelled_texts_once(tmp_path):
     assert texts == ["a b", "c d", "e"]  # each text once, labelled or not, in file order
 
 
-def test_steps_cover_every_block_and_add_up(tiny_model_path):
+@pytest.mark.parametrize("pure", ["0", "1"])
+def test_steps_cover_every_block_and_add_up(tiny_model_path, monkeypatch, pure):
     from classify import api
     from tools import bench_speed
 
+    monkeypatch.setenv("CLASSIFY_PURE_PYTHON", pure)
     texts = [row["text"] for row in csv.DictReader(open(TINY, encoding="utf-8"))]
     steps = bench_speed.steps(tiny_model_path, texts)
     blocks = [name for name, _ in api.load(tiny_model_path).model.features_.transformer_list]
-    assert {f"block {name}" for name in blocks} <= set(steps)
-    assert {"read table (CSV to documents)", "normalisation", "linear layers and calibration", "language check",
-            "records", "JSONL writer"} <= set(steps)
+    path = "Python" if pure == "1" else "compiled kernel"
+    assert {"read table (CSV to documents)", "normalisation", f"features: every block and the matrix ({path})",
+            "linear layers and calibration", "language model (loaded once)", "language check", "records",
+            "JSONL writer"} <= set(steps)
+    # each block is either in the compiled kernel's pass or timed by itself in Python
+    kernel = "of which the compiled kernel (word, char and lexicon blocks)"
+    in_python = {name for name in blocks if f"of which block {name} (Python)" in steps}
+    assert (kernel in steps) == (pure == "0")
+    assert in_python == (set(blocks) if pure == "1" else set(blocks) - {"word", "char", "lexicon"})
     assert all(v >= 0 for v in steps.values())
-    assert abs(steps["total"] - sum(v for k, v in steps.items() if k != "total")) < 0.2
+    counted = [v for k, v in steps.items() if k != "total" and not k.startswith("of which")]
+    assert abs(steps["total"] - sum(counted)) < 0.2
 
 
 def test_render_names_each_system_with_its_ratio():

@@ -12,8 +12,9 @@ What is timed, all in one run on lemonde-2022 (train for the models, train + tes
 - **classify through the CLI**: `classify predict FILE --format jsonl > /dev/null`, minus the time of the
   same command on one text (start-up and model loading), median of 3;
 - **where the time goes**: the same steps one after the other on a freshly loaded model, in µs per
-  document: reading the table, normalisation, each feature block, the linear layers and calibration, the
-  language check, the records and the JSONL writer.
+  document, as prediction runs them (compiled where `classify.core` applies): reading the table,
+  normalisation, the features, the linear layers and calibration, the language check, the records and the
+  JSONL writer; the features split into the compiled kernel's pass and each block computed in Python.
 """
 
 from __future__ import annotations
@@ -118,11 +119,13 @@ def in_process(model_path: Path, texts: list[str], test_texts=None, test_labels=
 
 
 def steps(model_path: Path, texts: list[str]) -> dict:
-    """µs per document of each step, one after the other on a freshly loaded model (first pass)."""
+    """µs per document of each step, one after the other on a freshly loaded model (first pass), as prediction
+    runs them: the compiled normaliser and kernel where they apply (`classify.core`; `CLASSIFY_PURE_PYTHON=1`
+    for the reference path). Rows starting with "of which" split the features step, each measured on a model
+    loaded afresh, and are not counted in the total."""
     import numpy as np
-    import scipy.sparse as sp
 
-    from classify import api
+    from classify import api, core
     from classify.lang import language
     from classify.render import PredictionWriter
 
@@ -144,23 +147,17 @@ def steps(model_path: Path, texts: list[str]) -> dict:
     loaded = api.load(model_path, trust=True)
     model = loaded.model
     normalize = getattr(model, "normalizer_", None)
-    union = model.features_
-    blocks = getattr(union, "transformer_list", [("features", union)])
-    shared = union._shared_tokenizer() if hasattr(union, "_shared_tokenizer") else None
-    predictions = []
+    compiled = not core.pure_python() and core.module() is not None
+    features = "features: every block and the matrix" + (" (compiled kernel)" if compiled else " (Python)")
+    predictions, normalized_chunks = [], []
+    # the language model is loaded on the first text the French-word test cannot settle: once, on its own row,
+    # so that the two passes below that check languages (its own step, and inside `records`) are alike
+    timed("language model (loaded once)", language, "This text is in English: it needs the language model.")
     for i in range(0, len(documents), CHUNK):
         chunk = [d.text for d in documents[i:i + CHUNK]]
-        normalized = timed("normalisation", lambda: [normalize(t) for t in chunk]) if normalize else chunk
-        tokens = timed("tokens (word block and lexicon)", lambda: [shared(t) for t in normalized]) if shared else None
-        parts = []
-        for name, block in blocks:
-            label = f"block {name}"
-            if tokens is not None and name in ("word", "lexicon"):
-                parts.append(timed(label, block.transform, normalized, tokens))
-            else:
-                parts.append(timed(label, block.transform, normalized))
-        X = timed("matrix (blocks side by side)", lambda: sp.hstack(
-            [p if sp.issparse(p) else sp.csr_matrix(p) for p in parts], format="csr"))
+        normalized = timed("normalisation", core.normalize_texts, normalize, chunk)
+        normalized_chunks.append(normalized)
+        X = timed(features, lambda: model.features_.transform(normalized).tocsr())
         scores = timed("linear layers and calibration",
                        lambda: {n: t.scores(X) for n, t in model.tasks_.items()})
         timed("decisions", lambda: {n: model.tasks_[n].decide(P) for n, P in scores.items()})
@@ -181,9 +178,37 @@ def steps(model_path: Path, texts: list[str]) -> dict:
         writer.close()
 
     timed("JSONL writer", write_all)
+    parts = _feature_parts(model_path, normalized_chunks)
     n = len(texts)
     out = {name: round(1e6 * seconds / n, 1) for name, seconds in timings.items()}
     out["total"] = round(float(np.sum(list(out.values()))), 1)
+    out.update({f"of which {name}": round(1e6 * seconds / n, 1) for name, seconds in parts.items()})
+    return out
+
+
+def _feature_parts(model_path: Path, chunks: list[list[str]]) -> dict[str, float]:
+    """Seconds of each part of the features step on normalised chunks, each on a model loaded afresh (cold
+    caches, as in prediction): the compiled kernel's pass (tokens, negation, n-grams, TF-IDF, lexicon counts)
+    and each block it does not compute, in Python."""
+    from classify import api
+    from classify.core import compiled_blocks
+
+    union = api.load(model_path, trust=True).model.features_
+    kernel = 0.0
+    done: set = set()
+    for chunk in chunks:
+        start = time.perf_counter()
+        done |= set(compiled_blocks(union, chunk))
+        kernel += time.perf_counter() - start
+    out = {"the compiled kernel (word, char and lexicon blocks)": kernel} if done else {}
+    for name, _ in getattr(union, "transformer_list", []):
+        if name in done:
+            continue
+        block = dict(api.load(model_path, trust=True).model.features_.transformer_list)[name]
+        start = time.perf_counter()
+        for chunk in chunks:
+            block.transform(chunk)
+        out[f"block {name} (Python)"] = time.perf_counter() - start
     return out
 
 
@@ -281,13 +306,16 @@ def render(data: dict) -> str:
                          f"{ratio(r['docs_per_second'], tutorial)} |")
     models = list(data.get("classify", {}))
     if models:
-        lines += ["", "Where the time goes, µs per document (first pass on a freshly loaded model, one process):", "",
+        lines += ["", "Where the time goes, µs per document (first pass on a freshly loaded model, one process, one "
+                  "thread; \"of which\" rows split the features step, each on a model loaded afresh):", "",
                   "| step | " + " | ".join(f"{m} model" for m in models) + " |",
                   "|---|" + "---:|" * len(models)]
         longest = max(models, key=lambda m: len(data["classify"][m]["steps"]))  # its steps in their order
-        names = [s for s in data["classify"][longest]["steps"] if s != "total"]
-        names += [s for m in models for s in data["classify"][m]["steps"] if s not in names and s != "total"]
+        names = [s for s in data["classify"][longest]["steps"] if s != "total" and not s.startswith("of which")]
+        names += [s for m in models for s in data["classify"][m]["steps"]
+                  if s not in names and s != "total" and not s.startswith("of which")]
         names.append("total")
+        names += list(dict.fromkeys(s for m in models for s in data["classify"][m]["steps"] if s.startswith("of which")))
         for step in names:
             cells = [data["classify"][m]["steps"].get(step) for m in models]
             lines.append(f"| {step} | " + " | ".join("–" if c is None else f"{c:.1f}" for c in cells) + " |")
