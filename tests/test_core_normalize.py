@@ -119,3 +119,12 @@ def test_other_normalisers_and_none_are_applied_as_they_are(monkeypatch):
     monkeypatch.setattr(core, "FAST_BATCH", 0)
     assert core.normalize_texts(None, ("a", "B")) == ["a", "B"]
     assert core.normalize_texts(str.upper, ["a", "b"]) == ["A", "B"]
+
+
+def test_the_characters_that_compose_are_all_in_the_planes_scanned():
+    """`_composers` scans planes 0-2 only, where Unicode puts every canonical decomposition: the same set as
+    a scan of every code point, with this Python's Unicode database."""
+    from classify import core
+
+    assert core._composers() == core._composers(range(0x110000))
+    assert "\u0cca" in core._composers()  # ೊ: its second part is a starter
