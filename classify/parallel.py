@@ -140,17 +140,21 @@ class _Workers:
         return future
 
     def result(self, future):
+        from concurrent.futures import TimeoutError
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            return future.result()
+            while True:
+                try:
+                    return future.result(timeout=0.25)
+                except TimeoutError:
+                    if any(p.exitcode is not None for p in self.processes):
+                        raise BrokenProcessPool from None
         except BrokenProcessPool:
             raise WorkerLost(self._lost()) from None
 
     def _lost(self) -> str:
-        thread = self.executor._executor_manager_thread  # it stops the other workers (SIGTERM) and reaps all
-        if thread is not None:
-            thread.join(5)
+        self._halt()
         codes = [p.exitcode for p in self.processes if p.exitcode is not None]
         killed = sorted((-code for code in codes if code < 0), key=lambda n: n == signal.SIGTERM)
         if killed:
@@ -174,18 +178,28 @@ class _Workers:
                 raise
         self._stop()
 
-    def _stop(self) -> None:
-        # Interrupted, or a worker died: stop the workers, and let the executor's own thread find them gone
-        # and release its pipes alone. Shutting the executor down from here meanwhile races with it (Python
-        # 3.11 writes to a pipe that thread may have just closed, a traceback at exit).
+    def _halt(self) -> None:
+        """Stop the workers, and let the executor's own thread find them gone and release its pipes alone
+        (shutting the executor down from here meanwhile races with it: Python 3.11 writes to a pipe that
+        thread may have just closed, a traceback at exit). That thread notices a dead worker, except one
+        killed while it was writing a result: it then waits for the rest of the message, and the other
+        workers for the lock the dead one held, forever (and the interpreter waits for that thread at
+        exit). Closing this process's end of the result pipe once the workers are gone ends that wait: the
+        thread reads the end of the pipe, marks the pool broken and stops."""
         for process in self.processes:
             if process.is_alive():
                 process.terminate()
         for process in self.processes:
             process.join(5)
+        with contextlib.suppress(AttributeError, OSError):
+            self.executor._result_queue._writer.close()
         thread = self.executor._executor_manager_thread
         if thread is not None:
             thread.join(5)
+
+    def _stop(self) -> None:
+        """Interrupted, or a worker died."""
+        self._halt()
         try:
             self.executor.shutdown(wait=False, cancel_futures=True)
         except OSError:

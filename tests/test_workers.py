@@ -86,3 +86,39 @@ def test_a_worker_killed_during_prediction_ends_it_with_one_error(tiny_model_pat
     assert code == 1, err
     _one_error_line(err)
     assert seconds < 10, seconds
+
+
+_DYING_WORKER = r'''
+import os, signal, sys, time
+from classify.parallel import WorkerLost, ordered_map
+
+def work(item, shared):
+    if item == 0:  # die halfway through writing a result, holding the result pipe's lock
+        frame = sys._getframe()
+        while frame is not None and "result_queue" not in frame.f_locals:
+            frame = frame.f_back
+        assert frame is not None, "no result queue above this call"
+        queue = frame.f_locals["result_queue"]
+        queue._wlock.acquire()
+        os.write(queue._writer.fileno(), (1 << 20).to_bytes(4, "big") + b"half a message")
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.5)  # the other worker then waits for that lock
+    return item
+
+start = time.monotonic()
+try:
+    list(ordered_map(work, range(8), jobs=2))
+except WorkerLost as exc:
+    print(f"lost after {time.monotonic() - start:.1f} s: {exc}", flush=True)
+'''
+
+
+def test_a_worker_killed_while_writing_its_result_ends_the_work_and_the_process():
+    """The executor's own thread would wait for the rest of that message forever, and the interpreter for
+    that thread at exit: the work must stop with `WorkerLost`, and the process must end."""
+    done = subprocess.run([sys.executable, "-c", _DYING_WORKER], capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("lost after "), done.stdout + done.stderr
+    assert "was killed by SIGKILL" in done.stdout, done.stdout
+    assert float(done.stdout.split()[2]) < 10, done.stdout
