@@ -20,7 +20,8 @@ here (the text is then left to Python). What is written here is the context-depe
 - a run of three or more of the same word character or `!?.` is two (`shorten_elongations`).
 
 A text with `@`, `http` or `www.` (with `mask`) is left to Python, as is a text with a character the table
-marks unsafe.
+marks unsafe, and (with `breaks`) a text where `LOST_BREAK_RE` may find a line break exported as `n`: an `n`
+after one of its punctuation marks, or before one of its words.
 """
 
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, int64_t
@@ -43,6 +44,8 @@ RULES = {
     "NUMBER_RE": r"(?<![\w])\d+(?:[ .,]\d{3})*(?:[.,]\d+)?(?![\w])",
     "ELONGATION_FAST_RE": r"(\w)\1\1+",
     "REPEATED_PUNCT_RE": r"([!?.])\1{2,}",
+    "LOST_BREAK_RE": r"(?<=[.!?…,;:)])(n+)(?=[^\W\d_]|'|\s|$)"
+                     r"|n+(?=(?:merci|bravo|bonjour|bonsoir|cordialement|salut)\b)",
 }
 
 DEF N_CODE_POINTS = 0x110000
@@ -169,6 +172,7 @@ cdef struct Spec:
     uint16_t *low_length
     uint32_t *low_pool
     bint mask
+    bint breaks            # texts LOST_BREAK_RE may change are left to Python
     uint32_t *token        # NUMBER_TOKEN
     int64_t token_n
     uint32_t *elided       # the elided words, lower case, one after the other
@@ -221,6 +225,10 @@ cdef int map_text(const Spec *s, int kind, void *data, int64_t n, Vec *a) noexce
             if i + 3 < a.n and ascii_lower(c) == 119 and ascii_lower(a.p[i + 1]) == 119 \
                     and ascii_lower(a.p[i + 2]) == 119 and a.p[i + 3] == 46:  # www.
                 return PYTHON
+    if s.breaks:
+        for i in range(a.n):
+            if a.p[i] == 110 and (break_after(a, i) or break_before(a, i + 1)):  # n
+                return PYTHON
     # a `?` for a lost NBSP: in a number (`250?000`), after `«`, before `»`; the neighbours it looks at are
     # never a `?` that this loop changes, so changing in place reads what the expressions read
     for i in range(a.n):
@@ -232,6 +240,30 @@ cdef int map_text(const Spec *s, int kind, void *data, int64_t n, Vec *a) noexce
                 and is_digit(a.p[i + 3]) and (i + 4 == a.n or not is_word(a.p[i + 4])):
             a.p[i] = 32
     return DONE
+
+
+cdef inline bint break_after(const Vec *a, int64_t i) noexcept nogil:
+    """Whether the character before `i` is one of LOST_BREAK_RE's punctuation marks."""
+    if i == 0:
+        return False
+    cdef uint32_t p = a.p[i - 1]
+    return p == 46 or p == 33 or p == 63 or p == 0x2026 or p == 44 or p == 59 or p == 58 or p == 41
+
+
+cdef inline bint word_at(const Vec *a, int64_t i, const char *word) noexcept nogil:
+    cdef int64_t k = 0
+    while word[k] != 0:
+        if i + k >= a.n or a.p[i + k] != <uint32_t>word[k]:
+            return False
+        k += 1
+    return True
+
+
+cdef inline bint break_before(const Vec *a, int64_t i) noexcept nogil:
+    """Whether one of LOST_BREAK_RE's words starts at `i` (the boundary after it is not checked: more texts
+    go to Python, never fewer)."""
+    return word_at(a, i, "merci") or word_at(a, i, "bravo") or word_at(a, i, "bonjour") \
+        or word_at(a, i, "bonsoir") or word_at(a, i, "cordialement") or word_at(a, i, "salut")
 
 
 cdef int64_t number_end(const uint32_t *a, int64_t n, int64_t i) noexcept nogil:
@@ -382,16 +414,17 @@ cdef int normalize_one(const Spec *s, int kind, void *data, int64_t n, Vec *a, V
 
 
 cdef class Normaliser:
-    """The compiled pass for one setting of `Normalizer` (`mask`), over its two tables."""
+    """The compiled pass for one setting of `Normalizer` (`mask`, `breaks`), over its two tables."""
     cdef Table pre, low
     cdef Spec spec
     cdef object _keep
 
-    def __init__(self, Table pre, Table low, bint mask, str number_token, elisions):
+    def __init__(self, Table pre, Table low, bint mask, str number_token, elisions, bint breaks=False):
         cdef Py_ssize_t k
         self.pre = pre
         self.low = low
         self.spec.mask = mask
+        self.spec.breaks = breaks
         token = [ord(c) for c in number_token]
         elided, elided_end, expanded, expanded_end = [], [], [], []
         for word, full in elisions:  # (elided word, its expansion), ASCII lower case

@@ -210,7 +210,7 @@ def compiled_blocks(union, texts: list[str]) -> dict:
 
 # -- the compiled normaliser (classify/_norm.pyx) ------------------------------------------------------------
 
-# "module": classify._norm or None; "low": the lower-case table; (accents, mask): a _CompiledNormalizer
+# "module": classify._norm or None; "low": the lower-case table; (accents, mask, breaks): a _CompiledNormalizer
 _NORM: dict = {}
 _NORM_LOCK = threading.RLock()
 
@@ -236,7 +236,7 @@ def _normaliser(normalizer):
 
     if type(normalizer) is not Normalizer:
         return None
-    key = (bool(normalizer.accents), bool(normalizer.mask))
+    key = (bool(normalizer.accents), bool(normalizer.mask), bool(normalizer.breaks))
     compiled = _NORM.get(key)
     if compiled is None:
         with _NORM_LOCK:  # the tables grow only under this lock, never while a pass reads them
@@ -287,7 +287,7 @@ class _CompiledNormalizer:
     """The compiled pass for one `Normalizer` setting, and the tables it reads, filled as texts meet new
     characters by running `classify.text.normalize`'s own functions on each (`character_entry`)."""
 
-    def __init__(self, norm, accents: bool, mask: bool):
+    def __init__(self, norm, accents: bool, mask: bool, breaks: bool = False):
         from classify.text import resources as R
 
         self.norm, self.accents = norm, accents
@@ -298,7 +298,7 @@ class _CompiledNormalizer:
                 low.set(cp, [ord(c) for c in chr(cp).lower()])
         self.pre, self.low = norm.Table(), low
         elisions = [(w, R.ELISIONS[w]) for w in sorted(R.ELISIONS, key=len, reverse=True)]
-        self.kernel = norm.Normaliser(self.pre, low, mask, R.NUMBER_TOKEN, elisions)
+        self.kernel = norm.Normaliser(self.pre, low, mask, R.NUMBER_TOKEN, elisions, breaks)
         self._fill(chr(c) for c in range(0x250))  # Latin, most texts need nothing more (under _NORM_LOCK)
 
     def __call__(self, texts: list[str]) -> list:

@@ -23,7 +23,7 @@ log = logging.getLogger("classify")
 
 
 def build_normalizer(config: ModelConfig) -> Normalizer:
-    return Normalizer(accents=config.accents, mask=config.social)
+    return Normalizer(accents=config.accents, mask=config.social, breaks=config.social)
 
 
 def build_features(config: ModelConfig):

@@ -11,7 +11,7 @@ from classify.text.normalize import Normalizer, normalize
 
 _norm = pytest.importorskip("classify._norm", reason="the compiled normaliser is not built (no C compiler?)")
 
-SETTINGS = [Normalizer(accents=a, mask=m) for a in (True, False) for m in (True, False)]
+SETTINGS = [Normalizer(accents=a, mask=m, breaks=b) for a in (True, False) for m in (True, False) for b in (False, True)]
 
 
 def _compiled(normalizer, texts, monkeypatch):
@@ -44,7 +44,7 @@ PIECES = ["l'", "L'", "qu'", "Qu’", "jusqu'", "d`", "n´", "s\u2032", "t\u02bc
           "123", "1234", "?", "? ", "«", "»", "«?", "?»", ",", ".", " ", "  ", "\t", "\r", "\n", "\f", "\v",
           "\u00a0", "\u202f", "\u2009", "\u3000", "\u1680", "\u200b", "\u00ad", "\ufeff", "\x00", "\u0301",
           "\u0327", "\u0308", "😀", "👍🏻", "❤", "\ufe0f", "\u200d", "!", "!!!", "???", "....", "ooo", "OOO",
-          "___", "@", "@user", "a@b.fr", "http", "HTTP", "https://x.fr/a", "www.", "WWW.x", "Ã©", "Â", "Ã",
+          "___", "n", "nn", "nous", "merci", "bravo", "salut", "nmerci", ".n", "!nn", "?n'", "@", "@user", "a@b.fr", "http", "HTTP", "https://x.fr/a", "www.", "WWW.x", "Ã©", "Â", "Ã",
           "\ud800", "\udcff", "ﬁ", "ǅ", "ẛ", "\u0344", "Å", "\u212b", "_", "-", "x" * 5, "1" * 5, "é" * 4]
 TEXT = st.one_of(
     st.text(max_size=120),
@@ -75,6 +75,17 @@ def test_french_texts_are_normalised_by_the_compiled_pass_alike(monkeypatch):
         raw, got = _compiled(normalizer, FRENCH, monkeypatch)
         assert got == [normalizer(t) for t in FRENCH]
         assert all(r.__class__ is str for r in raw), "French text without @ or URL was left to Python"
+
+
+def test_texts_with_a_line_break_exported_as_n_are_left_to_python_when_the_normalizer_repairs_them(monkeypatch):
+    texts = ["bonjour,nnla messagerie est en panne.nmerci", "j'ai la fibrenmerci", "ok ?nnous verrons !nn",
+             "merci.nn'hésitez pas", "voir free.net ou http://free.net.nmerci", "nbravo free", ":)nsalut"]
+    for breaks in (True, False):
+        raw, got = _compiled(Normalizer(breaks=breaks), texts, monkeypatch)
+        assert got == [normalize(t, breaks=breaks) for t in texts]
+        assert all(r is None for r in raw) if breaks else all(r.__class__ is str for r in raw[:4])
+    raw, _ = _compiled(Normalizer(breaks=True), ["il est né.", "remerciements, bonjour", "enfin, une"], monkeypatch)
+    assert all(r.__class__ is str for r in raw)
 
 
 def test_texts_the_pass_does_not_handle_are_left_to_python(monkeypatch):

@@ -131,3 +131,37 @@ def test_normalize_idempotent_on_french():
     text = "L’opérateur n’a pas répondu… «?Scandaleux?» dit-il à 250?000 clients ! https://x.fr @SFR"
     once = normalize(text)
     assert normalize(once) == once
+
+
+@pytest.mark.parametrize(
+    "text_in, text_out",
+    [
+        ("bonjour,nnla messagerie", "bonjour, la messagerie"),  # an operator's reply, two lost breaks
+        ("c'est du harcèlement.nvos forfaits", "c'est du harcèlement. vos forfaits"),
+        ("j'ai la fibrenmerci", "j'ai la fibre merci"),  # glued before a word that opens a line
+        ("nbravo free", " bravo free"),  # the author's handle was dropped before the break
+        ("sommes ?nnous sommes", "sommes ? nous sommes"),  # one `n` kept: `nous`, not `ous`
+        ("ok.nnnous", "ok. nous"),
+        ("merci.nn'hésitez pas", "merci. n'hésitez pas"),
+        ("road to 100 days !nn", "road to 100 days ! "),
+        # not lost breaks: left alone
+        ("il est né.", "il est né."),
+        ("la u.n.e", "la u.n.e"),
+        ("cf. nom, n°3", "cf. nom, n°3"),
+        ("remerciements, bonjour", "remerciements, bonjour"),
+        ("Merci.NBonjour", "Merci.NBonjour"),  # exports that lose the backslash are lower-cased
+    ],
+)
+def test_line_breaks_exported_as_a_bare_n_are_repaired(text_in, text_out):
+    from classify.text.normalize import repair_lost_breaks
+
+    assert repair_lost_breaks(text_in) == text_out
+    assert repair_lost_breaks(text_out) == text_out  # idempotent
+
+
+def test_lost_breaks_are_repaired_only_when_the_normalizer_asks_and_never_inside_an_address():
+    from classify.text.normalize import Normalizer
+
+    assert Normalizer(breaks=True)("merci.nnla box") == "merci. la box"
+    assert Normalizer()("merci.nnla box") == "merci.nnla box"  # models saved before this setting
+    assert Normalizer(breaks=True)("voir http://free.net ok.nmerci") == "voir  xurlx  ok. merci"

@@ -147,6 +147,8 @@ def _by_definition():
         "normalize_spaces": lambda t: R.SPACES_RE.sub(" ", R.ZERO_WIDTH_RE.sub("", t)),
         "repair_lost_nbsp": lambda t: R.LOST_NBSP_QUOTES_RE.sub(
             lambda m: m.group(0).replace("?", " "), R.LOST_NBSP_IN_NUMBER_RE.sub(" ", t)),
+        "repair_lost_breaks": lambda t: R.LOST_BREAK_RE.sub(
+            lambda m: " n" if m.group(1) and R.LOST_BREAK_N_WORD_RE.match(t, m.end()) else " ", t),
         "expand_elisions": elisions,
         "mask_urls": lambda t: R.URL_RE.sub(R.URL_TOKEN, t),
         "mask_emails": lambda t: R.EMAIL_RE.sub(R.EMAIL_TOKEN, t),
@@ -167,7 +169,7 @@ def _decodes(text, encoding):
 STEPS = _by_definition()
 STEP_PIECES = st.sampled_from(["é", "É", "œ", "«", "»", "’", "`", "\u00a0", "\u202f", "\u200b", "\t", "\r", "?", "250?000",
                           "«?", "?»", "Ã©", "Â", "l'", "L'", "qu'", "http", "HTTP://x", "www.a", "@a", "a@b.fr",
-                          "aaa", "AAAA", "éééé", "_1_", "\n\n\n", "!!!", "...", "??", "1 000", "3", "3,5", "a1", "٣", "²", "ſ", "K", "x", " ", "ß", "ﬁ", "😡"])
+                          "n", "nn", ".n", ",nn", "nous", "merci", "fibrenmerci", "aaa", "AAAA", "éééé", "_1_", "\n\n\n", "!!!", "...", "??", "1 000", "3", "3,5", "a1", "٣", "²", "ſ", "K", "x", " ", "ß", "ﬁ", "😡"])
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))

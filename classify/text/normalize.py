@@ -55,6 +55,18 @@ def repair_lost_nbsp(text: str) -> str:
     return R.LOST_NBSP_QUOTES_RE.sub(lambda m: m.group(0).replace("?", " "), text)
 
 
+def repair_lost_breaks(text: str) -> str:
+    """`merci.nnla box` -> `merci. la box`, `la fibrenmerci` -> `la fibre merci`: line breaks an export
+    wrote as a bare `n` (`LOST_BREAK_RE`), one `n` kept when the next word needs it (`.nnous` -> `. nous`)."""
+    if "n" not in text or not R.LOST_BREAK_RE.search(text):
+        return text
+    return R.LOST_BREAK_RE.sub(_lost_break, text)
+
+
+def _lost_break(match) -> str:
+    return " n" if match.group(1) and R.LOST_BREAK_N_WORD_RE.match(match.string, match.end()) else " "
+
+
 def expand_elisions(text: str) -> str:
     """`l'avion` -> `le avion`, `qu'il` -> `que il`, `n'est` -> `ne est` (case kept on the first letter)."""
 
@@ -139,8 +151,10 @@ def normalize(
     lowercase: bool = True,
     accents: bool = True,
     mask: bool = True,
+    breaks: bool = False,
 ) -> str:
-    """The one composition used for training and prediction. `accents=False` folds accents."""
+    """The one composition used for training and prediction. `accents=False` folds accents; `breaks`
+    repairs line breaks exported as a bare `n` (`repair_lost_breaks`)."""
     text = fix_mojibake(text)
     text = normalize_unicode(text)
     if not accents:  # first, so that what unidecode produces (¢ → C/, ½ → 1/2) is normalised like the rest
@@ -152,6 +166,8 @@ def normalize(
         # to the fixed point: a mask can uncover another (`0@a` → ` xnumx @a`, now a mention)
         while (masked := mask_numbers(mask_mentions(mask_emails(mask_urls(text))))) != text:
             text = masked
+    if breaks:  # after the masks: `.net` in an address is no line break
+        text = repair_lost_breaks(text)
     text = expand_elisions(text)
     if lowercase:
         text = text.lower()
@@ -182,15 +198,18 @@ def _mark_word(match) -> str:
 class Normalizer:
     """Picklable preprocessor for scikit-learn vectorizers (a lambda could not be saved)."""
 
-    def __init__(self, accents: bool = True, mask: bool = True):
+    breaks = False  # what a model saved before this setting existed does
+
+    def __init__(self, accents: bool = True, mask: bool = True, breaks: bool = False):
         self.accents = accents
         self.mask = mask
+        self.breaks = breaks
 
     def __call__(self, text: str) -> str:
-        return normalize(text, accents=self.accents, mask=self.mask)
+        return normalize(text, accents=self.accents, mask=self.mask, breaks=self.breaks)
 
     def __repr__(self) -> str:
-        return f"Normalizer(accents={self.accents}, mask={self.mask})"
+        return f"Normalizer(accents={self.accents}, mask={self.mask}, breaks={self.breaks})"
 
 
 class Tokenizer:

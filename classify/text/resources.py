@@ -21,6 +21,15 @@ ZERO_WIDTH_RE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 LOST_NBSP_IN_NUMBER_RE = re.compile(r"(?<=\d)\?(?=\d{3}\b)")
 LOST_NBSP_QUOTES_RE = re.compile(r"«\?|\?»")
 
+# A line break that an export wrote as a bare `n` (the backslash of `\n` lost, as in real exports of
+# support-account messages: `désolé.nnla box`, `j'ai la fibrenmerci`): a run of `n` right after a
+# punctuation mark, before a letter, an apostrophe, a space or the end; or glued before a word that opens
+# a line of a message. One `n` stays where the next letters need it to be a word (`.nnous` -> `. nous`).
+# Lower case only, as such exports are.
+LOST_BREAK_RE = re.compile(r"(?<=[.!?…,;:)])(n+)(?=[^\W\d_]|'|\s|$)"
+                           r"|n+(?=(?:merci|bravo|bonjour|bonsoir|cordialement|salut)\b)")
+LOST_BREAK_N_WORD_RE = re.compile(r"(?:ous|otre|os|e|i|ombre\w*|um[ée]ro\w*|ouve\w*|orma\w*|uit\w*)\b|'")
+
 # Text decoded as latin-1/cp1252 while it was UTF-8 (`Ã©` for `é`): these sequences are the fingerprint.
 MOJIBAKE_RE = re.compile(r"[ÃÂ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc\u20ac]")
 
