@@ -57,7 +57,7 @@ $(VENV)/.vectors: $(VENV)/.installed
 ## test: run the whole test suite (on the compiled core when it is built), then the feature and prediction
 ## tests again on the pure-Python reference path (CLASSIFY_PURE_PYTHON=1)
 PURE_TESTS := tests/test_features.py tests/test_model.py tests/test_lexicon.py tests/test_properties.py \
-              tests/test_core_normalize.py
+              tests/test_core_normalize.py tests/test_workers.py
 test: $(VENV)/.installed $(VENV)/.bytecode
 	@$(PY) -c "import classify._core" 2>/dev/null || echo "Note: the compiled core is not built: every test runs on the pure-Python path" >&2
 	$(PY) -m pytest -q

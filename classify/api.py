@@ -254,9 +254,13 @@ def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, ad
             start += len(chunk)
             yield from _predict_chunk(chunk, *task, precomputed={name: P[rows] for name, P in adapted.scores.items()})
         return
-    # at most two chunks per worker in flight: memory stays bounded whatever the input size
+    # at most two chunks per worker in flight: memory stays bounded whatever the input size; threads rather
+    # than processes where the compiled core computes everything without the GIL
+    from classify.core import in_threads
+
+    threads = jobs > 1 and client is None and in_threads(loaded.model)
     for predictions in ordered_map(_chunk_task, _chunks(documents), task, jobs=jobs, client=client,
-                                   window=None if client else 2 * jobs):
+                                   window=None if client else 2 * jobs, threads=threads):
         yield from predictions
 
 

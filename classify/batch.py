@@ -47,10 +47,13 @@ def probabilities(documents: Iterable, loaded, *, jobs: int = 1, client=None) ->
     from classify import quantify
     from classify.parallel import ordered_map, workers
 
+    from classify.core import in_threads
+
     check_jobs(jobs)
     jobs = workers(jobs)
+    threads = jobs > 1 and client is None and in_threads(loaded.model)
     parts = [part for result in ordered_map(_scores_chunk, _chunks(documents), loaded.model, jobs=jobs,
-                                            client=client, window=None if client else 2 * jobs)
+                                            client=client, window=None if client else 2 * jobs, threads=threads)
              for part in result]
     out = {name: (np.vstack([p[name] for p in parts]) if parts else np.zeros((0, len(task.labels))))
            for name, task in loaded.model.tasks_.items()}

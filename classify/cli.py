@@ -490,7 +490,7 @@ def predict(
     explain: bool = typer.Option(False, "--explain", help="Add, per document and predicted label, the features that contributed most."),
     explain_top: Optional[int] = typer.Option(None, "--explain-top", min=1, help="How many features --explain shows per label (default 5)."),
     raw: bool = typer.Option(False, "--raw", help="With --explain: the model's internal feature names (xnumx, neg_bon, <vector[12]>) instead of readable ones."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Worker processes (0: one per core); the output order is kept."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Parallel workers (0: one per core): threads when the compiled core computes all of the model's features, processes otherwise; the output order is kept."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on a Dask cluster: its scheduler's address (tcp://HOST:PORT). Needs classify[dask]."),
     dask: Optional[str] = typer.Option(None, "--dask", help="'local': start a Dask LocalCluster here (--jobs workers, default one per core)."),
     adapt: bool = typer.Option(False, "--adapt", help="Re-estimate this batch's label shares (EM, Saerens et al. 2002) and adjust every document's probabilities and labels to them; prints the shares on stderr. Reads the whole batch first (memory); needs 100 documents or more."),
@@ -619,7 +619,7 @@ def shares(
     text_column: str = typer.Option("text", help="Text column of table inputs."),
     table_format: Optional[str] = typer.Option(None, "--table-format", help="Treat file inputs as tables of this format: csv, tsv, jsonl."),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", help="Skip malformed CSV rows and JSONL lines (a warning each) instead of stopping."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Worker processes computing the probabilities (0: one per core)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Parallel workers computing the probabilities (0: one per core): threads or processes, as predict's."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ):
     """Estimate the share of each label in a batch, corrected for the model's errors: classify-and-count

@@ -13,6 +13,7 @@ an operator: 1 flagged; on 150 short English texts: 78 % flagged (docs/model.md)
 from __future__ import annotations
 
 import re
+import threading
 
 FRENCH = "fr"
 MIN_LETTERS = 20
@@ -25,6 +26,7 @@ _MARKERS = frozenset(
     "l' d' j' c' n' qu' m' t' s'".split())
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|#")
 _detector = None
+_LOADING = threading.Lock()
 
 
 class LanguageUnavailable(RuntimeError):
@@ -53,7 +55,9 @@ def language(text: str) -> str | None:
 def _detect(text: str) -> dict:
     global _detector
     if _detector is None:
-        _detector = _BundledModel()
+        with _LOADING:  # predict's threads: one model read, once
+            if _detector is None:
+                _detector = _BundledModel()
     return _detector.detect(text)
 
 

@@ -16,12 +16,12 @@ from tests.conftest import TINY
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _kill_a_worker_of(args, wait_for: bytes = b""):
+def _kill_a_worker_of(args, wait_for: bytes = b"", env: dict | None = None):
     """Run the installed `classify` with `args`; once `wait_for` shows on stderr and it has worker processes,
     SIGKILL one of them; returns (code, stderr, seconds from the kill to the end)."""
     exe = Path(sys.executable).with_name("classify")
     process = subprocess.Popen([str(exe), *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, "TYPER_USE_RICH": "0"}, start_new_session=True)
+                               env={**os.environ, "TYPER_USE_RICH": "0", **(env or {})}, start_new_session=True)
     seen = b""
     try:
         while wait_for not in seen:
@@ -81,8 +81,10 @@ def test_a_worker_killed_during_prediction_ends_it_with_one_error(tiny_model_pat
     big = tmp_path / "big.csv"
     lines = [f"{i},Le réseau est en panne depuis {i} jours et le service client ne répond pas" for i in range(60_000)]
     big.write_text("id,text\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    # on the pure-Python path: the compiled core predicts in threads, not in worker processes
     code, err, seconds = _kill_a_worker_of(
-        ["predict", big, "--model", tiny_model_path, "--format", "jsonl", "--jobs", jobs])
+        ["predict", big, "--model", tiny_model_path, "--format", "jsonl", "--jobs", jobs],
+        env={"CLASSIFY_PURE_PYTHON": "1"})
     assert code == 1, err
     _one_error_line(err)
     assert seconds < 10, seconds
@@ -122,3 +124,25 @@ def test_a_worker_killed_while_writing_its_result_ends_the_work_and_the_process(
     assert done.stdout.startswith("lost after "), done.stdout + done.stderr
     assert "was killed by SIGKILL" in done.stdout, done.stdout
     assert float(done.stdout.split()[2]) < 10, done.stdout
+
+
+def test_predict_with_jobs_runs_in_threads_on_the_compiled_core_and_gives_what_one_job_gives(tiny_model_path,
+                                                                                         monkeypatch):
+    """Threads where the compiled core computes every block without the GIL (no worker process, one copy of
+    the model); forked processes on the pure-Python path. The records are the same either way."""
+    from classify import api, core, parallel
+
+    loaded = api.load(tiny_model_path)
+    texts = [f"Le réseau Free est en panne depuis {i} jours, le service client ne répond pas" for i in range(2500)]
+    texts += ["Super accueil en boutique, merci !", "", "Bravo SFR, trois semaines pour rétablir ma ligne… 👏"]
+    one = [r.to_record(loaded.tasks) for r in api.predict(texts, loaded, jobs=1)]
+    threaded = core.in_threads(loaded.model)
+    assert threaded == (core.module() is not None)
+
+    def no_process(*args, **kwargs):
+        raise AssertionError("a worker process was started")
+
+    if threaded:
+        monkeypatch.setattr(parallel, "_Workers", no_process)
+    two = [r.to_record(loaded.tasks) for r in api.predict(texts, loaded, jobs=2)]
+    assert two == one
