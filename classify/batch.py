@@ -45,9 +45,8 @@ def probabilities(documents: Iterable, loaded, *, jobs: int = 1, client=None) ->
     import numpy as np
 
     from classify import quantify
-    from classify.parallel import ordered_map, workers
-
     from classify.core import in_threads
+    from classify.parallel import ordered_map, workers
 
     check_jobs(jobs)
     jobs = workers(jobs)

@@ -148,7 +148,7 @@ class _Workers:
             while True:
                 try:
                     return future.result(timeout=0.25)
-                except TimeoutError:
+                except TimeoutError:  # the executor misses a worker killed while writing (`_halt`)
                     if any(p.exitcode is not None for p in self.processes):
                         raise BrokenProcessPool from None
         except BrokenProcessPool:
