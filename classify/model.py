@@ -17,6 +17,9 @@ from classify.errors import CorpusError, ModelNotFitted
 from classify.scoring import TaskModel
 
 
+THREAD_PART = 250  # the fewest texts a prediction thread takes: a smaller part pays more than it saves
+
+
 class ClassifyModel:
     """Shared features + one linear classifier per task. Fit with a `Corpus`, predict with texts."""
 
@@ -106,11 +109,39 @@ class ClassifyModel:
     def predict_scores(self, texts) -> dict[str, np.ndarray]:
         """Each task's probabilities of `texts`. A small batch (`classify.rows.SMALL_BATCH`) is computed
         without scipy, whose import would be most of a one-text command's time: the same numbers, to the
-        bit."""
+        bit. A large one, when the compiled core computes every feature block without the GIL, is split over
+        the model's `n_jobs` threads (at most one per core; `_thread_parts`): each row's numbers are the same
+        whichever part it is in."""
+        texts = texts if isinstance(texts, list) else list(texts)
+        parts = self._thread_parts(texts)
+        if parts is None:
+            return self._scores(texts)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(parts), thread_name_prefix="classify") as pool:
+            scored = list(pool.map(self._scores, parts))
+        return {name: np.vstack([s[name] for s in scored]) for name in self.tasks_}
+
+    def _scores(self, texts: list) -> dict[str, np.ndarray]:
         X = self._rows(texts)
         if X is None:
             X = self.transform(texts)
         return {name: task.scores(X) for name, task in self.tasks_.items()}
+
+    def _thread_parts(self, texts: list) -> list[list] | None:
+        """`texts` in one part per thread, or None: one thread asked for (`n_jobs`, or a model saved before it
+        was kept), fewer than `THREAD_PART` texts a part, features computed with the GIL held
+        (`classify.core.in_threads`), or already in one of classify's workers."""
+        import os
+
+        from classify.core import in_threads
+        from classify.parallel import in_worker
+
+        threads = min(getattr(self, "n_jobs_", 1) or 1, len(texts) // THREAD_PART, os.cpu_count() or 1)
+        if threads < 2 or in_worker() or not in_threads(self):
+            return None
+        size = -(-len(texts) // threads)
+        return [texts[i:i + size] for i in range(0, len(texts), size)]
 
     def _rows(self, texts):
         """The features of a small batch as `classify.rows.Rows`, or None (a large batch, or blocks that

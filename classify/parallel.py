@@ -24,6 +24,7 @@ import collections
 import contextlib
 import os
 import signal
+import threading
 from collections.abc import Iterable, Iterator
 
 from classify.errors import ClassifyError
@@ -45,6 +46,13 @@ def workers(jobs: int | None, most: int | None = None) -> int:
 
 
 _IN_WORKER = False  # a worker of this helper does its work itself: no pool inside a pool
+_THREAD = threading.local()  # `.worker`: this thread is one of `_thread_map`'s
+
+
+def in_worker() -> bool:
+    """Whether this runs in one of this helper's workers, a forked process or a thread: its work is its own
+    share already, to be done without more workers."""
+    return _IN_WORKER or getattr(_THREAD, "worker", False)
 
 
 def _worker_start() -> None:
@@ -73,7 +81,7 @@ def _die_with_parent() -> None:
 def can_fork(jobs: int, size: int = 1, minimum: int = 0) -> bool:
     """Whether spreading work is worth it and possible: several jobs, a problem of at least `minimum`, a
     platform that forks, and not already inside a worker (this helper's, or a daemonic one, e.g. Dask's)."""
-    if jobs <= 1 or size < minimum or _IN_WORKER:
+    if jobs <= 1 or size < minimum or in_worker():
         return False
     import multiprocessing  # not before: one process needs none of it (7 ms of a one-text predict)
 
@@ -218,7 +226,7 @@ def ordered_map(function, items: Iterable, shared=None, *, jobs: int = 1, client
     if client is not None:
         yield from _dask_map(client, function, items, shared, window)
         return
-    if threads and jobs > 1 and not _IN_WORKER:
+    if threads and jobs > 1 and not in_worker():
         yield from _thread_map(function, items, shared, jobs, window or 2 * jobs)
         return
     if not can_fork(jobs):
@@ -245,11 +253,15 @@ def _thread_map(function, items, shared, jobs: int, window: int) -> Iterator:
     Ctrl-C, the items not started are dropped and the running ones finish (a thread cannot be stopped)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    def run(item):
+        _THREAD.worker = True  # the pool's own threads, ended with it
+        return function(item, shared)
+
     pool = ThreadPoolExecutor(jobs, thread_name_prefix="classify")
     pending: collections.deque = collections.deque()
     try:
         for item in items:
-            pending.append(pool.submit(function, item, shared))
+            pending.append(pool.submit(run, item))
             if len(pending) >= window:
                 yield pending.popleft().result()
         while pending:

@@ -146,3 +146,28 @@ def test_predict_with_jobs_runs_in_threads_on_the_compiled_core_and_gives_what_o
         monkeypatch.setattr(parallel, "_Workers", no_process)
     two = [r.to_record(loaded.tasks) for r in api.predict(texts, loaded, jobs=2)]
     assert two == one
+
+
+def test_a_large_batch_is_scored_in_threads_on_the_compiled_core_with_the_same_numbers(tiny_model_path,
+                                                                                       monkeypatch):
+    """`ClassifyModel.predict_scores` splits a large batch over its `n_jobs` threads (at most one per core)
+    when the compiled core computes every block; each document's probabilities are those of one thread,
+    to the bit. In a worker of `predict --jobs` (already one of several), it does not split again."""
+    import numpy as np
+
+    from classify import api, core, parallel
+
+    model = api.load(tiny_model_path).model
+    model.n_jobs_ = 2
+    texts = [f"Le réseau Free est en panne depuis {i} jours, le service client ne répond pas" for i in range(900)]
+    texts += ["Super accueil en boutique, merci !", "", "Bravo SFR, trois semaines pour rétablir ma ligne… 👏"] * 50
+    parts = model._thread_parts(texts)
+    assert (parts is not None) == (core.module() is not None and (os.cpu_count() or 1) >= 2)
+    if parts is not None:
+        assert [t for part in parts for t in part] == texts and len(parts) == 2
+    threaded = model.predict_scores(texts)
+    monkeypatch.setattr(parallel, "_IN_WORKER", True)
+    assert model._thread_parts(texts) is None
+    alone = model.predict_scores(texts)
+    assert threaded.keys() == alone.keys()
+    assert all(np.array_equal(threaded[name], alone[name]) for name in alone)
