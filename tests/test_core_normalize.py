@@ -11,7 +11,8 @@ from classify.text.normalize import Normalizer, normalize
 
 _norm = pytest.importorskip("classify._norm", reason="the compiled normaliser is not built (no C compiler?)")
 
-SETTINGS = [Normalizer(accents=a, mask=m, breaks=b) for a in (True, False) for m in (True, False) for b in (False, True)]
+SETTINGS = [Normalizer(accents=a, mask=m, breaks=b)
+            for a in (True, False) for m in (True, False) for b in (False, True)]
 
 
 def _compiled(normalizer, texts, monkeypatch):

@@ -160,7 +160,8 @@ def test_a_large_batch_is_scored_in_threads_on_the_compiled_core_with_the_same_n
     model = api.load(tiny_model_path).model
     model.n_jobs_ = 2
     texts = [f"Le réseau Free est en panne depuis {i} jours, le service client ne répond pas" for i in range(900)]
-    texts += ["Super accueil en boutique, merci !", "", "Bravo SFR, trois semaines pour rétablir ma ligne… 👏"] * 50
+    texts += ["Super accueil en boutique, merci !", "", "Bravo SFR, trois semaines pour rétablir ma ligne… 👏"
+              ] * 50
     parts = model._thread_parts(texts)
     assert (parts is not None) == (core.module() is not None and (os.cpu_count() or 1) >= 2)
     if parts is not None:

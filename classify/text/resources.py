@@ -28,7 +28,8 @@ LOST_NBSP_QUOTES_RE = re.compile(r"«\?|\?»")
 # Lower case only, as such exports are.
 LOST_BREAK_RE = re.compile(r"(?<=[.!?…,;:)])(n+)(?=[^\W\d_]|'|\s|$)"
                            r"|n+(?=(?:merci|bravo|bonjour|bonsoir|cordialement|salut)\b)")
-LOST_BREAK_N_WORD_RE = re.compile(r"(?:ous|otre|os|e|i|ombre\w*|um[ée]ro\w*|ouve\w*|orma\w*|uit\w*)\b|'")
+LOST_BREAK_N_WORD_RE = re.compile(
+    r"(?:ous|otre|os|e|i|ombre\w*|um[ée]ro\w*|ouve\w*|orma\w*|uit\w*)\b|'")
 
 # Text decoded as latin-1/cp1252 while it was UTF-8 (`Ã©` for `é`): these sequences are the fingerprint.
 MOJIBAKE_RE = re.compile(r"[ÃÂ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc\u20ac]")
