@@ -288,7 +288,7 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
         elif X is not None:
             scores = {name: task.scores(X) for name, task in model.tasks_.items()}
         else:  # a small chunk needs no scipy: one text on the command line starts faster
-            scores = model.predict_scores(texts)
+            scores = model.predict_scores(texts, jobs=1)  # `--jobs` workers are the parallel part
         decided = {name: model.tasks_[name].decide(P, threshold) for name, P in scores.items()}
         ranked = {}  # task -> (labels best first, their scores), one list per document
         for name, task in model.tasks_.items():

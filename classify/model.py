@@ -106,14 +106,14 @@ class ClassifyModel:
         texts = normalize_texts(getattr(self, "normalizer_", None), texts)
         return self.features_.transform(texts).tocsr()
 
-    def predict_scores(self, texts) -> dict[str, np.ndarray]:
+    def predict_scores(self, texts, jobs: int | None = None) -> dict[str, np.ndarray]:
         """Each task's probabilities of `texts`. A small batch (`classify.rows.SMALL_BATCH`) is computed
         without scipy, whose import would be most of a one-text command's time: the same numbers, to the
         bit. A large one, when the compiled core computes every feature block without the GIL, is split over
-        the model's `n_jobs` threads (at most one per core; `_thread_parts`): each row's numbers are the same
-        whichever part it is in."""
+        `jobs` threads (default: the model's `n_jobs`; at most one per core; `_thread_parts`): each row's
+        numbers are the same whichever part it is in."""
         texts = texts if isinstance(texts, list) else list(texts)
-        parts = self._thread_parts(texts)
+        parts = self._thread_parts(texts, jobs)
         if parts is None:
             return self._scores(texts)
         from concurrent.futures import ThreadPoolExecutor
@@ -128,16 +128,17 @@ class ClassifyModel:
             X = self.transform(texts)
         return {name: task.scores(X) for name, task in self.tasks_.items()}
 
-    def _thread_parts(self, texts: list) -> list[list] | None:
-        """`texts` in one part per thread, or None: one thread asked for (`n_jobs`, or a model saved before it
-        was kept), fewer than `THREAD_PART` texts a part, features computed with the GIL held
-        (`classify.core.in_threads`), or already in one of classify's workers."""
+    def _thread_parts(self, texts: list, jobs: int | None = None) -> list[list] | None:
+        """`texts` in one part per thread, or None: one thread asked for (`jobs`, else `n_jobs`, 1 in a model
+        saved before it was kept), fewer than `THREAD_PART` texts a part, features computed with the GIL
+        held (`classify.core.in_threads`), or already in one of classify's workers."""
         import os
 
         from classify.core import in_threads
         from classify.parallel import in_worker
 
-        threads = min(getattr(self, "n_jobs_", 1) or 1, len(texts) // THREAD_PART, os.cpu_count() or 1)
+        asked = jobs if jobs is not None else getattr(self, "n_jobs_", 1) or 1
+        threads = min(asked, len(texts) // THREAD_PART, os.cpu_count() or 1)
         if threads < 2 or in_worker() or not in_threads(self):
             return None
         size = -(-len(texts) // threads)
@@ -156,8 +157,8 @@ class ClassifyModel:
         normalize = getattr(self, "normalizer_", None)
         return rows([normalize(t) for t in texts] if normalize else texts)
 
-    def predict(self, texts, threshold: float | None = None) -> dict[str, list]:
-        scores = self.predict_scores(texts)
+    def predict(self, texts, threshold: float | None = None, jobs: int | None = None) -> dict[str, list]:
+        scores = self.predict_scores(texts, jobs)
         return {name: self.tasks_[name].decide(P, threshold) for name, P in scores.items()}
 
 

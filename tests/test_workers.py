@@ -172,3 +172,22 @@ def test_a_large_batch_is_scored_in_threads_on_the_compiled_core_with_the_same_n
     alone = model.predict_scores(texts)
     assert threaded.keys() == alone.keys()
     assert all(np.array_equal(threaded[name], alone[name]) for name in alone)
+
+
+
+def test_one_job_asked_is_one_thread(tiny_model_path, monkeypatch):
+    """`predict --jobs 1` (the default) and `predict_scores(..., jobs=1)` stay on one thread whatever the
+    model's `n_jobs`: several commands run side by side do not compete for the cores."""
+    from classify import api
+    from classify.model import ClassifyModel
+
+    loaded = api.load(tiny_model_path)
+    loaded.model.n_jobs_ = 2
+    texts = [f"Le réseau est en panne depuis {i} jours" for i in range(1000)]
+    assert loaded.model._thread_parts(texts, 1) is None
+    asked = []
+    original = ClassifyModel._thread_parts
+    monkeypatch.setattr(ClassifyModel, "_thread_parts",
+                        lambda self, texts, jobs=None: asked.append(jobs) or original(self, texts, jobs))
+    assert len(list(api.predict(texts, loaded, jobs=1))) == 1000
+    assert asked and set(asked) == {1}
