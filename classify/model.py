@@ -135,9 +135,10 @@ class ClassifyModel:
         import os
 
         from classify.core import in_threads
-        from classify.parallel import in_worker
+        from classify.parallel import in_worker, workers
 
-        asked = jobs if jobs is not None else getattr(self, "n_jobs_", 1) or 1
+        # `jobs` as `--jobs` counts (0: one per core, -1: every core)
+        asked = workers(jobs) if jobs is not None else getattr(self, "n_jobs_", 1) or 1
         threads = min(asked, len(texts) // THREAD_PART, os.cpu_count() or 1)
         if threads < 2 or in_worker() or not in_threads(self):
             return None

@@ -185,6 +185,10 @@ def test_one_job_asked_is_one_thread(tiny_model_path, monkeypatch):
     loaded.model.n_jobs_ = 2
     texts = [f"Le réseau est en panne depuis {i} jours" for i in range(1000)]
     assert loaded.model._thread_parts(texts, 1) is None
+    # 0 and -1 count as --jobs does (one per core, every core), never as "no thread"
+    cores = os.cpu_count() or 1
+    assert loaded.model._thread_parts(texts, 0) == loaded.model._thread_parts(texts, cores)
+    assert loaded.model._thread_parts(texts, -1) == loaded.model._thread_parts(texts, cores)
     asked = []
     original = ClassifyModel._thread_parts
     monkeypatch.setattr(ClassifyModel, "_thread_parts",
