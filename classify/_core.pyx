@@ -311,6 +311,25 @@ cdef int buf_i64(int64_t **p, int64_t *capacity, int64_t n) noexcept nogil:
     return 0
 
 
+cdef int copy_text(Buf *text, int kind, const void *data, int64_t length) noexcept nogil:
+    """The text's code points into `text`, between two spaces (char_wb pads words with them)."""
+    cdef int64_t j
+    if buf_reserve(text, length + 2) < 0:
+        return -1
+    text.data[0] = 32
+    if kind == 1:
+        for j in range(length):
+            text.data[j + 1] = (<const unsigned char *>data)[j]
+    elif kind == 2:
+        for j in range(length):
+            text.data[j + 1] = (<const unsigned short *>data)[j]
+    else:
+        for j in range(length):
+            text.data[j + 1] = (<const uint32_t *>data)[j]
+    text.data[length + 1] = 32
+    return 0
+
+
 cdef struct WordCache:
     # padded word -> its char n-gram columns (repeats included), for the words met in recent texts: a word
     # is analysed once, then its columns are read from `cols` (texts repeat their words, Zipf's law)
@@ -483,6 +502,214 @@ cdef bint weigh_row(Out *o, int64_t start, int64_t end, const Weights *w) noexce
     return True
 
 
+cdef struct WordDict:
+    # token -> row of the word vectors (-1: no vector), filled as texts meet new tokens (`Kernel.scores`)
+    uint64_t *keys
+    int32_t *rows   # -2: empty slot
+    int64_t *at     # the token's code points: pool[at[slot]:at[slot] + size[slot]]
+    int32_t *size
+    uint64_t mask
+    int64_t n
+    uint32_t *pool
+    int64_t pool_size, pool_capacity
+
+
+DEF WORDS_MAX = 500_000  # the dictionary starts again empty past this many tokens (classify.vectors.CACHE_WORDS)
+
+
+cdef WordDict *words_new(int64_t slots) noexcept nogil:
+    cdef WordDict *d = <WordDict *>calloc(1, sizeof(WordDict))
+    cdef int64_t k
+    if d == NULL:
+        return NULL
+    d.mask = slots - 1
+    d.keys = <uint64_t *>malloc(slots * sizeof(uint64_t))
+    d.rows = <int32_t *>malloc(slots * sizeof(int32_t))
+    d.at = <int64_t *>malloc(slots * sizeof(int64_t))
+    d.size = <int32_t *>malloc(slots * sizeof(int32_t))
+    if d.keys == NULL or d.rows == NULL or d.at == NULL or d.size == NULL:
+        words_free(d)
+        return NULL
+    for k in range(slots):
+        d.rows[k] = -2
+    return d
+
+
+cdef void words_free(WordDict *d) noexcept nogil:
+    if d == NULL:
+        return
+    free(d.keys)
+    free(d.rows)
+    free(d.at)
+    free(d.size)
+    free(d.pool)
+    free(d)
+
+
+cdef inline int64_t words_slot(const WordDict *d, uint64_t key, const uint32_t *w, int64_t n) noexcept nogil:
+    """The slot of token `w`, or of the empty slot where it goes."""
+    cdef uint64_t i = key & d.mask
+    while d.rows[i] != -2:
+        if d.keys[i] == key and d.size[i] == n and same(d.pool + d.at[i], w, n):
+            return <int64_t>i
+        i = (i + 1) & d.mask
+    return <int64_t>i
+
+
+cdef int words_put(WordDict **dp, const uint32_t *w, int64_t n, int32_t row) noexcept nogil:
+    """Add token `w` with `row` (or set its row); doubles the table at half full, empties it past WORDS_MAX."""
+    cdef WordDict *d = dp[0]
+    cdef WordDict *bigger
+    cdef uint64_t key = h_fin(_hash(w, n))
+    cdef int64_t slot, k, j
+    cdef void *p
+    slot = words_slot(d, key, w, n)
+    if d.rows[slot] != -2:
+        d.rows[slot] = row
+        return 0
+    if 2 * (d.n + 1) > <int64_t>(d.mask + 1):
+        if d.n >= WORDS_MAX:
+            bigger = words_new(d.mask + 1)
+        else:
+            bigger = words_new(2 * (d.mask + 1))
+        if bigger == NULL:
+            return -1
+        if d.n < WORDS_MAX:
+            for k in range(<int64_t>(d.mask + 1)):
+                if d.rows[k] != -2:
+                    j = words_slot(bigger, d.keys[k], d.pool + d.at[k], d.size[k])
+                    bigger.keys[j] = d.keys[k]
+                    bigger.rows[j] = d.rows[k]
+                    bigger.at[j] = d.at[k]
+                    bigger.size[j] = d.size[k]
+            bigger.n = d.n
+            bigger.pool, bigger.pool_size, bigger.pool_capacity = d.pool, d.pool_size, d.pool_capacity
+            d.pool = NULL
+        words_free(d)
+        d = dp[0] = bigger
+        slot = words_slot(d, key, w, n)
+    if d.pool_size + n > d.pool_capacity:
+        p = realloc(d.pool, (2 * d.pool_capacity + n + 4096) * sizeof(uint32_t))
+        if p == NULL:
+            return -1
+        d.pool = <uint32_t *>p
+        d.pool_capacity = 2 * d.pool_capacity + n + 4096
+    memcpy(d.pool + d.pool_size, w, n * sizeof(uint32_t))
+    d.keys[slot] = key
+    d.rows[slot] = row
+    d.at[slot] = d.pool_size
+    d.size[slot] = <int32_t>n
+    d.pool_size += n
+    d.n += 1
+    return 0
+
+
+cdef struct Vectors:
+    # the mean word vectors block (`classify.vectors.MeanVectors`), scored by the kernel
+    const float *matrix  # (n_rows, dim), C order
+    int64_t n_rows
+    int64_t dim
+    double scale
+    int64_t offset       # where the block's columns start in the union
+    WordDict *words
+    float *value         # scratch: the current text's vector
+
+
+cdef int vector_of(Vectors *v, const uint32_t *s, int64_t *starts, int64_t *ends, int64_t n_tokens) noexcept nogil:
+    """`MeanVectors.transform` of one text into v.value, with numpy's float32 and float64 steps: the mean of
+    its tokens' vectors (a float32 sum row after row, as numpy's `mean(axis=0)` adds, then divided by their
+    number), divided by its l2 norm (squares summed in float64 in order) and times the scale. 1: a vector, 0:
+    none (no token with a vector, or a zero mean), -1: a token the dictionary does not know (Python's turn)."""
+    cdef int64_t t, a, j, k = 0, slot
+    cdef int32_t row
+    cdef const float *x
+    cdef float *y = v.value
+    cdef double total = 0.0, norm
+    cdef float norm32, scale32, count32
+    for j in range(v.dim):
+        y[j] = 0
+    for t in range(n_tokens):
+        a = starts[t] if starts[t] >= 0 else -starts[t] - 1
+        slot = words_slot(v.words, h_fin(_hash(s + a, ends[t] - a)), s + a, ends[t] - a)
+        row = v.words.rows[slot]
+        if row < -1:  # not in the dictionary, or asked for and never answered
+            return -1
+        if row < 0:
+            continue
+        x = v.matrix + row * v.dim
+        for j in range(v.dim):
+            y[j] = y[j] + x[j]
+        k += 1
+    if k == 0:
+        return 0
+    count32 = <float>k
+    for j in range(v.dim):
+        y[j] = y[j] / count32
+        total += <double>y[j] * <double>y[j]
+    norm = sqrt(total)
+    if not norm > 0:
+        return 0
+    norm32 = <float>norm
+    scale32 = <float>v.scale
+    for j in range(v.dim):
+        y[j] = (y[j] / norm32) * scale32
+    return 1
+
+
+cdef struct Layers:
+    # the linear layers of a model's tasks, to score each text as it is counted (`Kernel.scores`)
+    int n_tasks
+    const float **coef_t  # per task: coef.T in C order, (columns of the whole union, labels)
+    int *n_labels
+    float **y             # per task: (texts, labels) decision values without the intercept, from zero
+    int64_t word_offset   # where the word and char blocks' columns start in the union
+    int64_t char_offset
+    bint char_first       # the char block comes before the word block in the union
+    char *left            # per text: True when a block's row was left for numpy to weigh (not scored)
+    Vectors *vectors      # the mean word vectors block, or NULL
+
+
+cdef inline void axpy_rows(const Out *o, int64_t start, int64_t end, int64_t offset, const Layers *layers,
+                           Py_ssize_t row) noexcept nogil:
+    """Each task's `y[row] += value * coef_t[offset + column]` for the entries o[start:end], one after the
+    other, in float32: what scipy's sparse product (`csr_matvecs`) does for this row's entries, in the same
+    order, so the same sums to the bit."""
+    cdef int64_t k
+    cdef int t, j, n_labels
+    cdef float a
+    cdef const float *x
+    cdef float *y
+    for t in range(layers.n_tasks):
+        n_labels = layers.n_labels[t]
+        y = layers.y[t] + row * n_labels
+        for k in range(start, end):
+            a = o.counts[k]
+            x = layers.coef_t[t] + (offset + o.cols[k]) * n_labels
+            for j in range(n_labels):
+                y[j] = y[j] + a * x[j]
+
+
+cdef inline void axpy_dense(const float *values, int64_t n, int64_t offset, const Layers *layers,
+                            Py_ssize_t row) noexcept nogil:
+    """`axpy_rows` for a dense block's row: its columns in order (a zero adds nothing: a sum from +0.0 is
+    never -0.0, so the sparse matrix's dropped zeros change no bit)."""
+    cdef int64_t k
+    cdef int t, j, n_labels
+    cdef float a
+    cdef const float *x
+    cdef float *y
+    for t in range(layers.n_tasks):
+        n_labels = layers.n_labels[t]
+        y = layers.y[t] + row * n_labels
+        for k in range(n):
+            a = values[k]
+            if a == 0:
+                continue
+            x = layers.coef_t[t] + (offset + k) * n_labels
+            for j in range(n_labels):
+                y[j] = y[j] + a * x[j]
+
+
 cdef int _set_weights(Weights *weights, idf, tf, vocabulary, list kept) except -1:
     cdef cnp.ndarray array
     weights.idf = NULL
@@ -527,11 +754,13 @@ cdef class Kernel:
     cdef uint32_t emoji[64][2]
     cdef int n_emoji
     cdef list _caches  # WordCache addresses free for the next call
+    cdef list _words   # WordDict addresses free for the next call
 
     def __cinit__(self):
         self.neg_pool = NULL
         self.neg_offsets = NULL
         self._caches = []
+        self._words = []
 
     def __init__(self, word_vocabulary=None, word_ngrams=(1, 1), negation_words=None, scope_end="",
                  emoji=(), char_vocabulary=None, char_ngrams=(2, 5), word_idf=None, char_idf=None, word_tf=None,
@@ -595,6 +824,8 @@ cdef class Kernel:
         free(self.neg_offsets)
         for address in self._caches:
             cache_free(<WordCache *><size_t>address)
+        for address in self._words:
+            words_free(<WordDict *><size_t>address)
 
     cdef inline bint is_scope_end(self, uint32_t c) noexcept nogil:
         cdef int k
@@ -624,6 +855,165 @@ cdef class Kernel:
         (int64, int32, float32, bool): a row's values are its TF-IDF weights where `weighed` (the block has
         weights), else its counts; then the lexicon's (positive, negative, copies, status) per text, or None.
         Releases the GIL while it counts. Raises TypeError for an item that is not a str."""
+        return self._run(texts, NULL)
+
+    def scores(self, list texts, list coef_t, int64_t word_offset=0, int64_t char_offset=0,
+               bint char_first=False, vectors=None):
+        """The word and char blocks' part of each linear layer's decision values, computed as each text is
+        counted, without building the matrix: `(y, left, lexicon)`, `y` per layer of `coef_t` (float32, C
+        order, (columns of the union, labels); the blocks' columns start at `word_offset` and `char_offset`)
+        a (texts, labels) float32 array of `X[:, blocks] @ coef_t[blocks]` as scipy computes it; `left`: the
+        texts a block's row of which numpy must weigh (their `y` rows are zero: score them the other way);
+        `lexicon` as in `counts`. Every block's weights must be in the kernel (`*_idf`).
+
+        `vectors`: `(matrix, scale, offset, resolve)` of a mean word vectors block after the TF-IDF blocks
+        (`classify.vectors.MeanVectors`: float32 (words, dim) C-ordered matrix, its columns from `offset`),
+        its part added after theirs; `resolve(tokens)` gives the matrix row of each new token (-1: none)."""
+        cdef Layers layers
+        cdef Vectors vec
+        cdef Py_ssize_t n = len(texts), t, needed = 0
+        cdef cnp.ndarray array, matrix, value
+        cdef WordDict *words = NULL
+        cdef WordDict *popped
+        if (self.has_word and self.word_weights.idf == NULL) or (self.has_char and self.char_weights.idf == NULL):
+            raise ValueError("scores needs the blocks' idf in the kernel")
+        if self.has_word:
+            needed = max(needed, word_offset + self.word.n_terms)
+        if self.has_char:
+            needed = max(needed, char_offset + self.char.n_terms)
+        outputs, kept = [], []
+        layers.n_tasks = len(coef_t)
+        layers.coef_t = <const float **>malloc((layers.n_tasks + 1) * sizeof(float *))
+        layers.y = <float **>malloc((layers.n_tasks + 1) * sizeof(float *))
+        layers.n_labels = <int *>malloc((layers.n_tasks + 1) * sizeof(int))
+        try:
+            if layers.coef_t == NULL or layers.y == NULL or layers.n_labels == NULL:
+                raise MemoryError()
+            for t in range(layers.n_tasks):
+                array = coef_t[t]
+                if array.dtype != np.float32 or array.ndim != 2 or not array.flags.c_contiguous \
+                        or array.shape[0] < needed or word_offset < 0 or char_offset < 0:
+                    raise ValueError("each layer must be a C-ordered float32 (columns, labels) array covering "
+                                     "the blocks' columns")
+                kept.append(array)
+                layers.coef_t[t] = <const float *>cnp.PyArray_DATA(array)
+                layers.n_labels[t] = <int>array.shape[1]
+                outputs.append(np.zeros((n, array.shape[1]), dtype=np.float32))
+                layers.y[t] = <float *>cnp.PyArray_DATA(outputs[t])
+            left = np.zeros(n + 1, dtype=np.bool_)
+            layers.left = <char *>cnp.PyArray_DATA(left)
+            layers.word_offset = word_offset
+            layers.char_offset = char_offset
+            layers.char_first = char_first
+            layers.vectors = NULL
+            if vectors is not None:
+                matrix, scale, offset, resolve = vectors
+                if not self.has_word or matrix.dtype != np.float32 or matrix.ndim != 2 \
+                        or not matrix.flags.c_contiguous or offset < needed:
+                    raise ValueError("the vectors need the word block, a C-ordered float32 matrix, and columns "
+                                     "after the TF-IDF blocks'")
+                for t in range(layers.n_tasks):
+                    if coef_t[t].shape[0] < offset + matrix.shape[1]:
+                        raise ValueError("a layer does not cover the vectors' columns")
+                kept.append(matrix)
+                value = np.zeros(matrix.shape[1], dtype=np.float32)
+                vec.matrix = <const float *>cnp.PyArray_DATA(matrix)
+                vec.n_rows = matrix.shape[0]
+                vec.dim = matrix.shape[1]
+                vec.scale = scale
+                vec.offset = offset
+                vec.value = <float *>cnp.PyArray_DATA(value)
+                # a dictionary per call at a time (kept for the next call): no thread reads one another fills
+                popped = <WordDict *><size_t>self._words.pop() if self._words else words_new(1 << 14)
+                if popped == NULL:
+                    raise MemoryError()
+                words = self._learn(texts, popped, resolve, vec.n_rows)  # which keeps it if it raises
+                vec.words = words
+                layers.vectors = &vec
+            counted = self._run(texts, &layers)
+            return outputs, left[:n], counted[2]
+        finally:
+            if words != NULL:
+                self._words.append(<size_t>words)
+            free(layers.coef_t)
+            free(layers.y)
+            free(layers.n_labels)
+
+    cdef WordDict *_learn(self, list texts, WordDict *words, resolve, int64_t n_rows) except NULL:
+        """`words` knowing every token of `texts`: the new ones are found without the GIL, then `resolve`d
+        (their rows checked to be in the matrix)."""
+        cdef Py_ssize_t n = len(texts), i
+        cdef int64_t *spans = NULL  # per new token: text, start, end
+        cdef int64_t n_spans = 0, capacity = 0, length, j, a, n_tokens, slot
+        cdef int64_t *starts = NULL
+        cdef int64_t *ends = NULL
+        cdef int64_t starts_capacity = 0, ends_capacity = 0
+        cdef Buf text
+        cdef int status = 0, kind
+        cdef void *data
+        cdef void *p
+        text.data = NULL; text.capacity = 0
+        try:
+            for i in range(n):
+                item = texts[i]
+                if type(item) is not str:
+                    raise TypeError(f"texts[{i}] is {type(item).__name__}, not str")
+                PyUnicode_READY(item)
+                kind = PyUnicode_KIND(item)
+                data = PyUnicode_DATA(item)
+                length = PyUnicode_GET_LENGTH(item)
+                with nogil:
+                    if copy_text(&text, kind, data, length) < 0 or buf_i64(&starts, &starts_capacity, length + 1) < 0 \
+                            or buf_i64(&ends, &ends_capacity, length + 1) < 0:
+                        status = -1
+                    else:
+                        n_tokens = self._tokenize(text.data + 1, length, starts, ends)
+                        for j in range(n_tokens):
+                            a = starts[j] if starts[j] >= 0 else -starts[j] - 1
+                            slot = words_slot(words, h_fin(_hash(text.data + 1 + a, ends[j] - a)), text.data + 1 + a,
+                                              ends[j] - a)
+                            if words.rows[slot] >= -1:
+                                continue
+                            # -3: asked for (a token met again before its answer is asked for once more)
+                            if words.rows[slot] == -2 and words_put(&words, text.data + 1 + a, ends[j] - a, -3) < 0:
+                                status = -1
+                                break
+                            if n_spans + 3 > capacity:
+                                p = realloc(spans, (2 * capacity + 3 * 64) * sizeof(int64_t))
+                                if p == NULL:
+                                    status = -1
+                                    break
+                                spans = <int64_t *>p
+                                capacity = 2 * capacity + 3 * 64
+                            spans[n_spans] = i
+                            spans[n_spans + 1] = a
+                            spans[n_spans + 2] = ends[j]
+                            n_spans += 3
+                if status < 0:
+                    raise MemoryError()
+            if n_spans:
+                tokens = [texts[spans[k]][spans[k + 1]:spans[k + 2]] for k in range(0, n_spans, 3)]
+                rows = np.asarray(resolve(tokens), dtype=np.int64)
+                if rows.shape != (len(tokens),) or (len(rows) and (rows.min() < -1 or rows.max() >= n_rows)):
+                    raise ValueError("resolve gave rows outside the vectors' matrix")
+                for k in range(len(tokens)):
+                    a = spans[3 * k + 1]
+                    item = texts[spans[3 * k]]
+                    PyUnicode_READY(item)
+                    if copy_text(&text, PyUnicode_KIND(item), PyUnicode_DATA(item), PyUnicode_GET_LENGTH(item)) < 0 \
+                            or words_put(&words, text.data + 1 + a, spans[3 * k + 2] - a, <int32_t>rows[k]) < 0:
+                        raise MemoryError()
+            return words
+        except BaseException:
+            self._words.append(<size_t>words)  # (it may have grown: a new address) back in the pool
+            raise
+        finally:
+            free(spans)
+            free(starts)
+            free(ends)
+            free(text.data)
+
+    cdef tuple _run(self, list texts, Layers *layers):
         cdef Py_ssize_t n = len(texts), i
         cdef int *kinds = <int *>malloc((n + 1) * sizeof(int))
         cdef void **datas = <void **>malloc((n + 1) * sizeof(void *))
@@ -669,7 +1059,8 @@ cdef class Kernel:
             with nogil:  # `texts` holds the strings alive and unchanged (str is immutable)
                 status = self._count_all(n, kinds, datas, lengths, word_indptr, &word_out, char_indptr, &char_out,
                                          cache, <char *>cnp.PyArray_DATA(word_weighed),
-                                         <char *>cnp.PyArray_DATA(char_weighed), &lex if self.has_lex else NULL)
+                                         <char *>cnp.PyArray_DATA(char_weighed), &lex if self.has_lex else NULL,
+                                         layers)
             if status < 0:
                 raise MemoryError()
             return (_arrays(n, word_indptr, &word_out) + (word_weighed,) if self.has_word else None,
@@ -691,7 +1082,10 @@ cdef class Kernel:
 
     cdef int _count_all(self, Py_ssize_t n, int *kinds, void **datas, int64_t *lengths, int64_t *word_indptr,
                         Out *word_out, int64_t *char_indptr, Out *char_out, WordCache *cache,
-                        char *word_weighed, char *char_weighed, Lexicon *lex) noexcept nogil:
+                        char *word_weighed, char *char_weighed, Lexicon *lex, Layers *layers) noexcept nogil:
+        cdef Vectors *vec = layers.vectors if layers != NULL else NULL
+        cdef int vec_state = 0
+        cdef int64_t n_tokens
         cdef Counter wc, cc
         cdef Buf text, gram
         cdef int64_t *starts = NULL
@@ -713,27 +1107,23 @@ cdef class Kernel:
         while status == 0 and i < n:
             length = lengths[i]
             kind = kinds[i]
-            if buf_reserve(&text, length + 2) < 0:
+            if copy_text(&text, kind, datas[i], length) < 0:
                 status = -1
                 break
-            # the text's code points, between two spaces (char_wb pads words with them)
-            text.data[0] = 32
-            if kind == 1:
-                for j in range(length):
-                    text.data[j + 1] = (<unsigned char *>datas[i])[j]
-            elif kind == 2:
-                for j in range(length):
-                    text.data[j + 1] = (<unsigned short *>datas[i])[j]
-            else:
-                for j in range(length):
-                    text.data[j + 1] = (<uint32_t *>datas[i])[j]
-            text.data[length + 1] = 32
+            if layers != NULL:  # each row is scored, then dropped: its entries start at 0
+                word_out.size = 0
+                char_out.size = 0
+                word_indptr[i] = 0
+                char_indptr[i] = 0
             if self.has_word:
                 if buf_i64(&starts, &starts_capacity, length + 1) < 0 or \
                         buf_i64(&ends, &ends_capacity, length + 1) < 0:
                     status = -1
                     break
-                status = self._word_counts(text.data + 1, length, starts, ends, &gram, &wc, lex, i)
+                n_tokens = self._tokenize(text.data + 1, length, starts, ends)
+                status = self._word_counts(text.data + 1, starts, ends, n_tokens, &gram, &wc, lex, i)
+                if status == 0 and vec != NULL:
+                    vec_state = vector_of(vec, text.data + 1, starts, ends, n_tokens)
                 if status == 0:
                     status = count_flush(&wc, word_out, True)
                 word_indptr[i + 1] = word_out.size
@@ -744,6 +1134,20 @@ cdef class Kernel:
                     status = count_flush(&cc, char_out, False)
                 char_indptr[i + 1] = char_out.size
                 char_weighed[i] = weigh_row(char_out, char_indptr[i], char_indptr[i + 1], &self.char_weights)
+            if layers != NULL and status == 0:
+                if (self.has_word and not word_weighed[i]) or (self.has_char and not char_weighed[i]):
+                    layers.left[i] = True
+                else:  # in the union's order of blocks, as the stacked matrix lists the row's entries
+                    if self.has_char and layers.char_first:
+                        axpy_rows(char_out, 0, char_out.size, layers.char_offset, layers, i)
+                    if self.has_word:
+                        axpy_rows(word_out, 0, word_out.size, layers.word_offset, layers, i)
+                    if self.has_char and not layers.char_first:
+                        axpy_rows(char_out, 0, char_out.size, layers.char_offset, layers, i)
+                    if vec != NULL and vec_state == 1:
+                        axpy_dense(vec.value, vec.dim, vec.offset, layers, i)
+                if vec != NULL and vec_state < 0:
+                    layers.left[i] = True
             i += 1
         counter_free(&wc)
         counter_free(&cc)
@@ -753,18 +1157,12 @@ cdef class Kernel:
         free(ends)
         return status
 
-    cdef int _word_counts(self, const uint32_t *s, int64_t length, int64_t *starts, int64_t *ends, Buf *gram,
-                          Counter *c, Lexicon *lex, Py_ssize_t row) noexcept nogil:
-        """Tokens (with their `neg_` mark: a negative start means "prefixed"), then their n-grams, and the
-        lexicon's sums of the text (`lex`, its row `row`) when there is a lexicon."""
-        cdef int64_t i = 0, j, n_tokens = 0, t, k, size, a, b, entry, hits = 0
-        cdef double positive = 0.0, negative = 0.0
-        cdef void *p
+    cdef int64_t _tokenize(self, const uint32_t *s, int64_t length, int64_t *starts, int64_t *ends) noexcept nogil:
+        """The text's tokens, `starts[t]:ends[t]` (a negative start `-a - 1`: the token at `a`, to be read with
+        its `neg_` mark); returns their number."""
+        cdef int64_t i = 0, j, n_tokens = 0
         cdef bint in_scope = False, negation_word
         cdef uint32_t ch
-        cdef uint64_t h
-        cdef int32_t col
-        cdef int n
         while i < length:
             ch = s[i]
             if is_word(ch):
@@ -796,6 +1194,18 @@ cdef class Kernel:
                 ends[n_tokens] = i + 1
                 n_tokens += 1
             i += 1
+        return n_tokens
+
+    cdef int _word_counts(self, const uint32_t *s, int64_t *starts, int64_t *ends, int64_t n_tokens, Buf *gram,
+                          Counter *c, Lexicon *lex, Py_ssize_t row) noexcept nogil:
+        """The n-grams of the tokens (`_tokenize`), and the lexicon's sums of the text (`lex`, its row `row`)
+        when there is a lexicon."""
+        cdef int64_t t, k, size, a, b, entry, hits = 0
+        cdef double positive = 0.0, negative = 0.0
+        cdef void *p
+        cdef uint64_t h
+        cdef int32_t col
+        cdef int n
         if lex != NULL and n_tokens > lex.keys_capacity:
             p = realloc(lex.keys, (n_tokens + 64) * sizeof(TokenKey))
             if p == NULL:

@@ -189,10 +189,9 @@ def set_threads(n: int) -> None:
 
 def in_threads(model) -> bool:
     """Whether `model`'s prediction is best spread over threads rather than forked processes: the compiled
-    core computes every one of its feature blocks without the GIL, so threads overlap where it matters and
-    share the model (the compiled normaliser holds a lock while it runs: normalisation does not overlap). A block computed in Python (word vectors) holds the GIL: forked
-    workers are faster then (on lemonde-2022, predict with 2 jobs: 25,700-27,400 docs/s in threads against
-    21,600-22,000 in processes for a plain model; 9,500-9,700 against 14,000-14,500 with word vectors)."""
+    core computes every one of its feature blocks without the GIL (the mean word vectors too, through
+    `decisions`), so threads overlap where it matters and share the model and the memory-mapped vectors.
+    A block computed in Python holds the GIL: forked workers are faster then."""
     union = getattr(model, "features_", None)
     if union is None or not hasattr(union, "transformer_list") or pure_python() or module() is None:
         return False
@@ -200,28 +199,93 @@ def in_threads(model) -> bool:
     if found is None:
         return False
     computed = set(found[1].values())
-    return all(name in computed for name, _ in union.transformer_list)
+    # mean word vectors of normalised texts are scored by the kernel too (`decisions`)
+    return all(name in computed or (type(block).__name__ == "MeanVectors" and block.normalized is True)
+               for name, block in union.transformer_list)
+
+
+def _built_kernel(union, n_texts: int):
+    """The union's built `FeatureKernel`, built now for a batch of `FAST_BATCH` texts or more; None on the
+    Python path (forced, no compiled module, a block of another kind, or a small batch while not built)."""
+    kernel = union.__dict__.get("_fast_kernel")
+    if kernel is None:
+        if n_texts < FAST_BATCH or pure_python():
+            return None
+        core = module()
+        if core is None or _kernel_spec(union) is None:
+            return None
+        try:
+            kernel = FeatureKernel(core, union)
+        except ValueError:  # a vocabulary whose columns are not 0..n-1: the Python path
+            kernel = False
+        union.__dict__["_fast_kernel"] = kernel
+    return None if kernel is False or pure_python() else kernel
+
+
+DENSE_BLOCKS = ("LexiconFeatures", "MeanVectors")  # blocks whose float32 columns `decisions` adds in numpy
+
+
+def decisions(union, scorers: list, texts: list[str]) -> list[np.ndarray] | None:
+    """`scorer.decision(union.transform(texts))` for each scorer (`classify.scoring.LinearScorer`), the same
+    numbers to the bit, without building the matrix: the kernel adds each text's word and char entries into
+    the layers as it weighs them (`_core.Kernel.scores`), then the dense blocks' columns are added here one
+    after the other, as scipy's product adds a row's entries. None where that does not apply (the Python
+    path, blocks of other kinds, or dense blocks before the kernel's in the union); the caller builds the
+    matrix then. Texts one of whose rows the kernel leaves to numpy to weigh are scored the matrix way."""
+    kernel = _built_kernel(union, len(texts))
+    if kernel is None:
+        return None
+    blocks = union.transformer_list
+    tfidf = [name for kind, name in kernel.names.items() if kind != "lexicon"]
+    if {name for name, _ in blocks[:len(tfidf)]} != set(tfidf) or \
+            any(type(block).__name__ not in DENSE_BLOCKS for _, block in blocks[len(tfidf):]):
+        return None
+    offsets, at = {}, 0
+    for name, block in blocks[:len(tfidf)]:
+        offsets[name] = at
+        at += len(block.vocabulary_)
+    word, char = kernel.names.get("word"), kernel.names.get("char")
+    layers = [scorer.coef_t() for scorer in scorers]
+    rest = blocks[len(tfidf):]
+    vectors = None
+    if rest and type(rest[0][1]).__name__ == "MeanVectors" and rest[0][1].normalized is True and word:
+        # the mean word vectors of the word block's tokens, right after the TF-IDF blocks: in the kernel too
+        matrix, resolve = rest[0][1].kernel_inputs()
+        vectors = (matrix, float(rest[0][1].scale), at, resolve)
+        at += matrix.shape[1]
+        rest = rest[1:]
+    try:
+        y, left, lexicon = kernel.kernel.scores(texts, layers, offsets.get(word, 0), offsets.get(char, 0),
+                                                char is not None and word is not None and offsets[char] < offsets[word],
+                                                vectors)
+    except ValueError:  # weights numpy must apply (no tf table), or a layer of another shape
+        return None
+    for name, block in rest:
+        dense = (block.transform_sums(texts, *lexicon) if name == kernel.names.get("lexicon") else
+                 block.transform(texts))
+        if not isinstance(dense, np.ndarray) or dense.dtype != np.float32:
+            return None
+        for j in range(dense.shape[1]):
+            column = dense[:, j:j + 1]
+            if column.any():  # a zero adds nothing (a sum from +0.0 is never -0.0)
+                for t, coef_t in enumerate(layers):
+                    y[t] += column * coef_t[at + j]
+        at += dense.shape[1]
+    out = [values + scorer.intercept for values, scorer in zip(y, scorers, strict=True)]
+    rows = np.flatnonzero(left)
+    if len(rows):
+        X = union.transform([texts[i] for i in rows.tolist()]).tocsr()
+        for values, scorer in zip(out, scorers, strict=True):
+            values[rows] = scorer.decision(X)
+    return out
 
 
 def compiled_blocks(union, texts: list[str]) -> dict:
     """block name -> (indptr, columns, values, weighed) for the blocks of `union` the compiled kernel computes
     (`classify.features.kernel_matrix` makes the block's TF-IDF matrix of it); {} on the Python path
     (forced, no compiled module, a block of another kind, or a small batch while the kernel is not built)."""
-    kernel = union.__dict__.get("_fast_kernel")
-    if kernel is None:
-        if len(texts) < FAST_BATCH or pure_python():
-            return {}
-        core = module()
-        if core is None or _kernel_spec(union) is None:
-            return {}
-        try:
-            kernel = FeatureKernel(core, union)
-        except ValueError:  # a vocabulary whose columns are not 0..n-1: the Python path
-            kernel = False
-        union.__dict__["_fast_kernel"] = kernel
-    if kernel is False or pure_python():
-        return {}
-    return kernel.transform(texts, THREADS["n"])
+    kernel = _built_kernel(union, len(texts))
+    return {} if kernel is None else kernel.transform(texts, THREADS["n"])
 
 
 # -- the compiled normaliser (classify/_norm.pyx) ------------------------------------------------------------

@@ -99,12 +99,14 @@ class ClassifyModel:
             raise ModelNotFitted("this model is not fitted: call fit() or load a trained model")
 
     def transform(self, texts):
+        return self.features_.transform(self._normalized(texts)).tocsr()
+
+    def _normalized(self, texts) -> list:
         self._check_fitted()
         from classify.core import normalize_texts
 
         # models before 0.1.0's last change normalise inside; a large batch: the compiled normaliser
-        texts = normalize_texts(getattr(self, "normalizer_", None), texts)
-        return self.features_.transform(texts).tocsr()
+        return normalize_texts(getattr(self, "normalizer_", None), texts)
 
     def predict_scores(self, texts, jobs: int | None = None) -> dict[str, np.ndarray]:
         """Each task's probabilities of `texts`. A small batch (`classify.rows.SMALL_BATCH`) is computed
@@ -125,7 +127,15 @@ class ClassifyModel:
     def _scores(self, texts: list) -> dict[str, np.ndarray]:
         X = self._rows(texts)
         if X is None:
-            X = self.transform(texts)
+            from classify.core import decisions
+
+            texts = self._normalized(texts)
+            tasks = list(self.tasks_.items())
+            # the compiled kernel scores each text as it counts it: no matrix (same numbers)
+            found = decisions(self.features_, [task.scorer for _, task in tasks], texts)
+            if found is not None:
+                return {name: task.calibrator.transform(D) for (name, task), D in zip(tasks, found, strict=True)}
+            X = self.features_.transform(texts).tocsr()
         return {name: task.scores(X) for name, task in self.tasks_.items()}
 
     def _thread_parts(self, texts: list, jobs: int | None = None) -> list[list] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -172,11 +173,21 @@ class MeanVectors:
         for i, tokens in enumerate(tokenized):
             rows = [r for r in map(row_of.__getitem__, tokens) if r >= 0]
             if rows:
-                v = matrix[np.asarray(rows)].mean(axis=0)
-                norm = float(np.linalg.norm(v))
+                v = matrix[np.asarray(rows)].mean(axis=0)  # float32, added row after row
+                # the squares added in float64 in order (not BLAS, whose order varies by machine): the compiled
+                # kernel does the same steps (classify/_core.pyx, `vector_of`)
+                norm = math.sqrt(float(np.cumsum(v.astype(np.float64) ** 2)[-1]))
                 if norm > 0:
                     out[i] = v / norm * self.scale
         return out
+
+    def kernel_inputs(self):
+        """(matrix, resolve) for the compiled kernel (`classify.core.decisions`): the memory-mapped float32
+        matrix, and `resolve(tokens)`, their rows (-1: no vector)."""
+        index, matrix = self._load()
+        if getattr(self, "sha256_", self._sha) != self._sha:
+            self.transform([])  # its error
+        return matrix, index.lookup
 
     def fit_transform(self, texts, y=None):
         return self.fit(texts).transform(texts)

@@ -214,3 +214,70 @@ def test_predict_output_is_byte_identical_on_both_paths(cli, tiny_model, tmp_pat
         assert code == 0, err
         outputs.append(out)
     assert outputs[0] == outputs[1]
+
+
+# -- decision values scored as each text is counted (`core.decisions`): the matrix way's, bit for bit -------
+def _layers(union, texts, n_layers=2, seed=0):
+    """Linear layers over the union's columns (sizes from a transform), as a model's tasks hold them."""
+    from classify.scoring import LinearScorer
+
+    rng = np.random.default_rng(seed)
+    n_columns = union.transform(texts[:1]).shape[1]
+    return [LinearScorer(rng.standard_normal((k, n_columns)).astype(np.float32) * 3,
+                         rng.standard_normal(k).astype(np.float32)) for k in (3, 15)[:n_layers]]
+
+
+def _decisions_both(union, scorers, texts, monkeypatch):
+    """(matrix way, kernel way) decision values of each scorer."""
+    monkeypatch.setattr(core, "FAST_BATCH", 0)
+    X = union.transform(texts).tocsr()
+    found = core.decisions(union, scorers, texts)
+    assert found is not None, "the kernel did not score the texts"
+    return [s.decision(X) for s in scorers], found
+
+
+@pytest.mark.parametrize("settings_", [dict(), dict(negation=False), dict(word=(1, 3), char=(1, 6)),
+                                       dict(char=None), dict(lexicon=False), "char-first"],
+                         ids=["default", "no-negation", "wide", "word-only", "no-lexicon", "char-first"])
+def test_kernel_decisions_are_the_matrix_ones(settings_, monkeypatch):
+    normalize = Normalizer(accents=False)
+    texts = [normalize(t) for t in load_corpus(TINY).texts + FRENCH]
+    union = _union(texts, **(settings_ if isinstance(settings_, dict) else {}))
+    if settings_ == "char-first":
+        blocks = dict(union.transformer_list)
+        union = CompiledUnion([("char", blocks["char"]), ("word", blocks["word"]), ("lexicon", blocks["lexicon"])])
+    scorers = _layers(union, texts)
+    # texts pasted twice (every count 2: rows numpy weighs, scored the matrix way), empty ones, unknown words
+    batch = texts + [t + " " + t for t in texts[:5]] + ["", " ", "mot_inconnu xyz", "a" * 3000]
+    expected, found = _decisions_both(union, scorers, batch, monkeypatch)
+    for a, b in zip(expected, found, strict=True):
+        assert a.dtype == b.dtype == np.float32 and a.tobytes() == b.tobytes()
+
+
+def test_kernel_decisions_are_none_where_the_kernel_cannot_score(monkeypatch):
+    from classify.lexicon import LexiconFeatures
+
+    normalize = Normalizer(accents=False)
+    texts = [normalize(t) for t in FRENCH]
+    union = _union(texts)
+    blocks = dict(union.transformer_list)
+    scorers = _layers(union, texts)
+    monkeypatch.setattr(core, "FAST_BATCH", 0)
+    # a dense block before a TF-IDF block: its columns would come first in a row's sums
+    before = CompiledUnion([("word", blocks["word"]), ("lexicon", LexiconFeatures().fit()), ("char", blocks["char"])])
+    assert core.decisions(before, scorers, texts) is None
+    monkeypatch.setenv("CLASSIFY_PURE_PYTHON", "1")
+    assert core.decisions(union, scorers, texts) is None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(train=st.lists(TEXT, min_size=1, max_size=8), batch=st.lists(TEXT, min_size=1, max_size=8))
+def test_kernel_decisions_are_the_matrix_ones_on_any_text(train, batch, monkeypatch):
+    try:
+        union = _union(batch + train + FRENCH)
+    except ValueError:
+        return
+    scorers = _layers(union, FRENCH, n_layers=1)
+    expected, found = _decisions_both(union, scorers, batch + [t + t for t in batch], monkeypatch)
+    assert expected[0].tobytes() == found[0].tobytes()

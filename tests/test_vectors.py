@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -104,3 +105,83 @@ def test_hashed_index_gives_the_rows_of_the_dict_index(vectors, monkeypatch):
     monkeypatch.setattr(module.HashedIndex, "open", classmethod(lambda cls, index: None))  # no hashed index
     with_dict = MeanVectors().fit(texts).transform(texts * 100)[:3]
     assert np.array_equal(few, many) and np.array_equal(many, with_dict)
+
+
+def _vectors_model():
+    from classify.config import ModelConfig
+    from classify.corpus import load_corpus
+    from classify.model import ClassifyModel
+
+    return ClassifyModel(ModelConfig(vectors=True, cv_folds=3), n_jobs=1).fit(load_corpus(TINY))
+
+
+BATCH = ["Panne, encore nul !", "Merci, super", "rien de connu", "panne panne panne", "", "pas super du tout",
+         "nul nul", "Super merci 😀 pas de panne", "merci-super panne"]
+
+
+def test_the_compiled_kernel_scores_the_vectors_as_the_matrix_way(vectors, monkeypatch):
+    """`classify.core.decisions` computes the mean vectors in the kernel (MeanVectors.transform is not
+    called) and gives the matrix way's decision values, to the bit, call after call as it learns words."""
+    pytest.importorskip("classify._core")
+    from classify import core
+    from classify.corpus import load_corpus
+    from classify.vectors import MeanVectors
+
+    model = _vectors_model()
+    monkeypatch.setattr(core, "FAST_BATCH", 0)
+    scorers = [task.scorer for task in model.tasks_.values()]
+    first = model._normalized(BATCH)
+    second = model._normalized(load_corpus(TINY).texts + [t + " " + t for t in BATCH])
+    expected = [[s.decision(model.features_.transform(texts).tocsr()) for s in scorers] for texts in (first, second)]
+    python_transform = MeanVectors.transform
+
+    def only_for_rows_left(self, texts):  # rows numpy weighs (each word repeated: relative counts) come here
+        assert all(min(Counter(t.split()).values(), default=0) >= 2 for t in texts)
+        return python_transform(self, texts)
+
+    monkeypatch.setattr(MeanVectors, "transform", only_for_rows_left)
+    for texts, values in zip((first, second, first), expected + expected[:1], strict=True):
+        found = core.decisions(model.features_, scorers, texts)
+        assert found is not None
+        assert [v.tobytes() for v in values] == [f.tobytes() for f in found]
+
+
+def test_a_failed_word_lookup_leaves_no_word_unknown(vectors, monkeypatch):
+    """When looking new words up fails, the error reaches the caller; the next batch asks for them again."""
+    pytest.importorskip("classify._core")
+    from classify import core
+    from classify.vectors import MeanVectors
+
+    model = _vectors_model()
+    monkeypatch.setattr(core, "FAST_BATCH", 0)
+    scorers = [task.scorer for task in model.tasks_.values()]
+    texts = model._normalized(BATCH)
+    expected = [s.decision(model.features_.transform(texts).tocsr()) for s in scorers]
+    working = MeanVectors.kernel_inputs
+
+    def failing(self):
+        matrix, _ = working(self)
+
+        def resolve(tokens):
+            raise OSError("the index went away")
+
+        return matrix, resolve
+
+    monkeypatch.setattr(MeanVectors, "kernel_inputs", failing)
+    with pytest.raises(OSError):
+        core.decisions(model.features_, scorers, texts)
+    monkeypatch.setattr(MeanVectors, "kernel_inputs", working)
+    found = core.decisions(model.features_, scorers, texts)
+    assert [v.tobytes() for v in expected] == [f.tobytes() for f in found]
+
+
+def test_the_norm_adds_the_squares_in_order_in_float64(vectors):
+    """The reference the kernel follows: a norm that does not depend on the machine's BLAS."""
+    import math
+
+    from classify.vectors import MeanVectors
+
+    X = MeanVectors(scale=1.0).fit_transform(["panne nul merci"])
+    v = np.array([[1, 0, 0], [0.9, 0.1, 0], [0.1, 0.9, 0]], dtype=np.float32).mean(axis=0)
+    norm = math.sqrt(sum(float(x) * float(x) for x in v))
+    assert X[0].tobytes() == (v / norm * 1.0).astype(np.float32).tobytes()
