@@ -212,6 +212,9 @@ cdef struct Counter:
 
 cdef extern from *:
     int ctz64 "__builtin_ctzll"(unsigned long long x) nogil
+    void prefetch "__builtin_prefetch"(const void *p) nogil
+
+DEF PREFETCH = 16
 
 
 cdef int counter_init(Counter *c, int64_t n_columns) noexcept nogil:
@@ -489,6 +492,8 @@ cdef bint weigh_row(Out *o, int64_t start, int64_t end, const Weights *w) noexce
         if end > start and smallest > 1:
             return False
     for k in range(start, end):
+        if k + PREFETCH < end:
+            prefetch(w.idf + o.cols[k + PREFETCH])
         v = w.tf[<int64_t>o.counts[k]] if w.tf != NULL else o.counts[k]
         v = v * w.idf[o.cols[k]]
         o.counts[k] = v
@@ -683,6 +688,10 @@ cdef inline void axpy_rows(const Out *o, int64_t start, int64_t end, int64_t off
         n_labels = layers.n_labels[t]
         y = layers.y[t] + row * n_labels
         for k in range(start, end):
+            if k + PREFETCH < end:  # the layer's rows are read at random: ask for one a few entries ahead
+                x = layers.coef_t[t] + (offset + o.cols[k + PREFETCH]) * n_labels
+                prefetch(x)
+                prefetch(x + n_labels - 1)
             a = o.counts[k]
             x = layers.coef_t[t] + (offset + o.cols[k]) * n_labels
             for j in range(n_labels):
@@ -1277,7 +1286,7 @@ cdef class Kernel:
         """`padded`: the text between two spaces; each word `w` (a run of non-space characters) is read as
         `padded[start - 1:end + 1]`, the word between spaces even where the text separates words otherwise."""
         cdef const uint32_t *s = padded + 1
-        cdef int64_t i = 0, j, w, k, e, slot, start
+        cdef int64_t i = 0, j, w, k, e, slot, start, end
         cdef uint64_t key
         cdef uint32_t saved_before, saved_after
         cdef uint32_t *mutable = <uint32_t *>padded
@@ -1322,7 +1331,10 @@ cdef class Kernel:
                 cache.keys[slot] = key
                 cache.slots[slot] = <int32_t>e
                 cache.n_entries += 1
-            for k in range(cache.cols_at[e], cache.cols_at[e + 1]):
+            end = cache.cols_at[e + 1]
+            for k in range(cache.cols_at[e], end):
+                if k + PREFETCH < end:
+                    prefetch(c.count + cache.cols[k + PREFETCH])
                 count_add(c, cache.cols[k])
             mutable[i] = saved_before
             mutable[j + 1] = saved_after
