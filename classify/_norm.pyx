@@ -468,7 +468,7 @@ cdef class Normaliser:
 
     def normalize(self, list texts):
         """[normalised text, or None (Python must do it), or False (a character the table does not know)].
-        The caller must not fill the tables during the call."""
+        Calls may run at once in several threads; the caller must not fill the tables during any of them."""
         cdef Py_ssize_t n = len(texts), i
         cdef int *kinds = <int *>malloc((n + 1) * sizeof(int))
         cdef void **datas = <void **>malloc((n + 1) * sizeof(void *))
@@ -478,17 +478,18 @@ cdef class Normaliser:
         cdef Vec a, m, b, out
         cdef int64_t start
         cdef bint nomem = False
+        cdef Spec spec = self.spec  # this call's copy: calls in other threads read the tables at once
         a.p = m.p = b.p = out.p = NULL
         a.n = m.n = b.n = out.n = 0
         a.cap = m.cap = b.cap = out.cap = 0
-        self.spec.pre_state = self.pre.state
-        self.spec.pre_start = self.pre.start
-        self.spec.pre_length = self.pre.length
-        self.spec.pre_pool = self.pre.pool.p
-        self.spec.low_state = self.low.state
-        self.spec.low_start = self.low.start
-        self.spec.low_length = self.low.length
-        self.spec.low_pool = self.low.pool.p
+        spec.pre_state = self.pre.state
+        spec.pre_start = self.pre.start
+        spec.pre_length = self.pre.length
+        spec.pre_pool = self.pre.pool.p
+        spec.low_state = self.low.state
+        spec.low_start = self.low.start
+        spec.low_length = self.low.length
+        spec.low_pool = self.low.pool.p
         try:
             if kinds == NULL or datas == NULL or lengths == NULL or ends == NULL or statuses == NULL:
                 raise MemoryError()
@@ -504,7 +505,7 @@ cdef class Normaliser:
             with nogil:
                 for i in range(n):
                     start = out.n
-                    statuses[i] = normalize_one(&self.spec, kinds[i], datas[i], lengths[i], &a, &m, &b, &out)
+                    statuses[i] = normalize_one(&spec, kinds[i], datas[i], lengths[i], &a, &m, &b, &out)
                     if statuses[i] == NOMEM:
                         nomem = True
                         break

@@ -14,6 +14,7 @@ install time) classify says once on stderr that it runs slower, and why.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -292,7 +293,36 @@ def compiled_blocks(union, texts: list[str]) -> dict:
 
 # "module": classify._norm or None; "low": the lower-case table; (accents, mask, breaks): a _CompiledNormalizer
 _NORM: dict = {}
-_NORM_LOCK = threading.RLock()
+_NORM_LOCK = threading.RLock()  # making a _CompiledNormalizer
+
+
+class _TableLock:
+    """The compiled normaliser's tables: read by any number of passes at once (threads: the pass releases the
+    GIL), filled only while none reads them."""
+
+    def __init__(self):
+        self._state = threading.Condition(threading.RLock())
+        self._readers = 0
+
+    @contextlib.contextmanager
+    def reading(self):
+        with self._state:  # waits while a thread fills the tables
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._state:
+                self._readers -= 1
+                self._state.notify_all()
+
+    @contextlib.contextmanager
+    def filling(self):
+        with self._state:  # held throughout: no pass starts until the tables are filled
+            self._state.wait_for(lambda: self._readers == 0)
+            yield
+
+
+_TABLES = _TableLock()
 
 
 def normalize_texts(normalizer, texts) -> list[str]:
@@ -319,7 +349,7 @@ def _normaliser(normalizer):
     key = (bool(normalizer.accents), bool(normalizer.mask), bool(normalizer.breaks))
     compiled = _NORM.get(key)
     if compiled is None:
-        with _NORM_LOCK:  # the tables grow only under this lock, never while a pass reads them
+        with _NORM_LOCK:  # one compiled normaliser per setting (its tables are filled under `_TABLES`)
             if "module" not in _NORM:
                 _NORM["module"] = _load_norm()
             compiled = _NORM.get(key)
@@ -379,13 +409,15 @@ class _CompiledNormalizer:
         self.pre, self.low = norm.Table(), low
         elisions = [(w, R.ELISIONS[w]) for w in sorted(R.ELISIONS, key=len, reverse=True)]
         self.kernel = norm.Normaliser(self.pre, low, mask, R.NUMBER_TOKEN, elisions, breaks)
-        self._fill(chr(c) for c in range(0x250))  # Latin, most texts need nothing more (under _NORM_LOCK)
+        with _TABLES.filling():  # `low` is shared with the other settings' normalisers
+            self._fill(chr(c) for c in range(0x250))  # Latin, most texts need nothing more
 
     def __call__(self, texts: list[str]) -> list:
-        with _NORM_LOCK:
+        with _TABLES.reading():
             results = self.kernel.normalize(texts)
-            missing = [i for i, r in enumerate(results) if r is False]
-            if missing:
+        missing = [i for i, r in enumerate(results) if r is False]
+        if missing:
+            with _TABLES.filling():
                 self._fill({c for i in missing for c in texts[i]})
                 for i, r in zip(missing, self.kernel.normalize([texts[i] for i in missing]), strict=True):
                     results[i] = r

@@ -140,3 +140,33 @@ def test_the_characters_that_compose_are_all_in_the_planes_scanned():
 
     assert core._composers() == core._composers(range(0x110000))
     assert "\u0cca" in core._composers()  # ೊ: its second part is a starter
+
+
+def test_threads_normalise_at_once_while_new_characters_fill_the_tables(monkeypatch):
+    """Passes run in several threads at once; a thread whose texts bring new characters fills the tables
+    while no pass reads them: every text comes out as Python normalises it."""
+    import threading
+
+    monkeypatch.setenv("CLASSIFY_PURE_PYTHON", "0")
+    monkeypatch.setattr(core, "FAST_BATCH", 0)
+    normalizer = Normalizer(accents=False, mask=True, breaks=True)
+    scripts = [range(0x0400, 0x0450), range(0x0600, 0x0650), range(0x3040, 0x3090), range(0x0900, 0x0950),
+               range(0x10A0, 0x10F0), range(0x1E00, 0x1E50)]  # Cyrillic, Arabic, Hiragana, Devanagari, ...
+    batches = [[f"{t} {''.join(chr(c) for c in script)[k:k + 9]}" for t in FRENCH for k in range(0, 40, 8)]
+               for script in scripts]
+    results, errors = {}, []
+
+    def work(k):
+        try:
+            results[k] = core.normalize_texts(normalizer, batches[k])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(batches))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for k, batch in enumerate(batches):
+        assert results[k] == [normalizer(t) for t in batch]
