@@ -120,9 +120,10 @@ def in_process(model_path: Path, texts: list[str], test_texts=None, test_labels=
 
 def steps(model_path: Path, texts: list[str]) -> dict:
     """µs per document of each step, one after the other on a freshly loaded model (first pass), as prediction
-    runs them: the compiled normaliser and kernel where they apply (`classify.core`; `CLASSIFY_PURE_PYTHON=1`
-    for the reference path). Rows starting with "of which" split the features step, each measured on a model
-    loaded afresh, and are not counted in the total."""
+    runs them: the compiled normaliser and kernel where they apply (`classify.core`, the kernel scoring each
+    text as it counts it; `CLASSIFY_PURE_PYTHON=1` for the reference path, which builds the matrix). Rows
+    starting with "of which" split the features step (the kernel's counting alone, each block it does not
+    compute), each measured on a model loaded afresh, and are not counted in the total."""
     import numpy as np
 
     from classify import api, core
@@ -153,13 +154,24 @@ def steps(model_path: Path, texts: list[str]) -> dict:
     # the language model is loaded on the first text the French-word test cannot settle: once, on its own row,
     # so that the two passes below that check languages (its own step, and inside `records`) are alike
     timed("language model (loaded once)", language, "This text is in English: it needs the language model.")
+    scorers = [t.scorer for t in model.tasks_.values()]
+
+    def scored_as_counted(normalized):  # what `ClassifyModel.predict` runs on the compiled core: no matrix
+        found = core.decisions(model.features_, scorers, normalized)
+        return None if found is None else {n: t.calibrator.transform(D)
+                                           for (n, t), D in zip(model.tasks_.items(), found, strict=True)}
+
+    fused = "features, linear layers and calibration (compiled kernel, no matrix)"
     for i in range(0, len(documents), CHUNK):
         chunk = [d.text for d in documents[i:i + CHUNK]]
         normalized = timed("normalisation", core.normalize_texts, normalize, chunk)
         normalized_chunks.append(normalized)
-        X = timed(features, lambda: model.features_.transform(normalized).tocsr())
-        scores = timed("linear layers and calibration",
-                       lambda: {n: t.scores(X) for n, t in model.tasks_.items()})
+        scores = timed(fused, scored_as_counted, normalized) if compiled else None
+        if scores is None:
+            timings.pop(fused, None)
+            X = timed(features, lambda: model.features_.transform(normalized).tocsr())
+            scores = timed("linear layers and calibration",
+                           lambda: {n: t.scores(X) for n, t in model.tasks_.items()})
         timed("decisions", lambda: {n: model.tasks_[n].decide(P) for n, P in scores.items()})
         timed("language check", lambda: [language(t) for t in chunk])
         predictions.extend(timed("records", lambda: api._predict_chunk(documents[i:i + CHUNK], model, None, None,
