@@ -39,8 +39,8 @@ def extensions():
 
     ext = Extension("classify._core", ["classify/_core.pyx"], include_dirs=[numpy.get_include()],
                     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                    extra_compile_args=["-O2", "-ffp-contract=off"], optional=True)
-    norm = Extension("classify._norm", ["classify/_norm.pyx"], extra_compile_args=["-O2"], optional=True)
+                    extra_compile_args=["-O3", "-ffp-contract=off"], optional=True)
+    norm = Extension("classify._norm", ["classify/_norm.pyx"], extra_compile_args=["-O3"], optional=True)
     try:
         return cythonize([ext, norm], language_level=3, quiet=True)
     except Exception as exc:

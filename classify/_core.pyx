@@ -19,7 +19,7 @@ the Python path's order (word columns increasing, character columns as scipy's p
 are weighed with numpy's float32 and float64 steps (`weigh_row`, `classify.features.weigh_counts`).
 """
 
-from libc.stdint cimport uint64_t, uint32_t, int32_t, int64_t
+from libc.stdint cimport uint64_t, uint32_t, uint16_t, int32_t, int64_t
 from libc.stdlib cimport malloc, calloc, realloc, free, qsort
 from libc.string cimport memcmp, memcpy, memset
 
@@ -333,25 +333,29 @@ cdef int copy_text(Buf *text, int kind, const void *data, int64_t length) noexce
     return 0
 
 
+cdef struct CacheSlot:
+    # a padded word met in recent texts: its code points then its char n-gram columns (repeats included) are
+    # pool[at:at + n] and pool[at + n:at + n + n_cols] (as int32): 16 bytes, one read of memory finds both
+    uint64_t key
+    uint32_t at
+    uint16_t n      # 0: an empty slot
+    uint16_t n_cols
+
+
 cdef struct WordCache:
-    # padded word -> its char n-gram columns (repeats included), for the words met in recent texts: a word
-    # is analysed once, then its columns are read from `cols` (texts repeat their words, Zipf's law)
-    uint64_t *keys
-    int32_t *slots     # -> entry, or -1
+    # padded word -> its char n-gram columns, for the words met in recent texts: a word is analysed once,
+    # then its columns are read from the pool (texts repeat their words, Zipf's law)
+    CacheSlot *slots
     uint64_t mask
     int64_t n_entries
-    int64_t *word_at   # entry e: its word is words[word_at[e]:word_at[e + 1]]
-    int64_t *cols_at   # and its columns cols[cols_at[e]:cols_at[e + 1]]
-    int64_t entries_capacity
-    uint32_t *words
-    int64_t words_capacity
-    int32_t *cols
-    int64_t cols_capacity
+    uint32_t *pool
+    int64_t pool_size
+    int64_t pool_capacity
 
 
 DEF CACHE_SLOTS = 1 << 17  # at most half of them used: then the cache starts again empty
-DEF CACHE_POOL = 1 << 22
-DEF LONG_WORD = 1024  # longer padded words are never cached   # code points of its words, columns of its words: at most this many each
+DEF CACHE_POOL = 1 << 23   # code points and columns of its words: at most this many
+DEF LONG_WORD = 1024  # longer padded words are never cached
 
 
 cdef WordCache *cache_new() noexcept nogil:
@@ -359,72 +363,38 @@ cdef WordCache *cache_new() noexcept nogil:
     if c == NULL:
         return NULL
     c.mask = CACHE_SLOTS - 1
-    c.keys = <uint64_t *>malloc(CACHE_SLOTS * sizeof(uint64_t))
-    c.slots = <int32_t *>malloc(CACHE_SLOTS * sizeof(int32_t))
-    c.entries_capacity = CACHE_SLOTS // 2 + 1
-    c.word_at = <int64_t *>malloc((c.entries_capacity + 1) * sizeof(int64_t))
-    c.cols_at = <int64_t *>malloc((c.entries_capacity + 1) * sizeof(int64_t))
-    c.words_capacity = 1 << 16
-    c.words = <uint32_t *>malloc(c.words_capacity * sizeof(uint32_t))
-    c.cols_capacity = 1 << 16
-    c.cols = <int32_t *>malloc(c.cols_capacity * sizeof(int32_t))
-    if c.keys == NULL or c.slots == NULL or c.word_at == NULL or c.cols_at == NULL or c.words == NULL \
-            or c.cols == NULL:
+    c.slots = <CacheSlot *>calloc(CACHE_SLOTS, sizeof(CacheSlot))
+    c.pool_capacity = 1 << 16
+    c.pool = <uint32_t *>malloc(c.pool_capacity * sizeof(uint32_t))
+    if c.slots == NULL or c.pool == NULL:
         cache_free(c)
         return NULL
-    cache_clear(c)
     return c
 
 
 cdef void cache_clear(WordCache *c) noexcept nogil:
-    cdef int64_t i
-    for i in range(CACHE_SLOTS):
-        c.slots[i] = -1
+    memset(c.slots, 0, CACHE_SLOTS * sizeof(CacheSlot))
     c.n_entries = 0
-    c.word_at[0] = 0
-    c.cols_at[0] = 0
+    c.pool_size = 0
 
 
 cdef void cache_free(WordCache *c) noexcept nogil:
     if c == NULL:
         return
-    free(c.keys)
     free(c.slots)
-    free(c.word_at)
-    free(c.cols_at)
-    free(c.words)
-    free(c.cols)
+    free(c.pool)
     free(c)
 
 
-cdef inline int64_t cache_find(WordCache *c, uint64_t key, const uint32_t *w, int64_t n) noexcept nogil:
-    """The entry of padded word `w`, or -(slot + 1) for the empty slot where it goes."""
+cdef inline CacheSlot *cache_find(WordCache *c, uint64_t key, const uint32_t *w, int64_t n) noexcept nogil:
+    """The slot of padded word `w`: its own, or the empty one where it goes (n == 0)."""
     cdef uint64_t i = key & c.mask
-    cdef int32_t e
-    cdef int64_t start
+    cdef CacheSlot *slot
     while True:
-        e = c.slots[i]
-        if e < 0:
-            return -<int64_t>i - 1
-        if c.keys[i] == key:
-            start = c.word_at[e]
-            if c.word_at[e + 1] - start == n and same(c.words + start, w, n):
-                return e
+        slot = c.slots + i
+        if slot.n == 0 or (slot.key == key and slot.n == n and same(c.pool + slot.at, w, n)):
+            return slot
         i = (i + 1) & c.mask
-
-
-cdef int grow_i32(int32_t **p, int64_t *capacity, int64_t n) noexcept nogil:
-    cdef void *q
-    cdef int64_t new
-    if n <= capacity[0]:
-        return 0
-    new = max(2 * capacity[0], n + 1024)
-    q = realloc(p[0], new * sizeof(int32_t))
-    if q == NULL:
-        return -1
-    p[0] = <int32_t *>q
-    capacity[0] = new
-    return 0
 
 
 cdef int grow_u32(uint32_t **p, int64_t *capacity, int64_t n) noexcept nogil:
@@ -1286,10 +1256,12 @@ cdef class Kernel:
         """`padded`: the text between two spaces; each word `w` (a run of non-space characters) is read as
         `padded[start - 1:end + 1]`, the word between spaces even where the text separates words otherwise."""
         cdef const uint32_t *s = padded + 1
-        cdef int64_t i = 0, j, w, k, e, slot, start, end
+        cdef int64_t i = 0, j, w, k, at, n_cols, widest = self.char_max - self.char_min + 1
         cdef uint64_t key
         cdef uint32_t saved_before, saved_after
         cdef uint32_t *mutable = <uint32_t *>padded
+        cdef CacheSlot *slot
+        cdef const int32_t *cols
         while i < length:
             if is_space(s[i]):
                 i += 1
@@ -1302,7 +1274,7 @@ cdef class Kernel:
             mutable[i] = 32
             mutable[j + 1] = 32
             w = j - i + 2
-            if w > LONG_WORD:  # counted directly: it would fill the cache on its own
+            if w > LONG_WORD or w * widest > 65535:  # counted directly: it would fill the cache on its own
                 if self._count_long_word(padded + i, w, c) < 0:
                     return -1
                 mutable[i] = saved_before
@@ -1310,32 +1282,28 @@ cdef class Kernel:
                 i = j
                 continue
             key = h_fin(_hash(padded + i, w))
-            e = cache_find(cache, key, padded + i, w)
-            if e < 0:
-                if cache.n_entries + 1 >= cache.entries_capacity or \
-                        cache.word_at[cache.n_entries] + w > CACHE_POOL or \
-                        cache.cols_at[cache.n_entries] + w * (self.char_max - self.char_min + 1) > CACHE_POOL:
+            slot = cache_find(cache, key, padded + i, w)
+            if slot.n == 0:
+                if 2 * (cache.n_entries + 1) > CACHE_SLOTS or cache.pool_size + w + w * widest > CACHE_POOL:
                     cache_clear(cache)
-                    e = cache_find(cache, key, padded + i, w)
-                slot = -e - 1
-                e = cache.n_entries
-                start = cache.word_at[e]
-                if grow_u32(&cache.words, &cache.words_capacity, start + w) < 0:
+                    slot = cache_find(cache, key, padded + i, w)
+                at = cache.pool_size
+                if grow_u32(&cache.pool, &cache.pool_capacity, at + w + w * widest + 1) < 0:
                     return -1
-                memcpy(cache.words + start, padded + i, w * sizeof(uint32_t))
-                cache.word_at[e + 1] = start + w
-                k = self._word_columns(padded + i, w, cache, cache.cols_at[e])
-                if k < 0:
-                    return -1
-                cache.cols_at[e + 1] = k
-                cache.keys[slot] = key
-                cache.slots[slot] = <int32_t>e
+                memcpy(cache.pool + at, padded + i, w * sizeof(uint32_t))
+                n_cols = self._word_columns(padded + i, w, <int32_t *>(cache.pool + at + w))
+                slot.key = key
+                slot.at = <uint32_t>at
+                slot.n = <uint16_t>w
+                slot.n_cols = <uint16_t>n_cols
+                cache.pool_size = at + w + n_cols
                 cache.n_entries += 1
-            end = cache.cols_at[e + 1]
-            for k in range(cache.cols_at[e], end):
-                if k + PREFETCH < end:
-                    prefetch(c.count + cache.cols[k + PREFETCH])
-                count_add(c, cache.cols[k])
+            cols = <const int32_t *>(cache.pool + slot.at + slot.n)
+            n_cols = slot.n_cols
+            for k in range(n_cols):
+                if k + PREFETCH < n_cols:
+                    prefetch(c.count + cols[k + PREFETCH])
+                count_add(c, cols[k])
             mutable[i] = saved_before
             mutable[j + 1] = saved_after
             i = j
@@ -1354,30 +1322,28 @@ cdef class Kernel:
                     count_add(c, col)
         return 0
 
-    cdef int64_t _word_columns(self, const uint32_t *word, int64_t w, WordCache *cache, int64_t at) noexcept nogil:
-        """Append the columns of the char_wb n-grams of padded word `word` to cache.cols from `at`; returns
-        the end (-1: out of memory). scikit-learn's n-grams in its order (`classify.features.char_wb_ngrams`):
-        by length from min_n to max_n, each from the first position to the last, or the padded word once when
-        it is shorter than min_n. The order matters: a row's columns come out in the order of first meeting,
-        reversed, as scipy's product gives the Python path's (`count_flush`)."""
-        cdef int64_t p, n
-        cdef uint64_t h
+    cdef int64_t _word_columns(self, const uint32_t *word, int64_t w, int32_t *out) noexcept nogil:
+        """Write the columns of the char_wb n-grams of padded word `word` to `out` (room for w times the
+        number of n-gram lengths); returns how many. scikit-learn's n-grams in its order
+        (`classify.features.char_wb_ngrams`): by length from min_n to max_n, each from the first position to
+        the last, or the padded word once when it is shorter than min_n. The order matters: a row's columns
+        come out in the order of first meeting, reversed, as scipy's product gives the Python path's
+        (`count_flush`)."""
+        cdef int64_t p, n, at = 0
         cdef int32_t col
-        if grow_i32(&cache.cols, &cache.cols_capacity, at + w * (self.char_max - self.char_min + 1) + 1) < 0:
-            return -1
         if w < self.char_min:
             col = table_find(&self.char, h_fin(_hash(word, w)), word, w)
             if col >= 0:
-                cache.cols[at] = col
-                at += 1
-            return at
+                out[0] = col
+                return 1
+            return 0
         for n in range(self.char_min, self.char_max + 1):
             if n > w:
                 break
             for p in range(w - n + 1):
                 col = table_find(&self.char, h_fin(_hash(word + p, n)), word + p, n)
                 if col >= 0:
-                    cache.cols[at] = col
+                    out[at] = col
                     at += 1
         return at
 
