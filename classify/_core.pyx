@@ -237,6 +237,22 @@ cdef int cmp_int32(const void *a, const void *b) noexcept nogil:
     return (x > y) - (x < y)
 
 
+cdef void sort_int32(int32_t *a, int64_t n) noexcept nogil:
+    """Sort in place: insertion for a few (a text's word columns, a few dozen), qsort beyond."""
+    cdef int64_t i, j
+    cdef int32_t x
+    if n > 96:
+        qsort(a, n, sizeof(int32_t), cmp_int32)
+        return
+    for i in range(1, n):
+        x = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > x:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
 cdef inline void count_add(Counter *c, int32_t col) noexcept nogil:
     if c.count[col] == 0:
         c.touched[c.n_touched] = col
@@ -274,7 +290,7 @@ cdef int count_flush(Counter *c, Out *o, bint increasing) noexcept nogil:
                     return -1
                 c.count[col] = 0
     else:
-        qsort(c.touched, c.n_touched, sizeof(int32_t), cmp_int32)
+        sort_int32(c.touched, c.n_touched)
         for j in range(c.n_touched):
             col = c.touched[j]
             c.bits[col >> 6] = 0
@@ -423,6 +439,22 @@ cdef struct TokenKey:
 cdef int cmp_token_key(const void *a, const void *b) noexcept nogil:
     cdef uint64_t x = (<const TokenKey *>a).key, y = (<const TokenKey *>b).key
     return (x > y) - (x < y)
+
+
+cdef void sort_token_keys(TokenKey *a, int64_t n) noexcept nogil:
+    """Sort by key in place: insertion for a few (a text's tokens, a few dozen), qsort beyond."""
+    cdef int64_t i, j
+    cdef TokenKey x
+    if n > 96:
+        qsort(a, n, sizeof(TokenKey), cmp_token_key)
+        return
+    for i in range(1, n):
+        x = a[i]
+        j = i - 1
+        while j >= 0 and a[j].key > x.key:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
 
 
 cdef struct Lexicon:
@@ -1241,7 +1273,7 @@ cdef class Kernel:
         """The smallest number of times a token occurs in the text (`min(Counter(tokens).values())`), or -1
         when two different tokens share a key."""
         cdef int64_t k = 0, run_start, smallest = n_tokens
-        qsort(keys, n_tokens, sizeof(TokenKey), cmp_token_key)
+        sort_token_keys(keys, n_tokens)
         while k < n_tokens:
             run_start = k
             while k < n_tokens and keys[k].key == keys[run_start].key:
