@@ -135,11 +135,21 @@ cdef class Table:
         self.state[cp] = MAPPED
 
 
+cdef unsigned char CLASS_BMP[65536]  # per code point of the Basic Multilingual Plane: 1 \w, 2 \d (filled at import)
+cdef Py_UCS4 _c
+for _c in range(65536):
+    CLASS_BMP[_c] = (1 if _c == 95 or Py_UNICODE_ISALNUM(_c) else 0) | (2 if Py_UNICODE_ISDECIMAL(_c) else 0)
+
+
 cdef inline bint is_word(uint32_t c) noexcept nogil:  # re's \w on str
-    return c == 95 or Py_UNICODE_ISALNUM(<Py_UCS4>c)
+    if c < 65536:
+        return CLASS_BMP[c] & 1
+    return Py_UNICODE_ISALNUM(<Py_UCS4>c)
 
 
 cdef inline bint is_digit(uint32_t c) noexcept nogil:  # re's \d on str
+    if c < 65536:
+        return CLASS_BMP[c] & 2
     return Py_UNICODE_ISDECIMAL(<Py_UCS4>c)
 
 
