@@ -264,6 +264,24 @@ def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, ad
         yield from predictions
 
 
+def round_scores(P, digits: int = 4):
+    """`round(p, digits)` of each probability in the array `P`, as Python's `round` gives it (so the same
+    JSON), at numpy's speed: `rint(p * 10**digits) / 10**digits` is Python's result unless `p * 10**digits`
+    lands so near a half that the product's rounding error could choose the other side; those few values, and
+    any that is not finite, are rounded by Python's `round` itself."""
+    import numpy as np
+
+    P = np.asarray(P, dtype=float)
+    scale = 10.0 ** digits
+    scaled = P * scale
+    out = np.rint(scaled) / scale
+    with np.errstate(invalid="ignore"):
+        unsure = ~np.isfinite(scaled) | (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    for index in zip(*np.nonzero(unsure)):
+        out[index] = round(float(P[index]), digits)
+    return out
+
+
 def _chunk_task(chunk: list, task: tuple) -> list:
     return _predict_chunk(chunk, *task)
 
@@ -294,11 +312,11 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
         for name, task in model.tasks_.items():
             order = np.argsort(-scores[name], axis=1, kind="stable")[:, :top_k or None]  # ties: label order
             ranked[name] = (np.asarray(task.labels, dtype=object)[order].tolist(),
-                            np.take_along_axis(scores[name], order, axis=1).tolist())
+                            round_scores(np.take_along_axis(scores[name], order, axis=1)).tolist())
         for i in range(len(good)):
             labels, doc_scores = {}, {}
             for name, task in model.tasks_.items():
-                doc_scores[name] = {label: round(p, 4) for label, p in zip(ranked[name][0][i], ranked[name][1][i])}
+                doc_scores[name] = dict(zip(ranked[name][0][i], ranked[name][1][i]))
                 value = decided[name][i]
                 if task.multi and top_k:
                     value = [v for v in value if v in doc_scores[name]]

@@ -43,7 +43,8 @@ def looks_french(text: str) -> bool:
 def language(text: str) -> str | None:
     """'fr', another ISO 639-1 code when the text is confidently in another language, or None when it is too
     short to tell (under MIN_LETTERS letters once links and @mentions are removed)."""
-    text = _NOISE.sub(" ", text)
+    if "http" in text or "www." in text or "@" in text or "#" in text:  # else there is nothing to remove
+        text = _NOISE.sub(" ", text)
     if looks_french(text):
         return FRENCH
     if sum(c.isalpha() for c in text[:300]) < MIN_LETTERS:

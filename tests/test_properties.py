@@ -246,3 +246,44 @@ def test_a_text_repeated_k_times_gets_the_same_labels_and_scores(repeat_models, 
     assert model.predict([text]) == model.predict([joiner.join([text] * k)])
     for task in once:
         assert np.abs(once[task] - repeated[task]).max() <= 0.02, (task, once[task], repeated[task])
+
+
+def _near_halves():
+    """Probabilities whose `p * 10**4` is a half or within a few ulps of one: where a product's rounding could
+    choose the other side."""
+    import numpy as np
+
+    out = []
+    for k in range(0, 10000, 7):
+        x = (k + 0.5) / 1e4
+        for _ in range(3):
+            out.append(x)
+            x = float(np.nextafter(x, 1.0))
+        x = (k + 0.5) / 1e4
+        for _ in range(3):
+            x = float(np.nextafter(x, 0.0))
+            out.append(x)
+    return out + [k / 32 for k in range(33)] + [0.0, 1.0, 5e-324, 1e-300, 0.99995, 0.00005]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(min_value=0.0, max_value=1.0), st.sampled_from(_near_halves())),
+                min_size=1, max_size=40))
+def test_scores_are_rounded_as_python_rounds_them(values):
+    """The JSON of a prediction holds `round(p, 4)`: numbers computed per array must be the same floats."""
+    import numpy as np
+
+    from classify.api import round_scores
+
+    got = round_scores(np.asarray(values).reshape(1, -1)).ravel().tolist()
+    assert [repr(g) for g in got] == [repr(round(v, 4)) for v in values]
+
+
+def test_scores_are_rounded_as_python_rounds_them_at_every_half():
+    import numpy as np
+
+    from classify.api import round_scores
+
+    values = _near_halves()
+    got = round_scores(np.asarray(values)).tolist()
+    assert [repr(g) for g in got] == [repr(round(v, 4)) for v in values]

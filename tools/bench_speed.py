@@ -203,9 +203,10 @@ def _feature_parts(model_path: Path, chunks: list[list[str]]) -> dict[str, float
     caches, as in prediction): the compiled kernel's pass (tokens, negation, n-grams, TF-IDF, lexicon counts)
     and each block it does not compute, in Python."""
     from classify import api
-    from classify.core import compiled_blocks
+    from classify.core import compiled_blocks, in_threads
 
-    union = api.load(model_path, trust=True).model.features_
+    model = api.load(model_path, trust=True).model
+    union = model.features_
     kernel = 0.0
     done: set = set()
     for chunk in chunks:
@@ -213,8 +214,10 @@ def _feature_parts(model_path: Path, chunks: list[list[str]]) -> dict[str, float
         done |= set(compiled_blocks(union, chunk))
         kernel += time.perf_counter() - start
     out = {"the compiled kernel (word, char and lexicon blocks)": kernel} if done else {}
+    # on the compiled core, predict computes the word vectors in the kernel too (`classify.core.decisions`)
+    every_block_compiled = bool(done) and in_threads(model)
     for name, _ in getattr(union, "transformer_list", []):
-        if name in done:
+        if name in done or every_block_compiled:
             continue
         block = dict(api.load(model_path, trust=True).model.features_.transformer_list)[name]
         start = time.perf_counter()
