@@ -325,10 +325,11 @@ class _TableLock:
 _TABLES = _TableLock()
 
 
-def normalize_texts(normalizer, texts) -> list[str]:
+def normalize_texts(normalizer, texts, in_python=None) -> list[str]:
     """`normalizer(text)` for each text, the same strings on both paths. A batch of `FAST_BATCH` texts or more
     goes through the compiled normaliser when it applies (a `Normalizer`, the module built, the expressions of
-    `classify.text.resources` those it implements); the texts it leaves aside are normalised in Python."""
+    `classify.text.resources` those it implements); the texts it leaves aside are normalised in Python, by
+    `in_python(texts)` when given (training spreads them over its worker processes)."""
     texts = texts if isinstance(texts, list) else list(texts)
     if normalizer is None:
         return texts
@@ -336,9 +337,14 @@ def normalize_texts(normalizer, texts) -> list[str]:
     if len(texts) >= FAST_BATCH and not pure_python():
         compiled = _normaliser(normalizer)
     if compiled is None:
-        return [normalizer(t) for t in texts]
+        return in_python(texts) if in_python else [normalizer(t) for t in texts]
     results = compiled(texts)
-    return [r if r.__class__ is str else normalizer(t) for r, t in zip(results, texts, strict=True)]
+    left = [i for i, r in enumerate(results) if r.__class__ is not str]
+    if left:
+        done = in_python([texts[i] for i in left]) if in_python else [normalizer(texts[i]) for i in left]
+        for i, text in zip(left, done, strict=True):
+            results[i] = text
+    return results
 
 
 def _normaliser(normalizer):

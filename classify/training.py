@@ -13,6 +13,7 @@ import logging
 import numpy as np
 
 from classify.config import ModelConfig
+from classify.core import normalize_texts
 from classify.errors import CorpusError
 from classify.parallel import beside, can_fork, ordered_map
 from classify.scoring import Calibrator, LinearScorer, TaskModel, _softmax
@@ -155,7 +156,8 @@ def fit_shared_features(config: ModelConfig, texts: list[str], n_jobs: int = 1):
     dense blocks (word vectors, lexicon) at its end, which NB-SVM leaves unweighted."""
     normalizer = build_normalizer(config)
     try:
-        normalised = map_texts(normalizer, texts, n_jobs)
+        # the compiled normaliser where it applies, the texts it leaves aside in `n_jobs` processes
+        normalised = normalize_texts(normalizer, texts, lambda rest: map_texts(normalizer, rest, n_jobs))
         features, X = fit_features(config, normalised, n_jobs)
     except ValueError as exc:  # "After pruning, no terms remain" / "empty vocabulary", as scikit-learn says
         raise CorpusError(

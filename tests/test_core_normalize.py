@@ -170,3 +170,25 @@ def test_threads_normalise_at_once_while_new_characters_fill_the_tables(monkeypa
     assert not errors
     for k, batch in enumerate(batches):
         assert results[k] == [normalizer(t) for t in batch]
+
+
+def test_training_normalises_through_the_compiled_pass_to_the_same_matrix(monkeypatch):
+    """`fit_shared_features` normalises with the compiled pass (its leftovers, texts with links or
+    mentions, in Python): the matrix is the pure-Python path's, bit for bit."""
+    from classify.config import ModelConfig
+    from classify.corpus import load_corpus
+    from classify.training import fit_shared_features
+
+    from .conftest import TINY
+
+    texts = load_corpus(TINY).texts + FRENCH + ["@orange_fr la fibre http://x.fr merci", "un mail a@b.fr"]
+    monkeypatch.setattr(core, "FAST_BATCH", 0)
+    monkeypatch.setenv("CLASSIFY_PURE_PYTHON", "1")
+    reference = fit_shared_features(ModelConfig(), texts)[2]
+    monkeypatch.setenv("CLASSIFY_PURE_PYTHON", "0")
+    passes = []
+    original = core._CompiledNormalizer.__call__
+    monkeypatch.setattr(core._CompiledNormalizer, "__call__", lambda self, t: passes.append(len(t)) or original(self, t))
+    compiled = fit_shared_features(ModelConfig(), texts)[2]
+    assert passes and passes[0] == len(texts)
+    assert (reference != compiled).nnz == 0 and reference.data.tobytes() == compiled.data.tobytes()
