@@ -237,22 +237,6 @@ cdef int cmp_int32(const void *a, const void *b) noexcept nogil:
     return (x > y) - (x < y)
 
 
-cdef void sort_int32(int32_t *a, int64_t n) noexcept nogil:
-    """Sort in place: insertion for a few (a text's word columns, a few dozen), qsort beyond."""
-    cdef int64_t i, j
-    cdef int32_t x
-    if n > 96:
-        qsort(a, n, sizeof(int32_t), cmp_int32)
-        return
-    for i in range(1, n):
-        x = a[i]
-        j = i - 1
-        while j >= 0 and a[j] > x:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = x
-
-
 cdef inline void count_add(Counter *c, int32_t col) noexcept nogil:
     if c.count[col] == 0:
         c.touched[c.n_touched] = col
@@ -290,7 +274,10 @@ cdef int count_flush(Counter *c, Out *o, bint increasing) noexcept nogil:
                     return -1
                 c.count[col] = 0
     else:
-        sort_int32(c.touched, c.n_touched)
+        if c.n_touched > 96:
+            qsort(c.touched, c.n_touched, sizeof(int32_t), cmp_int32)
+        else:
+            insertion_sort(c.touched, c.n_touched)
         for j in range(c.n_touched):
             col = c.touched[j]
             c.bits[col >> 6] = 0
@@ -441,17 +428,27 @@ cdef int cmp_token_key(const void *a, const void *b) noexcept nogil:
     return (x > y) - (x < y)
 
 
-cdef void sort_token_keys(TokenKey *a, int64_t n) noexcept nogil:
-    """Sort by key in place: insertion for a few (a text's tokens, a few dozen), qsort beyond."""
+ctypedef fused Sortable:
+    int32_t
+    TokenKey
+
+
+cdef inline uint64_t sort_key(Sortable x) noexcept nogil:
+    if Sortable is TokenKey:
+        return x.key
+    else:
+        return <uint64_t><uint32_t>x  # columns are never negative
+
+
+cdef void insertion_sort(Sortable *a, int64_t n) noexcept nogil:
+    """Sort in place, by key: a few dozen items (a text's word columns, its tokens' keys), where insertion
+    beats qsort's calls through a function pointer."""
     cdef int64_t i, j
-    cdef TokenKey x
-    if n > 96:
-        qsort(a, n, sizeof(TokenKey), cmp_token_key)
-        return
+    cdef Sortable x
     for i in range(1, n):
         x = a[i]
         j = i - 1
-        while j >= 0 and a[j].key > x.key:
+        while j >= 0 and sort_key(a[j]) > sort_key(x):
             a[j + 1] = a[j]
             j -= 1
         a[j + 1] = x
@@ -1273,7 +1270,10 @@ cdef class Kernel:
         """The smallest number of times a token occurs in the text (`min(Counter(tokens).values())`), or -1
         when two different tokens share a key."""
         cdef int64_t k = 0, run_start, smallest = n_tokens
-        sort_token_keys(keys, n_tokens)
+        if n_tokens > 96:
+            qsort(keys, n_tokens, sizeof(TokenKey), cmp_token_key)
+        else:
+            insertion_sort(keys, n_tokens)
         while k < n_tokens:
             run_start = k
             while k < n_tokens and keys[k].key == keys[run_start].key:
