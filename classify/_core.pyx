@@ -673,35 +673,14 @@ cdef struct Layers:
     Vectors *vectors      # the mean word vectors block, or NULL
 
 
-cdef inline void axpy_rows(const Out *o, int64_t start, int64_t end, int64_t offset, const Layers *layers,
-                           Py_ssize_t row) noexcept nogil:
-    """Each task's `y[row] += value * coef_t[offset + column]` for the entries o[start:end], one after the
-    other, in float32: what scipy's sparse product (`csr_matvecs`) does for this row's entries, in the same
-    order, so the same sums to the bit."""
-    cdef int64_t k
-    cdef int t, j, n_labels
-    cdef float a
-    cdef const float *x
-    cdef float *y
-    for t in range(layers.n_tasks):
-        n_labels = layers.n_labels[t]
-        y = layers.y[t] + row * n_labels
-        for k in range(start, end):
-            if k + PREFETCH < end:  # the layer's rows are read at random: ask for one a few entries ahead
-                x = layers.coef_t[t] + (offset + o.cols[k + PREFETCH]) * n_labels
-                prefetch(x)
-                prefetch(x + n_labels - 1)
-            a = o.counts[k]
-            x = layers.coef_t[t] + (offset + o.cols[k]) * n_labels
-            for j in range(n_labels):
-                y[j] = y[j] + a * x[j]
-
-
-cdef inline void axpy_dense(const float *values, int64_t n, int64_t offset, const Layers *layers,
-                            Py_ssize_t row) noexcept nogil:
-    """`axpy_rows` for a dense block's row: its columns in order (a zero adds nothing: a sum from +0.0 is
-    never -0.0, so the sparse matrix's dropped zeros change no bit)."""
-    cdef int64_t k
+cdef inline void axpy(const float *values, const int32_t *cols, int64_t n, int64_t offset, const Layers *layers,
+                      Py_ssize_t row) noexcept nogil:
+    """Each task's `y[row] += value * coef_t[offset + column]` for n entries, one after the other, in float32:
+    what scipy's sparse product (`csr_matvecs`) does for this row's entries, in the same order, so the same
+    sums to the bit. `cols`: the entries' columns (a sparse block's row), or NULL for a dense block's row
+    (columns 0..n-1). A zero adds nothing (a sum from +0.0 is never -0.0): skipped, as the sparse matrix
+    drops a dense block's zeros."""
+    cdef int64_t k, column
     cdef int t, j, n_labels
     cdef float a
     cdef const float *x
@@ -710,10 +689,15 @@ cdef inline void axpy_dense(const float *values, int64_t n, int64_t offset, cons
         n_labels = layers.n_labels[t]
         y = layers.y[t] + row * n_labels
         for k in range(n):
+            if cols != NULL and k + PREFETCH < n:  # the layer's rows are read at random: ask ahead
+                x = layers.coef_t[t] + (offset + cols[k + PREFETCH]) * n_labels
+                prefetch(x)
+                prefetch(x + n_labels - 1)
             a = values[k]
             if a == 0:
                 continue
-            x = layers.coef_t[t] + (offset + k) * n_labels
+            column = offset + (cols[k] if cols != NULL else k)
+            x = layers.coef_t[t] + column * n_labels
             for j in range(n_labels):
                 y[j] = y[j] + a * x[j]
 
@@ -1147,13 +1131,13 @@ cdef class Kernel:
                     layers.left[i] = True
                 else:  # in the union's order of blocks, as the stacked matrix lists the row's entries
                     if self.has_char and layers.char_first:
-                        axpy_rows(char_out, 0, char_out.size, layers.char_offset, layers, i)
+                        axpy(char_out.counts, char_out.cols, char_out.size, layers.char_offset, layers, i)
                     if self.has_word:
-                        axpy_rows(word_out, 0, word_out.size, layers.word_offset, layers, i)
+                        axpy(word_out.counts, word_out.cols, word_out.size, layers.word_offset, layers, i)
                     if self.has_char and not layers.char_first:
-                        axpy_rows(char_out, 0, char_out.size, layers.char_offset, layers, i)
+                        axpy(char_out.counts, char_out.cols, char_out.size, layers.char_offset, layers, i)
                     if vec != NULL and vec_state == 1:
-                        axpy_dense(vec.value, vec.dim, vec.offset, layers, i)
+                        axpy(vec.value, NULL, vec.dim, vec.offset, layers, i)
                 if vec != NULL and vec_state < 0:
                     layers.left[i] = True
             i += 1
