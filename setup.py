@@ -1,5 +1,5 @@
-"""The compiled core (classify/_core.pyx), built as an optional extension: without Cython or a C compiler
-the install still succeeds and classify runs on its pure-Python path (docs/core.md)."""
+"""The compiled core (classify/_core.pyx, _norm.pyx, _records.pyx), built as optional extensions: without
+Cython or a C compiler the install still succeeds and classify runs on its pure-Python path (docs/core.md)."""
 
 import sys
 
@@ -41,8 +41,9 @@ def extensions():
                     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                     extra_compile_args=["-O3", "-ffp-contract=off"], optional=True)
     norm = Extension("classify._norm", ["classify/_norm.pyx"], extra_compile_args=["-O3"], optional=True)
+    records = Extension("classify._records", ["classify/_records.pyx"], extra_compile_args=["-O3"], optional=True)
     try:
-        return cythonize([ext, norm], language_level=3, quiet=True)
+        return cythonize([ext, norm, records], language_level=3, quiet=True)
     except Exception as exc:
         _skipped(exc)
         return []

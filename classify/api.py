@@ -236,7 +236,9 @@ def _as_documents(items: Iterable) -> Iterator:
                               f"{type(item).__name__}.")
 
 
-def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, adapted) -> Iterator[Prediction]:
+def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, adapted, render=None
+             ) -> Iterator[Prediction]:
+    """`predict`'s work, its arguments checked; `render`: see `_predict_chunk`."""
     from classify.parallel import ordered_map, workers
 
     jobs = workers(jobs)
@@ -245,7 +247,7 @@ def _predict(documents, loaded, threshold, top_k, explain, raw, jobs, client, ad
         from classify.explain import DocumentExplainer
 
         explainer = DocumentExplainer(loaded.model, top=explain, raw=raw)
-    task = (loaded.model, threshold, top_k, explainer)
+    task = (loaded.model, threshold, top_k, explainer, render)
     if adapted is not None:
         # the probabilities are computed: what is left (decisions, records, explanations) is done here
         start = 0
@@ -286,20 +288,37 @@ def _chunk_task(chunk: list, task: tuple) -> list:
     return _predict_chunk(chunk, *task)
 
 
-def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed: dict | None = None
-                   ) -> list[Prediction]:
+class RenderedPrediction:
+    """A classified document whose JSONL record the compiled writer wrote already (`classify predict
+    --format jsonl`): the line, and what the command counts."""
+
+    __slots__ = ("id", "lang", "line")
+    error = None
+    empty = False
+    record = True
+
+    def __init__(self, id: str, lang: str | None, line: str):
+        self.id, self.lang, self.line = id, lang, line
+
+
+def _predict_chunk(chunk: list, model, threshold, top_k, explainer, render=None, precomputed: dict | None = None
+                   ) -> list:
     """The chunk's predictions; `precomputed` (task -> probabilities of the chunk's readable documents, in
-    order) replaces the model's own, as `--adapt` does."""
-    from classify.lang import language
+    order) replaces the model's own, as `--adapt` does. With `render` (`PredictionWriter.compiled_records`),
+    a classified document comes as a `RenderedPrediction`, its JSONL line written by the compiled writer
+    (the line `Prediction.to_record` and json would give), or as a Prediction where that writer leaves it."""
+    from classify.lang import languages
 
     out = []
     good = [d for d in chunk if d.error is None]
     results = []
+    lines = None
     explanations = [None] * len(good)
     if good:
         import numpy as np
 
         texts = [d.text for d in good]
+        langs = languages(texts)
         X = model.transform(texts) if explainer else None
         if precomputed is not None:
             scores = precomputed
@@ -307,21 +326,26 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
             scores = {name: task.scores(X) for name, task in model.tasks_.items()}
         else:  # a small chunk needs no scipy: one text on the command line starts faster
             scores = model.predict_scores(texts, jobs=1)  # `--jobs` workers are the parallel part
-        decided = {name: model.tasks_[name].decide(P, threshold) for name, P in scores.items()}
-        ranked = {}  # task -> (labels best first, their scores), one list per document
+        values, orders, rounded = {}, {}, {}
         for name, task in model.tasks_.items():
-            order = np.argsort(-scores[name], axis=1, kind="stable")[:, :top_k or None]  # ties: label order
-            ranked[name] = (np.asarray(task.labels, dtype=object)[order].tolist(),
-                            round_scores(np.take_along_axis(scores[name], order, axis=1)).tolist())
-        for i in range(len(good)):
-            labels, doc_scores = {}, {}
-            for name, task in model.tasks_.items():
-                doc_scores[name] = dict(zip(ranked[name][0][i], ranked[name][1][i]))
-                value = decided[name][i]
-                if task.multi and top_k:
-                    value = [v for v in value if v in doc_scores[name]]
-                labels[name] = value
-            results.append((labels, doc_scores))
+            orders[name] = np.argsort(-scores[name], axis=1, kind="stable")[:, :top_k or None]  # ties: label order
+            rounded[name] = round_scores(np.take_along_axis(scores[name], orders[name], axis=1))
+            values[name] = task.decide(scores[name], threshold)
+            if task.multi and top_k:  # the labels kept in the scores
+                names = np.asarray(task.labels, dtype=object)
+                values[name] = [[v for v in value if v in kept]
+                                for value, kept in zip(values[name], map(set, names[orders[name]].tolist()))]
+        if render is not None and explainer is None:
+            lines = _render_lines(render, good, langs, values, orders, rounded)
+        if lines is None or None in lines:
+            ranked = {name: (np.asarray(task.labels, dtype=object)[orders[name]].tolist(), rounded[name].tolist())
+                      for name, task in model.tasks_.items()}  # task -> (labels best first, their scores)
+            for i in range(len(good)):
+                labels, doc_scores = {}, {}
+                for name in model.tasks_:
+                    doc_scores[name] = dict(zip(ranked[name][0][i], ranked[name][1][i]))
+                    labels[name] = values[name][i]
+                results.append((labels, doc_scores))
         if explainer:
             predicted = {name: [r[0][name] for r in results] for name in model.tasks_}
             explanations = explainer.explain(X, predicted, texts=[d.text for d in good])
@@ -331,9 +355,28 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, precomputed:
             out.append(Prediction(doc.id, None, None, doc.error, empty=doc.empty, record=doc.record))
             continue
         i = position[id(doc)]
+        if lines is not None and lines[i] is not None:
+            out.append(RenderedPrediction(doc.id, langs[i], lines[i]))
+            continue
         labels, doc_scores = results[i]
-        out.append(Prediction(doc.id, labels, doc_scores, explanation=explanations[i], lang=language(doc.text)))
+        out.append(Prediction(doc.id, labels, doc_scores, explanation=explanations[i], lang=langs[i]))
     return out
+
+
+def _render_lines(render, documents: list, langs: list, values: dict, orders: dict, rounded: dict) -> list | None:
+    """The compiled writer's JSONL line of each document (None where it leaves one to Python), or None
+    without the compiled writer."""
+    import json
+
+    from classify.core import records
+
+    compiled = records()
+    if compiled is None:
+        return None
+    suffix, tasks = render
+    return compiled.records([d.id for d in documents], langs,
+                            [(key, values[name], labels, encoded, orders[name], rounded[name])
+                             for name, key, labels, encoded in tasks], suffix, json.encoder.encode_basestring)
 
 
 @dataclass

@@ -563,9 +563,9 @@ def predict(
 
                         for line in adaptation_lines(adapted.shares, adapted.n_documents, adapted.sources):
                             _stderr(line)
-                predictions = api.predict(documents, loaded, threshold=threshold, top_k=top_k,
-                                          explain=(explain_top or 5) if explain else None, raw=raw,
-                                          jobs=1 if client else jobs, client=client, adapted=adapted)
+                predictions = api._predict(api._as_documents(documents), loaded, threshold, top_k,
+                                           (explain_top or 5) if explain else None, raw, 1 if client else jobs,
+                                           client, adapted, render=writer.compiled_records())
                 _write_predictions(predictions, writer, strict, api.CHUNK, counts)
             _close(writer)
     except ClassifyError as exc:

@@ -44,6 +44,21 @@ def module():
     return _state["module"]
 
 
+def records():
+    """The compiled writer of prediction records and quick language test (`classify._records`), or None:
+    forced off by CLASSIFY_PURE_PYTHON, or not built (the Python code it mirrors runs then; `module()` says
+    why the compiled core is missing)."""
+    if pure_python():
+        return None
+    if "records" not in _state:
+        try:
+            from classify import _records
+        except ImportError:
+            _records = None
+        _state["records"] = _records
+    return _state["records"]
+
+
 def check(union) -> None:
     """Look for the compiled module when it could compute `union`'s features (so a note says once, in the
     process that loads the model, that it is missing)."""

@@ -25,6 +25,7 @@ from classify.io import read_text_file
 log = logging.getLogger("classify")
 
 MAX_TEXT_BYTES = 50 * 1024 * 1024  # a single document larger than this is refused, not loaded
+KEPT_TABLE_BYTES = 32 * 1024 * 1024  # a table up to this size is read once; a larger one twice (memory)
 
 
 @dataclass
@@ -105,26 +106,32 @@ def _file_document(path: Path, encoding: str | None = None) -> Document:
 
 
 def _table_documents(path, text_column, id_column, fmt, skip_bad_lines, options) -> Iterator[Document]:
-    """The rows of a table, read lazily twice: a first pass checks every row (bad lines, the text column,
-    duplicated ids) before anything is classified, the second yields the documents. Memory holds the ids
-    (for the duplicate check), never the texts."""
+    """The rows of a table: a first pass checks every row (bad lines, the text column, duplicated ids) before
+    anything is classified, then the documents come. A table of up to KEPT_TABLE_BYTES is kept in memory by
+    the first pass; a larger one is read lazily twice, memory holding the ids (for the duplicate check),
+    never the texts."""
     from classify.corpus import iter_rows, open_table
 
-    def ids(source):
+    def ids(source, kept: list | None):
         columns = None
-        for _, row in iter_rows(source, skip_bad_lines=skip_bad_lines):
+        for number_row in iter_rows(source, skip_bad_lines=skip_bad_lines):
+            row = number_row[1]
             if columns is None:
                 columns = list(row)
                 require_column(columns, text_column, path, "--text-column")
+            if kept is not None:
+                kept.append(number_row)
             yield row.get(id_column, "")
 
     with _readable_twice(path) as copy:
         try:
             source = open_table(copy, fmt, options, name=str(path))
-            warn_duplicate_ids(ids(source), path)
+            kept = [] if source.path.stat().st_size <= KEPT_TABLE_BYTES else None
+            warn_duplicate_ids(ids(source, kept), path)
         except ClassifyError as exc:
             raise InputError(str(exc)) from None
-        rows = iter_rows(source, quiet=True)  # checked above: bad lines were reported (or stopped us)
+        # checked above: bad lines were reported (or stopped us)
+        rows = iter_rows(source, quiet=True) if kept is None else kept
         for number, (_, row) in enumerate(rows, 1):
             doc_id = row.get(id_column) or f"{path}:{number}"
             text = row.get(text_column, "")

@@ -27,6 +27,7 @@ _MARKERS = frozenset(
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|#")
 _detector = None
 _LOADING = threading.Lock()
+_QUICK_READY: list = []  # [True] once the compiled quick test has its function words
 
 
 class LanguageUnavailable(RuntimeError):
@@ -49,8 +50,42 @@ def language(text: str) -> str | None:
         return FRENCH
     if sum(c.isalpha() for c in text[:300]) < MIN_LETTERS:
         return None
+    return _detected(text)
+
+
+def _detected(text: str) -> str:
+    """The language of a text that does not look French, has enough letters and no link or mention."""
     top = _detect(" ".join(text.split()))
     return top["lang"] if top["lang"] != FRENCH and top["score"] >= MIN_PROBABILITY else FRENCH
+
+
+def languages(texts: list[str]) -> list[str | None]:
+    """`language` of each text, the cheap test compiled where the compiled core is built
+    (`classify._records.quick_french`: the same answers, without building the words)."""
+    quick = _quick_test()
+    if quick is None:
+        return [language(text) for text in texts]
+    out = []
+    for text in texts:
+        answer = quick(text)
+        out.append(FRENCH if answer == 1 else None if answer == 2 else _detected(text) if answer == 0
+                   else language(text))
+    return out
+
+
+def _quick_test():
+    """`classify._records.quick_french`, its function words set, or None without the compiled core."""
+    from classify.core import records
+
+    compiled = records()
+    if compiled is None:
+        return None
+    if not _QUICK_READY:
+        with _LOADING:  # set once, before any thread reads them
+            if not _QUICK_READY:
+                compiled.set_markers(_MARKERS, MIN_LETTERS)
+                _QUICK_READY.append(True)
+    return compiled.quick_french
 
 
 def _detect(text: str) -> dict:

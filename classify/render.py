@@ -52,8 +52,27 @@ class PredictionWriter:
         self.csv = None
         self.written = 0
 
+    def compiled_records(self) -> tuple | None:
+        """What the compiled writer needs to write this writer's JSONL lines (`api._predict_chunk`'s
+        `render`): the JSON of the stamp's fields, and per task its name, the JSON of its key and of its
+        labels. None for another format, with --explain, or when a task's name is also a field of the
+        record (the compiled writer does not merge fields)."""
+        fields = {"id", "scores", "lang", "explanation", "empty", "error", *self.stamp}
+        if self.fmt != "jsonl" or self.explain or fields & set(self.tasks):
+            return None
+        try:
+            suffix = "".join(f", {_JSON.encode(key)}: {_JSON.encode(value)}" for key, value in self.stamp.items())
+            tasks = [(name, (_JSON.encode(name) + ": ").encode(), list(self.labels[name]),
+                      [_JSON.encode(label).encode() for label in self.labels[name]]) for name in self.tasks]
+            return suffix.encode(), tasks
+        except UnicodeEncodeError:  # a name with no UTF-8 form: json writes it, the compiled writer cannot
+            return None
+
     def write(self, prediction) -> None:
-        if self.fmt == "jsonl":
+        line = getattr(prediction, "line", None)  # written by the compiled writer (`compiled_records`)
+        if line is not None:
+            self.pending.append(line)
+        elif self.fmt == "jsonl":
             record = prediction.to_record(self.tasks)
             if self.stamp:
                 record.update(self.stamp)

@@ -334,3 +334,26 @@ def test_streaming_and_predict_read_office_files_too(cli, tmp_path, reference):
     assert err.count("columns separated by semicolons") == 1 and err.count("read it as cp1252") == 1
     code, out, err = cli("predict", OFFICE / "excel.xlsx", "--model", reference[0], "--format", "jsonl", "-q")
     assert code == 0 and out == reference[1]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".xlsx"])
+def test_a_table_read_once_or_twice_gives_the_same_documents(tmp_path, monkeypatch, suffix):
+    """Tables up to `KEPT_TABLE_BYTES` are kept by the checking pass; larger ones are read again."""
+    import pandas as pd
+
+    from classify import inputs
+
+    frame = pd.DataFrame({"id": ["a", "b", "a", ""], "text": ["Panne ; fibre", "  ", "Réseau « coupé »", "ok"]})
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, sep=";", index=False, encoding="cp1252")
+    elif suffix == ".jsonl":
+        frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    else:
+        frame.to_excel(path, index=False)
+    read = []
+    for limit in (inputs.KEPT_TABLE_BYTES, 0):
+        monkeypatch.setattr(inputs, "KEPT_TABLE_BYTES", limit)
+        read.append([(d.id, d.text, d.error, d.empty) for d in inputs.iter_documents([str(path)])])
+    assert read[0] == read[1]
+    assert [d[0] for d in read[0]] == ["a", "b", "a", f"{path}:4"] and read[0][1][3] is True
