@@ -399,6 +399,8 @@ cdef struct WordCache:
 DEF CACHE_SLOTS = 1 << 17  # at most half of them used: then the cache starts again empty
 DEF CACHE_POOL = 1 << 23   # code points and columns of its words: at most this many
 DEF LONG_WORD = 1024  # longer padded words are never cached
+DEF WORDS_AHEAD = 4  # a word's cache slot is asked from memory this many words ahead
+DEF GRAMS_AHEAD = 256  # a new word of at most this many n-grams has its vocabulary slots asked at once
 
 
 cdef WordCache *cache_new() noexcept nogil:
@@ -703,8 +705,9 @@ cdef int vector_of(Vectors *v, const uint32_t *s, int64_t *starts, int64_t *ends
 cdef struct Layers:
     # the linear layers of a model's tasks, to score each text as it is counted (`Kernel.scores`)
     int n_tasks
-    const float **coef_t  # per task: coef.T in C order, (columns of the whole union, labels)
+    const float **coef_t  # per task: coef.T, (columns of the whole union, labels), its rows `stride` floats apart
     int *n_labels
+    int64_t *stride
     float **y             # per task: (texts, labels) decision values without the intercept, from zero
     int64_t word_offset   # where the word and char blocks' columns start in the union
     int64_t char_offset
@@ -720,24 +723,25 @@ cdef inline void axpy(const float *values, const int32_t *cols, int64_t n, int64
     sums to the bit. `cols`: the entries' columns (a sparse block's row), or NULL for a dense block's row
     (columns 0..n-1). A zero adds nothing (a sum from +0.0 is never -0.0): skipped, as the sparse matrix
     drops a dense block's zeros."""
-    cdef int64_t k, column
+    cdef int64_t k, column, stride
     cdef int t, j, n_labels
     cdef float a
     cdef const float *x
     cdef float *y
     for t in range(layers.n_tasks):
         n_labels = layers.n_labels[t]
+        stride = layers.stride[t]
         y = layers.y[t] + row * n_labels
         for k in range(n):
             if cols != NULL and k + PREFETCH < n:  # the layer's rows are read at random: ask ahead
-                x = layers.coef_t[t] + (offset + cols[k + PREFETCH]) * n_labels
+                x = layers.coef_t[t] + (offset + cols[k + PREFETCH]) * stride
                 prefetch(x)
                 prefetch(x + n_labels - 1)
             a = values[k]
             if a == 0:
                 continue
             column = offset + (cols[k] if cols != NULL else k)
-            x = layers.coef_t[t] + column * n_labels
+            x = layers.coef_t[t] + column * stride
             for j in range(n_labels):
                 y[j] = y[j] + a * x[j]
 
@@ -918,18 +922,21 @@ cdef class Kernel:
         layers.coef_t = <const float **>malloc((layers.n_tasks + 1) * sizeof(float *))
         layers.y = <float **>malloc((layers.n_tasks + 1) * sizeof(float *))
         layers.n_labels = <int *>malloc((layers.n_tasks + 1) * sizeof(int))
+        layers.stride = <int64_t *>malloc((layers.n_tasks + 1) * sizeof(int64_t))
         try:
-            if layers.coef_t == NULL or layers.y == NULL or layers.n_labels == NULL:
+            if layers.coef_t == NULL or layers.y == NULL or layers.n_labels == NULL or layers.stride == NULL:
                 raise MemoryError()
             for t in range(layers.n_tasks):
                 array = coef_t[t]
-                if array.dtype != np.float32 or array.ndim != 2 or not array.flags.c_contiguous \
+                if array.dtype != np.float32 or array.ndim != 2 or array.strides[1] != 4 \
+                        or array.strides[0] < 4 * array.shape[1] or array.strides[0] % 4 \
                         or array.shape[0] < needed or word_offset < 0 or char_offset < 0:
-                    raise ValueError("each layer must be a C-ordered float32 (columns, labels) array covering "
-                                     "the blocks' columns")
+                    raise ValueError("each layer must be a float32 (columns, labels) array, its rows in C order "
+                                     "(padded or not), covering the blocks' columns")
                 kept.append(array)
                 layers.coef_t[t] = <const float *>cnp.PyArray_DATA(array)
                 layers.n_labels[t] = <int>array.shape[1]
+                layers.stride[t] = array.strides[0] // 4
                 outputs.append(np.zeros((n, array.shape[1]), dtype=np.float32))
                 layers.y[t] = <float *>cnp.PyArray_DATA(outputs[t])
             left = np.zeros(n + 1, dtype=np.bool_)
@@ -970,6 +977,7 @@ cdef class Kernel:
             free(layers.coef_t)
             free(layers.y)
             free(layers.n_labels)
+            free(layers.stride)
 
     cdef WordDict *_learn(self, list texts, WordDict *words, resolve, int64_t n_rows) except NULL:
         """`words` knowing every token of `texts`: the new ones are found without the GIL, then `resolve`d
@@ -1123,6 +1131,10 @@ cdef class Kernel:
         cdef int64_t *starts = NULL
         cdef int64_t *ends = NULL
         cdef int64_t starts_capacity = 0, ends_capacity = 0
+        cdef int64_t *char_words = NULL  # `_char_counts`' scratch
+        cdef int64_t char_words_capacity = 0
+        cdef int64_t *word_grams = NULL  # `_word_counts`' scratch
+        cdef int64_t word_grams_capacity = 0
         cdef Py_ssize_t i
         cdef int64_t j, length
         cdef int kind
@@ -1153,7 +1165,8 @@ cdef class Kernel:
                     status = -1
                     break
                 n_tokens = self._tokenize(text.data + 1, length, starts, ends)
-                status = self._word_counts(text.data + 1, starts, ends, n_tokens, &gram, &wc, lex, i)
+                status = self._word_counts(text.data + 1, starts, ends, n_tokens, &gram, &wc, lex, i, &word_grams,
+                                           &word_grams_capacity)
                 if status == 0 and vec != NULL:
                     vec_state = vector_of(vec, text.data + 1, starts, ends, n_tokens)
                 if status == 0:
@@ -1161,7 +1174,7 @@ cdef class Kernel:
                 word_indptr[i + 1] = word_out.size
                 word_weighed[i] = weigh_row(word_out, word_indptr[i], word_indptr[i + 1], &self.word_weights)
             if self.has_char and status == 0:
-                status = self._char_counts(text.data, length, &cc, cache)
+                status = self._char_counts(text.data, length, &cc, cache, &char_words, &char_words_capacity)
                 if status == 0:
                     status = count_flush(&cc, char_out, False)
                 char_indptr[i + 1] = char_out.size
@@ -1187,6 +1200,8 @@ cdef class Kernel:
         free(gram.data)
         free(starts)
         free(ends)
+        free(char_words)
+        free(word_grams)
         return status
 
     cdef int64_t _tokenize(self, const uint32_t *s, int64_t length, int64_t *starts, int64_t *ends) noexcept nogil:
@@ -1229,23 +1244,30 @@ cdef class Kernel:
         return n_tokens
 
     cdef int _word_counts(self, const uint32_t *s, int64_t *starts, int64_t *ends, int64_t n_tokens, Buf *gram,
-                          Counter *c, Lexicon *lex, Py_ssize_t row) noexcept nogil:
+                          Counter *c, Lexicon *lex, Py_ssize_t row, int64_t **scratch,
+                          int64_t *scratch_capacity) noexcept nogil:
         """The n-grams of the tokens (`_tokenize`), and the lexicon's sums of the text (`lex`, its row `row`)
-        when there is a lexicon."""
-        cdef int64_t t, k, size, a, b, entry, hits = 0
+        when there is a lexicon. Every n-gram's code points and hashes are found first, its vocabulary slot
+        asked from memory at once, then they are looked up in the same order (`scratch`: room for them)."""
+        cdef int64_t t, k, size, a, b, entry, hits = 0, at, m = 0, r
         cdef double positive = 0.0, negative = 0.0
         cdef void *p
-        cdef uint64_t h, h2
+        cdef uint64_t h, h2, key
         cdef int32_t col
         cdef int n
+        cdef int64_t *grams
         if lex != NULL and n_tokens > lex.keys_capacity:
             p = realloc(lex.keys, (n_tokens + 64) * sizeof(TokenKey))
             if p == NULL:
                 return -1
             lex.keys = <TokenKey *>p
             lex.keys_capacity = n_tokens + 64
+        if buf_i64(scratch, scratch_capacity, 6 * n_tokens * self.word_max + 6) < 0:
+            return -1
+        grams = scratch[0]  # per n-gram: where its code points start in `gram`, its size, n, token, hashes
+        size = 0
         for t in range(n_tokens):
-            size = 0
+            at = size  # the token's n-grams are the prefixes of its longest one
             h = H0
             h2 = C0
             for n in range(1, self.word_max + 1):
@@ -1272,18 +1294,34 @@ cdef class Kernel:
                     h = h_add(h, s[k])
                     h2 = c_add(h2, s[k])
                     size += 1
-                if n == 1 and lex != NULL:  # the token itself
-                    lex.keys[t].key = h_fin(h)
-                    lex.keys[t].token = t
-                    entry = table_find(&self.lex, lex.keys[t].key, c_fin(h2), gram.data, size)
-                    if entry >= 0:
-                        positive += self.lex_polarity[2 * entry]
-                        negative += self.lex_polarity[2 * entry + 1]
-                        hits += 1
+                key = h_fin(h)
                 if n >= self.word_min:
-                    col = table_find(&self.word, h_fin(h), c_fin(h2), gram.data, size)
-                    if col >= 0:
-                        count_add(c, col)
+                    prefetch(self.word.slots + (key & self.word.mask))
+                grams[6 * m] = at
+                grams[6 * m + 1] = size - at
+                grams[6 * m + 2] = n
+                grams[6 * m + 3] = t
+                grams[6 * m + 4] = <int64_t>key
+                grams[6 * m + 5] = <int64_t>c_fin(h2)
+                m += 1
+        for r in range(m):
+            n = <int>grams[6 * r + 2]
+            t = grams[6 * r + 3]
+            key = <uint64_t>grams[6 * r + 4]
+            if n == 1 and lex != NULL:  # the token itself
+                lex.keys[t].key = key
+                lex.keys[t].token = t
+                entry = table_find(&self.lex, key, <uint64_t>grams[6 * r + 5], gram.data + grams[6 * r],
+                                   grams[6 * r + 1])
+                if entry >= 0:
+                    positive += self.lex_polarity[2 * entry]
+                    negative += self.lex_polarity[2 * entry + 1]
+                    hits += 1
+            if n >= self.word_min:
+                col = table_find(&self.word, key, <uint64_t>grams[6 * r + 5], gram.data + grams[6 * r],
+                                 grams[6 * r + 1])
+                if col >= 0:
+                    count_add(c, col)
         if lex != NULL and hits:
             lex.positive[row] = positive
             lex.negative[row] = negative
@@ -1312,23 +1350,48 @@ cdef class Kernel:
                 smallest = k - run_start
         return smallest
 
-    cdef int _char_counts(self, const uint32_t *padded, int64_t length, Counter *c, WordCache *cache) noexcept nogil:
+    cdef int _char_counts(self, const uint32_t *padded, int64_t length, Counter *c, WordCache *cache,
+                          int64_t **scratch, int64_t *scratch_capacity) noexcept nogil:
         """`padded`: the text between two spaces; each word `w` (a run of non-space characters) is read as
-        `padded[start - 1:end + 1]`, the word between spaces even where the text separates words otherwise."""
+        `padded[start - 1:end + 1]`, the word between spaces even where the text separates words otherwise.
+        The words and their keys are found first, so that each word's cache slot is asked from memory a few
+        words ahead, and its columns one word ahead (`scratch`: room for them)."""
         cdef const uint32_t *s = padded + 1
         cdef int64_t i = 0, j, w, k, at, n_cols, widest = self.char_max - self.char_min + 1
-        cdef uint64_t key
+        cdef int64_t n_words = 0, q
+        cdef int64_t *words
+        cdef uint64_t key, h
         cdef uint32_t saved_before, saved_after
         cdef uint32_t *mutable = <uint32_t *>padded
         cdef CacheSlot *slot
         cdef const int32_t *cols
+        if buf_i64(scratch, scratch_capacity, 3 * (length // 2 + 1)) < 0:
+            return -1
+        words = scratch[0]
         while i < length:
             if is_space(s[i]):
                 i += 1
                 continue
             j = i
+            h = h_add(H0, 32)
             while j < length and not is_space(s[j]):
+                h = h_add(h, s[j])
                 j += 1
+            words[3 * n_words] = i
+            words[3 * n_words + 1] = j
+            words[3 * n_words + 2] = <int64_t>h_fin(h_add(h, 32))  # the padded word's key
+            n_words += 1
+            i = j
+        for q in range(n_words):
+            if q + WORDS_AHEAD < n_words:
+                prefetch(cache.slots + (<uint64_t>words[3 * (q + WORDS_AHEAD) + 2] & cache.mask))
+            if q + 1 < n_words:
+                slot = cache.slots + (<uint64_t>words[3 * (q + 1) + 2] & cache.mask)
+                if slot.n != 0 and slot.key == <uint64_t>words[3 * (q + 1) + 2]:
+                    prefetch(cache.pool + slot.at)
+            i = words[3 * q]
+            j = words[3 * q + 1]
+            key = <uint64_t>words[3 * q + 2]
             # the word s[i:j] padded: write spaces around it in place (restored below)
             saved_before, saved_after = mutable[i], mutable[j + 1]
             mutable[i] = 32
@@ -1339,9 +1402,7 @@ cdef class Kernel:
                     return -1
                 mutable[i] = saved_before
                 mutable[j + 1] = saved_after
-                i = j
                 continue
-            key = h_fin(_hash(padded + i, w))
             slot = cache_find(cache, key, padded + i, w)
             if slot.n == 0:
                 if 2 * (cache.n_entries + 1) > CACHE_SLOTS or cache.pool_size + w + w * widest > CACHE_POOL:
@@ -1366,7 +1427,6 @@ cdef class Kernel:
                 count_add(c, cols[k])
             mutable[i] = saved_before
             mutable[j + 1] = saved_after
-            i = j
         return 0
 
     cdef int _count_long_word(self, const uint32_t *word, int64_t w, Counter *c) noexcept nogil:
@@ -1389,14 +1449,37 @@ cdef class Kernel:
         the last, or the padded word once when it is shorter than min_n. The order matters: a row's columns
         come out in the order of first meeting, reversed, as scipy's product gives the Python path's
         (`count_flush`)."""
-        cdef int64_t p, n, at = 0
+        cdef int64_t p, n, at = 0, m = 0
         cdef int32_t col
+        cdef uint64_t keys[2 * GRAMS_AHEAD]
         if w < self.char_min:
             col = table_find(&self.char, h_fin(_hash(word, w)), c_fin(_check(word, w)), word, w)
             if col >= 0:
                 out[0] = col
                 return 1
             return 0
+        if w * (self.char_max - self.char_min + 1) <= GRAMS_AHEAD:
+            # a word of ordinary length: every n-gram's hashes first, its slot asked from memory, then the
+            # lookups in the same order
+            for n in range(self.char_min, self.char_max + 1):
+                if n > w:
+                    break
+                for p in range(w - n + 1):
+                    keys[2 * m] = h_fin(_hash(word + p, n))
+                    keys[2 * m + 1] = c_fin(_check(word + p, n))
+                    prefetch(self.char.slots + (keys[2 * m] & self.char.mask))
+                    m += 1
+            m = 0
+            for n in range(self.char_min, self.char_max + 1):
+                if n > w:
+                    break
+                for p in range(w - n + 1):
+                    col = table_find(&self.char, keys[2 * m], keys[2 * m + 1], word + p, n)
+                    m += 1
+                    if col >= 0:
+                        out[at] = col
+                        at += 1
+            return at
         for n in range(self.char_min, self.char_max + 1):
             if n > w:
                 break
