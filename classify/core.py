@@ -290,7 +290,12 @@ def decisions(union, scorers: list, texts: list[str]) -> list[np.ndarray] | None
     out = [values + scorer.intercept for values, scorer in zip(y, scorers, strict=True)]
     rows = np.flatnonzero(left)
     if len(rows):
-        X = union.transform([texts[i] for i in rows.tolist()]).tocsr()
+        from classify.rows import SMALL_BATCH
+
+        chosen = [texts[i] for i in rows.tolist()]
+        # a few texts: their rows without scipy, whose import would cost a large batch 0.15-0.2 s
+        X = union.rows(chosen) if len(chosen) < SMALL_BATCH and hasattr(union, "rows") else None
+        X = union.transform(chosen).tocsr() if X is None else X
         for values, scorer in zip(out, scorers, strict=True):
             values[rows] = scorer.decision(X)
     return out

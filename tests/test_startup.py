@@ -72,3 +72,15 @@ def test_a_text_in_another_language_loads_the_language_model_and_nothing_else(ti
                          text=True).stderr
     theirs = {line.split("|")[-1].strip().split(".")[0] for line in own.splitlines() if line.startswith("import time:")}
     assert not modules & (HEAVY - {"fasttext"} - theirs), sorted(modules & HEAVY)
+
+
+def test_a_batch_with_a_text_pasted_twice_imports_no_scipy(tiny_model_path, tmp_path):
+    """The kernel leaves a row whose counts are all 2 or more to numpy; its few texts are then scored
+    without scipy too (`classify.rows`), so that one such text does not cost a large batch scipy's import."""
+    pytest.importorskip("classify._core", reason="the compiled core is not built")
+    texts = [f"Panne numéro {i} de la fibre, le service client ne répond pas depuis {i} jours" for i in range(300)]
+    texts[7] = "box en panne " * 2  # every count 2: weighed by numpy
+    table = tmp_path / "batch.csv"
+    table.write_text("text\n" + "".join(f'"{t}"\n' for t in texts), encoding="utf-8")
+    modules = imported("predict", table, "--model", tiny_model_path, "--format", "jsonl")
+    assert "classify._core" in modules and "scipy" not in modules
