@@ -63,6 +63,16 @@ def test_the_quick_test_keeps_the_one_word_in_ten_boundary(others):
     assert (_module().quick_french(text) == 1) == looks_french(text) == (20 >= others + 3)
 
 
+@pytest.mark.parametrize("text", ["\ud800 le la \udfff est", "\x00le\x00 est là", "le " * 3_000_000 + "est",
+                                  "\u0301\u0301 les et", "😀" * 200 + " le est", "ЛЕ ле est le",
+                                  "le\u2019est\u2019\u2019 ", "x" * 200 + " le est"])
+def test_the_quick_test_on_unusual_texts(text):
+    answer = _module().quick_french(text)
+    assert answer in (-1, 0, 1, 2)
+    if answer >= 0:
+        assert (answer == 1) == looks_french(text)
+
+
 def test_the_quick_test_settles_ordinary_texts():
     quick = _module().quick_french
     assert quick("je n’ai plus de réseau depuis ce matin et personne ne répond") == 1
