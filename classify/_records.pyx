@@ -1,9 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled writing of `classify predict`'s JSONL records and the language flag's quick test.
+"""Compiled writing of `classify predict`'s JSONL and CSV records and the language flag's quick test.
 
-Both replace Python code that stays the reference (`classify.api.Prediction.to_record` with `json`, and
+They replace Python code that stays the reference (`Prediction.to_record` with `json`, the CSV row of
+`classify.render.PredictionWriter` with the csv module, and
 `classify.lang.looks_french`), give the same text or answer, and hand back to it whatever they do not
-cover: `records` returns None for a document whose line it cannot write (an id with no UTF-8 form: a lone
+cover: `records` and `csv_records` return None for a document whose line it cannot write (an id with no UTF-8 form: a lone
 surrogate), `quick_french` returns -1 for a text with a link or mention, or with a
 character whose lower case could be taken for French (the Kelvin sign, `İ`).
 `tests/test_records.py` checks both against the reference on random input.
@@ -233,16 +234,16 @@ cdef int _put_bytes(Buf *b, bytes s) except -1:
     return _put(b, <const char *>s, len(s))
 
 
-cdef int _put_score(Buf *b, double v) except -1:
-    """`repr(v)` as `json` writes a float: the four decimals of a probability rounded to 0.0001 directly,
-    anything else by Python's own repr."""
+cdef int _put_score(Buf *b, double v, bint json=True) except -1:
+    """`repr(v)` as `json` writes a float (`json`), or as `str` does (the csv module): the four decimals of
+    a probability rounded to 0.0001 directly, anything else by Python's own repr."""
     cdef char digits[8]
     cdef int64_t k
     cdef int last, i
     cdef char *text
-    if isnan(v):
+    if json and isnan(v):
         return _put(b, "NaN", 3)
-    if not isfinite(v):
+    if json and not isfinite(v):
         return _put(b, "Infinity", 8) if v > 0 else _put(b, "-Infinity", 9)
     k = <int64_t>(v * 10000.0 + 0.5) if v >= 0 else -1
     if 0 <= k <= 10000 and not signbit(v) and <double>k / 10000.0 == v:
@@ -371,4 +372,95 @@ def records(list ids, list langs, list tasks, bytes suffix, object escape) -> li
             out[i] = PyUnicode_DecodeUTF8(b.data, b.size, NULL)
     finally:
         free(b.data)
+    return out
+
+
+cdef int _put_cell(Buf *b, str s, object quote) except -1:
+    """`s` as the csv module writes a field (`QUOTE_MINIMAL`, `,` and `"`): an ASCII string without `,`, `"`
+    or a line break as it is, any other through `quote` (the csv module's own writing of that field)."""
+    cdef Py_ssize_t n, i
+    cdef const char *p
+    cdef unsigned char c
+    if PyUnicode_IS_ASCII(s):
+        n = PyUnicode_GET_LENGTH(s)
+        p = <const char *>PyUnicode_DATA(s)
+        for i in range(n):
+            c = <unsigned char>p[i]
+            if c == 44 or c == 34 or c == 13 or c == 10:
+                break
+        else:
+            return _put(b, p, n)
+    written = quote(s)
+    p = PyUnicode_AsUTF8AndSize(written, &n)
+    return _put(b, p, n)
+
+
+def csv_records(list ids, list langs, list tasks, str sep, object quote) -> list:
+    """The CSV line of each classified document (`PredictionWriter`'s row through the csv module, `\n` at
+    the end), or None where Python must write it: id, each task's label (or labels joined by `sep`), each
+    task's probabilities in label order (empty for a label `--top-k` left out), lang, then the empty
+    `empty` and `error` fields of a classified document.
+
+    `tasks`, in the columns' order: per task `(values, labels, cells, order, rounded)` as `records` takes
+    them, `cells` each label as a CSV field (bytes). `quote(s)`: the csv module's writing of the field `s`."""
+    cdef Py_ssize_t n = len(ids), i, t, r, j, n_tasks = len(tasks), width
+    cdef Buf b
+    cdef list out = [None] * n, values = [], cells = [], orders = [], scores = [], labels_of = []
+    cdef dict cell_of
+    cdef const int64_t[:, :] order
+    cdef const double[:, :] rounded
+    cdef int64_t *position = NULL
+    for task_values, task_labels, task_cells, task_order, task_rounded in tasks:
+        if (len(task_values) != n or task_order.shape[0] != n or task_rounded.shape[0] != n
+                or task_order.shape[1] != task_rounded.shape[1] or task_order.shape[1] > len(task_labels)
+                or len(task_cells) != len(task_labels)):
+            raise ValueError("a task's values or scores do not match the documents")
+        if task_order.size and (task_order.min() < 0 or task_order.max() >= len(task_labels)):
+            raise ValueError("a label number is out of range")
+        values.append(task_values)
+        labels_of.append(list(task_labels))
+        cells.append(dict(zip(task_labels, task_cells)))
+        orders.append(task_order)
+        scores.append(task_rounded)
+    width = max([len(labels) for labels in labels_of] + [1])
+    position = <int64_t *>malloc(width * sizeof(int64_t))
+    if position == NULL:
+        raise MemoryError()
+    b.data, b.size, b.capacity = NULL, 0, 0
+    try:
+        for i in range(n):
+            b.size = 0
+            try:
+                _put_cell(&b, ids[i], quote)
+                for t in range(n_tasks):
+                    _put(&b, ",", 1)
+                    value = (<list>values[t])[i]
+                    if value is None:
+                        continue
+                    if type(value) is list:
+                        _put_cell(&b, sep.join(value), quote)
+                    else:
+                        _put_bytes(&b, (<dict>cells[t])[value])
+                for t in range(n_tasks):
+                    order = orders[t]
+                    rounded = scores[t]
+                    for j in range(len(<list>labels_of[t])):
+                        position[j] = -1
+                    for r in range(order.shape[1]):
+                        position[order[i, r]] = r
+                    for j in range(len(<list>labels_of[t])):
+                        _put(&b, ",", 1)
+                        if position[j] >= 0:
+                            _put_score(&b, rounded[i, position[j]], False)
+                _put(&b, ",", 1)
+                lang = langs[i]
+                if lang is not None:
+                    _put_cell(&b, lang, quote)
+                _put(&b, ",,\n", 3)
+            except UnicodeEncodeError:
+                continue
+            out[i] = PyUnicode_DecodeUTF8(b.data, b.size, NULL)
+    finally:
+        free(b.data)
+        free(position)
     return out

@@ -289,8 +289,8 @@ def _chunk_task(chunk: list, task: tuple) -> list:
 
 
 class RenderedPrediction:
-    """A classified document whose JSONL record the compiled writer wrote already (`classify predict
-    --format jsonl`): the line, and what the command counts."""
+    """A classified document whose JSONL or CSV record the compiled writer wrote already (`classify predict
+    --format jsonl|csv`): the line, and what the command counts."""
 
     __slots__ = ("id", "lang", "line")
     error = None
@@ -305,8 +305,8 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, render=None,
                    ) -> list:
     """The chunk's predictions; `precomputed` (task -> probabilities of the chunk's readable documents, in
     order) replaces the model's own, as `--adapt` does. With `render` (`PredictionWriter.compiled_records`),
-    a classified document comes as a `RenderedPrediction`, its JSONL line written by the compiled writer
-    (the line `Prediction.to_record` and json would give), or as a Prediction where that writer leaves it."""
+    a classified document comes as a `RenderedPrediction`, its line written by the compiled writer (the
+    line `PredictionWriter` would write of its Prediction), or as a Prediction where that writer leaves it."""
     from classify.lang import languages
 
     out = []
@@ -364,8 +364,8 @@ def _predict_chunk(chunk: list, model, threshold, top_k, explainer, render=None,
 
 
 def _render_lines(render, documents: list, langs: list, values: dict, orders: dict, rounded: dict) -> list | None:
-    """The compiled writer's JSONL line of each document (None where it leaves one to Python), or None
-    without the compiled writer."""
+    """The compiled writer's JSONL or CSV line of each document (None where it leaves one to Python), or
+    None without the compiled writer."""
     import json
 
     from classify.core import records
@@ -373,10 +373,17 @@ def _render_lines(render, documents: list, langs: list, values: dict, orders: di
     compiled = records()
     if compiled is None:
         return None
-    suffix, tasks = render
-    return compiled.records([d.id for d in documents], langs,
-                            [(key, values[name], labels, encoded, orders[name], rounded[name])
-                             for name, key, labels, encoded in tasks], suffix, json.encoder.encode_basestring)
+    ids = [d.id for d in documents]
+    if render[0] == "csv":
+        from classify.render import csv_field
+
+        _, sep, tasks = render
+        return compiled.csv_records(ids, langs, [(values[name], labels, cells, orders[name], rounded[name])
+                                                 for name, labels, cells in tasks], sep, csv_field)
+    _, suffix, tasks = render
+    return compiled.records(ids, langs, [(key, values[name], labels, encoded, orders[name], rounded[name])
+                                         for name, key, labels, encoded in tasks], suffix,
+                            json.encoder.encode_basestring)
 
 
 @dataclass

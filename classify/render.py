@@ -53,24 +53,31 @@ class PredictionWriter:
         self.written = 0
 
     def compiled_records(self) -> tuple | None:
-        """What the compiled writer needs to write this writer's JSONL lines (`api._predict_chunk`'s
-        `render`): the JSON of the stamp's fields, and per task its name, the JSON of its key and of its
-        labels. None for another format, with --explain, or when a task's name is also a field of the
-        record (the compiled writer does not merge fields)."""
-        fields = {"id", "scores", "lang", "explanation", "empty", "error", *self.stamp}
-        if self.fmt != "jsonl" or self.explain or fields & set(self.tasks):
-            return None
+        """What the compiled writer needs to write this writer's lines (`api._predict_chunk`'s `render`):
+        ("jsonl", the JSON of the stamp's fields, per task its name, the JSON of its key and of its labels),
+        or ("csv", the label separator, per task its name, its labels and each as a CSV field). None for the
+        table, with --explain, or when a task's name is also a field of a JSONL record (the compiled writer
+        does not merge fields)."""
         try:
+            if self.fmt == "csv" and not self.explain:
+                return "csv", self.sep, [(name, list(self.labels[name]),
+                                          [csv_field(label).encode() for label in self.labels[name]])
+                                         for name in self.tasks]
+            fields = {"id", "scores", "lang", "explanation", "empty", "error", *self.stamp}
+            if self.fmt != "jsonl" or self.explain or fields & set(self.tasks):
+                return None
             suffix = "".join(f", {_JSON.encode(key)}: {_JSON.encode(value)}" for key, value in self.stamp.items())
             tasks = [(name, (_JSON.encode(name) + ": ").encode(), list(self.labels[name]),
                       [_JSON.encode(label).encode() for label in self.labels[name]]) for name in self.tasks]
-            return suffix.encode(), tasks
-        except UnicodeEncodeError:  # a name with no UTF-8 form: json writes it, the compiled writer cannot
+            return "jsonl", suffix.encode(), tasks
+        except UnicodeEncodeError:  # a name with no UTF-8 form: Python writes it, the compiled writer cannot
             return None
 
     def write(self, prediction) -> None:
         line = getattr(prediction, "line", None)  # written by the compiled writer (`compiled_records`)
         if line is not None:
+            if self.fmt == "csv" and self.csv is None:
+                self._csv_header()
             self.pending.append(line)
         elif self.fmt == "jsonl":
             record = prediction.to_record(self.tasks)
@@ -78,12 +85,8 @@ class PredictionWriter:
                 record.update(self.stamp)
             self.pending.append(_JSON.encode(record) + "\n")
         elif self.fmt == "csv":
-            if self.csv is None:  # the header goes out with the first record: no input, no output
-                self.csv = csv.writer(self.pending, lineterminator="\n")
-                header = [f"score:{t}:{lab}" for t in self.tasks for lab in self.labels[t]]
-                self.csv.writerow(["id", *self.tasks, *header, *(["explanation"] if self.explain else []),
-                                   "lang", "empty", "error"])
-                self.header = self.pending.pop()
+            if self.csv is None:
+                self._csv_header()
             row = [prediction.id]
             for t in self.tasks:
                 value = None if prediction.labels is None else prediction.labels[t]
@@ -99,6 +102,14 @@ class PredictionWriter:
             self.csv.writerow(row)
         else:
             self.rows.append(self._table_row(prediction))
+
+    def _csv_header(self) -> None:
+        """The CSV header, kept to go out with the first record: no input, no output."""
+        self.csv = csv.writer(self.pending, lineterminator="\n")
+        header = [f"score:{t}:{lab}" for t in self.tasks for lab in self.labels[t]]
+        self.csv.writerow(["id", *self.tasks, *header, *(["explanation"] if self.explain else []),
+                           "lang", "empty", "error"])
+        self.header = self.pending.pop()
 
     def _table_row(self, p) -> list:
         if p.error:
@@ -137,6 +148,13 @@ class PredictionWriter:
             self.written += len(self.rows)
             self.rows = []
         self.flush()
+
+
+def csv_field(value: str) -> str:
+    """`value` as the csv module writes it in a row of `PredictionWriter` (quoted where it must be)."""
+    out = _Lines()
+    csv.writer(out, lineterminator="\n").writerow([value, ""])
+    return out[0][:-2]
 
 
 def _write_all(stream, text: str) -> None:

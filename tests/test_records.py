@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from classify import core
 from classify.api import Prediction, round_scores
 from classify.lang import MIN_LETTERS, _quick_test, language, languages, looks_french
-from classify.render import PredictionWriter
+from classify.render import PredictionWriter, csv_field
 from classify.corpus import load_corpus
 
 from .conftest import TINY
@@ -132,7 +132,8 @@ def test_records_are_the_python_records(data):
         with pytest.raises(UnicodeEncodeError):
             [name.encode() for t in tasks for name in (t[0], *t[1])]
         return
-    suffix, spec = render
+    kind, suffix, spec = render
+    assert kind == "jsonl"
     lines = _module().records(doc_ids, langs, [(key, t[4], lab, enc, t[2], t[3]) for (_, key, lab, enc), t in
                                                zip(spec, tasks)], suffix, json.encoder.encode_basestring)
     for i in range(n):
@@ -148,17 +149,62 @@ def test_records_are_the_python_records(data):
         assert lines[i] == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_csv_records_are_the_python_rows(data):
+    n = data.draw(st.integers(0, 4))
+    tasks = []
+    for number in range(data.draw(st.integers(1, 3))):
+        task_labels = data.draw(labels | st.sampled_from([["a,b", 'c"d', "e\rf", "g\nh"], ["é", "è ", " x"]]))
+        multi = data.draw(st.booleans())
+        kept = data.draw(st.integers(1, len(task_labels)))
+        order = np.array([data.draw(st.permutations(range(len(task_labels))))[:kept] for _ in range(n)],
+                         dtype=np.int64).reshape(n, kept)
+        scores = round_scores(np.array([[data.draw(probabilities) for _ in range(kept)] for _ in range(n)],
+                                       dtype=float).reshape(n, kept))
+        values = [sorted(data.draw(st.sets(st.sampled_from(task_labels)))) if multi else
+                  data.draw(st.sampled_from(task_labels)) for _ in range(n)]
+        tasks.append((f"task{number}", task_labels, order, scores, values))
+    doc_ids = [data.draw(ids | st.sampled_from(["a,b", "", " ", "x\ry"])) for _ in range(n)]
+    langs = [data.draw(st.sampled_from(["fr", "en", None])) for _ in range(n)]
+    names = [t[0] for t in tasks]
+    labels_of = {t[0]: t[1] for t in tasks}
+    sep = data.draw(st.sampled_from([";", "|", ","]))
+    render = PredictionWriter(None, "csv", names, labels_of, label_sep=sep).compiled_records()
+    if render is None:  # a label with no UTF-8 form
+        return
+    kind, sep_given, spec = render
+    assert kind == "csv"
+    lines = _module().csv_records(doc_ids, langs, [(t[4], lab, cells, t[2], t[3]) for (_, lab, cells), t in
+                                                   zip(spec, tasks)], sep_given, csv_field)
+    for i in range(n):
+        prediction = Prediction(doc_ids[i], {t[0]: t[4][i] for t in tasks},
+                                {t[0]: dict(zip([t[1][j] for j in t[2][i]], t[3][i].tolist())) for t in tasks},
+                                lang=langs[i])
+        writer = PredictionWriter(None, "csv", names, labels_of, label_sep=sep)
+        writer.write(prediction)  # the row waits in `pending`, the header apart
+        expected = "".join(writer.pending)
+        try:
+            expected.encode()
+        except UnicodeEncodeError:  # a lone surrogate: left to Python
+            assert lines[i] is None
+            continue
+        assert lines[i] == expected
+
+
 def test_a_task_named_as_a_field_of_the_record_is_written_by_python():
     assert PredictionWriter(None, "jsonl", ["lang"], {"lang": ["a", "b"]}).compiled_records() is None
     assert PredictionWriter(None, "jsonl", ["model"], {"model": ["a", "b"]},
                             stamp={"model": "x"}).compiled_records() is None
-    assert PredictionWriter(None, "csv", ["t"], {"t": ["a", "b"]}).compiled_records() is None
+    assert PredictionWriter(None, "table", ["t"], {"t": ["a", "b"]}).compiled_records() is None
+    assert PredictionWriter(None, "csv", ["t"], {"t": ["a", "b"]}, explain=True).compiled_records() is None
     assert PredictionWriter(None, "jsonl", ["t"], {"t": ["a", "b"]}, explain=True).compiled_records() is None
 
 
 @pytest.mark.parametrize("options", [[], ["--top-k", "1"], ["--threshold", "0.2", "--with-model"],
-                                     ["--jobs", "2"]], ids=["default", "top-k", "threshold-stamp", "threads"])
-def test_predict_writes_the_same_jsonl_with_and_without_the_compiled_writer(cli, tiny_model, tmp_path,
+                                     ["--jobs", "2"], ["--format", "csv"], ["--format", "csv", "--top-k", "1"]],
+                         ids=["default", "top-k", "threshold-stamp", "threads", "csv", "csv-top-k"])
+def test_predict_writes_the_same_records_with_and_without_the_compiled_writer(cli, tiny_model, tmp_path,
                                                                             monkeypatch, options):
     texts = load_corpus(TINY).texts
     table = tmp_path / "in.jsonl"
@@ -168,7 +214,11 @@ def test_predict_writes_the_same_jsonl_with_and_without_the_compiled_writer(cli,
     outputs = []
     for pure in ("1", "0"):
         monkeypatch.setenv("CLASSIFY_PURE_PYTHON", pure)
-        code, out, err = cli("predict", table, "--model", tiny_model, "--format", "jsonl", *options)
+        fmt = [] if "--format" in options else ["--format", "jsonl"]
+        code, out, err = cli("predict", table, "--model", tiny_model, *fmt, *options)
         outputs.append(out)
     assert outputs[0] == outputs[1]
-    assert len(outputs[1].splitlines()) == len(rows) and json.loads(outputs[1].splitlines()[3])["empty"] is True
+    if "csv" in options:
+        assert len(outputs[1].splitlines()) == len(rows) + 1 and outputs[1].splitlines()[4].endswith(",true,empty text")
+    else:
+        assert len(outputs[1].splitlines()) == len(rows) and json.loads(outputs[1].splitlines()[3])["empty"]
