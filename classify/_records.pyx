@@ -270,25 +270,34 @@ cdef int _put_score(Buf *b, double v, bint json=True) except -1:
     return 0
 
 
-cdef int _put_string(Buf *b, str s, object escape) except -1:
-    """`s` as `json` writes it (`ensure_ascii=False`): an ASCII string without a character to escape as it
-    is, quoted; any other through `escape` (json's own `encode_basestring`). Raises UnicodeEncodeError for
-    a string that has no UTF-8 form (a lone surrogate)."""
-    cdef Py_ssize_t n, i
+cdef const char *_plain(str s, Py_ssize_t *n, bint json) noexcept:
+    """The characters of `s` when it is ASCII and needs no escaping as a JSON string (`json`: no control
+    character, `"` or `\\`) or as a CSV field (no `,`, `"` or line break), else NULL."""
+    cdef Py_ssize_t i
     cdef const char *p
     cdef unsigned char c
-    if PyUnicode_IS_ASCII(s):
-        n = PyUnicode_GET_LENGTH(s)
-        p = <const char *>PyUnicode_DATA(s)
-        for i in range(n):
-            c = <unsigned char>p[i]
-            if c < 0x20 or c == 34 or c == 92:
-                break
-        else:
-            _put(b, "\"", 1)
-            _put(b, p, n)
-            return _put(b, "\"", 1)
-    escaped = escape(s)
+    if not PyUnicode_IS_ASCII(s):
+        return NULL
+    n[0] = PyUnicode_GET_LENGTH(s)
+    p = <const char *>PyUnicode_DATA(s)
+    for i in range(n[0]):
+        c = <unsigned char>p[i]
+        if (json and (c < 0x20 or c == 34 or c == 92)) or (not json and (c == 44 or c == 34 or c == 13 or c == 10)):
+            return NULL
+    return p
+
+
+cdef int _put_string(Buf *b, str s, object escape) except -1:
+    """`s` as `json` writes it (`ensure_ascii=False`): a plain ASCII string as it is, quoted; any other
+    through `escape` (json's own `encode_basestring`). Raises UnicodeEncodeError for a string that has no
+    UTF-8 form (a lone surrogate)."""
+    cdef Py_ssize_t n
+    cdef const char *p = _plain(s, &n, True)
+    if p != NULL:
+        _put(b, "\"", 1)
+        _put(b, p, n)
+        return _put(b, "\"", 1)
+    escaped = escape(s)  # held while its UTF-8 form is read
     p = PyUnicode_AsUTF8AndSize(escaped, &n)
     return _put(b, p, n)
 
@@ -376,22 +385,14 @@ def records(list ids, list langs, list tasks, bytes suffix, object escape) -> li
 
 
 cdef int _put_cell(Buf *b, str s, object quote) except -1:
-    """`s` as the csv module writes a field (`QUOTE_MINIMAL`, `,` and `"`): an ASCII string without `,`, `"`
-    or a line break as it is, any other through `quote` (the csv module's own writing of that field)."""
-    cdef Py_ssize_t n, i
-    cdef const char *p
-    cdef unsigned char c
-    if PyUnicode_IS_ASCII(s):
-        n = PyUnicode_GET_LENGTH(s)
-        p = <const char *>PyUnicode_DATA(s)
-        for i in range(n):
-            c = <unsigned char>p[i]
-            if c == 44 or c == 34 or c == 13 or c == 10:
-                break
-        else:
-            return _put(b, p, n)
-    written = quote(s)
-    p = PyUnicode_AsUTF8AndSize(written, &n)
+    """`s` as the csv module writes a field (`QUOTE_MINIMAL`, `,` and `"`): a plain ASCII string as it is,
+    any other through `quote` (the csv module's own writing of that field)."""
+    cdef Py_ssize_t n
+    cdef const char *p = _plain(s, &n, False)
+    if p != NULL:
+        return _put(b, p, n)
+    quoted = quote(s)  # held while its UTF-8 form is read
+    p = PyUnicode_AsUTF8AndSize(quoted, &n)
     return _put(b, p, n)
 
 

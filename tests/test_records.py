@@ -103,23 +103,46 @@ probabilities = st.floats(0, 1) | st.sampled_from([0.5, 0.00005, 0.99995, 0.1234
                                                    float("inf"), -0.0])
 
 
+def _draw_task(data, n: int, label_sets) -> tuple:
+    """A task's labels, and for `n` documents its kept labels best first, their rounded probabilities and
+    its decisions (one label, or a list for a multi-label task)."""
+    task_labels = data.draw(label_sets)
+    multi = data.draw(st.booleans())
+    kept = data.draw(st.integers(1, len(task_labels)))
+    order = np.array([data.draw(st.permutations(range(len(task_labels))))[:kept] for _ in range(n)],
+                     dtype=np.int64).reshape(n, kept)
+    scores = round_scores(np.array([[data.draw(probabilities) for _ in range(kept)] for _ in range(n)],
+                                   dtype=float).reshape(n, kept))
+    values = [sorted(data.draw(st.sets(st.sampled_from(task_labels)))) if multi else
+              data.draw(st.sampled_from(task_labels)) for _ in range(n)]
+    return task_labels, order, scores, values
+
+
+def _prediction(tasks: list, doc_id: str, lang, i: int) -> Prediction:
+    """Document i's Prediction from tasks drawn by `_draw_task` (with their names first)."""
+    return Prediction(doc_id, {t[0]: t[4][i] for t in tasks},
+                      {t[0]: dict(zip([t[1][j] for j in t[2][i]], t[3][i].tolist())) for t in tasks}, lang=lang)
+
+
+def _check_line(line: str | None, expected: str) -> None:
+    """The compiled writer's line is Python's, or None (left to Python) where Python's has no UTF-8 form."""
+    try:
+        expected.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        assert line is None
+        return
+    assert line == expected
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_records_are_the_python_records(data):
     n = data.draw(st.integers(0, 4))
     tasks = []
     for number in range(data.draw(st.integers(1, 3))):
-        task_labels = data.draw(labels)
-        multi = data.draw(st.booleans())
-        kept = data.draw(st.integers(1, len(task_labels)))
-        order = np.array([data.draw(st.permutations(range(len(task_labels))))[:kept] for _ in range(n)],
-                         dtype=np.int64).reshape(n, kept)
-        scores = round_scores(np.array([[data.draw(probabilities) for _ in range(kept)] for _ in range(n)],
-                                       dtype=float).reshape(n, kept))
-        values = [sorted(data.draw(st.sets(st.sampled_from(task_labels)))) if multi else
-                  data.draw(st.sampled_from(task_labels)) for _ in range(n)]
-        tasks.append((f"task{number}" if number else data.draw(st.text(min_size=1, max_size=5).filter(
-            lambda name: name not in ("id", "scores", "lang"))), task_labels, order, scores, values))
+        name = f"task{number}" if number else data.draw(st.text(min_size=1, max_size=5).filter(
+            lambda name: name not in ("id", "scores", "lang")))
+        tasks.append((name, *_draw_task(data, n, labels)))
     doc_ids = [data.draw(ids) for _ in range(n)]
     langs = [data.draw(st.sampled_from(["fr", "en", None])) for _ in range(n)]
     stamp = data.draw(st.sampled_from([{}, {"model": "0123abcd"}, {"model": "x", "adapted": True}]))
@@ -137,34 +160,16 @@ def test_records_are_the_python_records(data):
     lines = _module().records(doc_ids, langs, [(key, t[4], lab, enc, t[2], t[3]) for (_, key, lab, enc), t in
                                                zip(spec, tasks)], suffix, json.encoder.encode_basestring)
     for i in range(n):
-        prediction = Prediction(doc_ids[i], {t[0]: t[4][i] for t in tasks},
-                                {t[0]: dict(zip([t[1][j] for j in t[2][i]], t[3][i].tolist())) for t in tasks},
-                                lang=langs[i])
-        expected = _JSON.encode({**prediction.to_record(names), **stamp}) + "\n"
-        try:
-            expected.encode()
-        except UnicodeEncodeError:  # a lone surrogate: left to Python
-            assert lines[i] is None
-            continue
-        assert lines[i] == expected
+        prediction = _prediction(tasks, doc_ids[i], langs[i], i)
+        _check_line(lines[i], _JSON.encode({**prediction.to_record(names), **stamp}) + "\n")
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_csv_records_are_the_python_rows(data):
     n = data.draw(st.integers(0, 4))
-    tasks = []
-    for number in range(data.draw(st.integers(1, 3))):
-        task_labels = data.draw(labels | st.sampled_from([["a,b", 'c"d', "e\rf", "g\nh"], ["é", "è ", " x"]]))
-        multi = data.draw(st.booleans())
-        kept = data.draw(st.integers(1, len(task_labels)))
-        order = np.array([data.draw(st.permutations(range(len(task_labels))))[:kept] for _ in range(n)],
-                         dtype=np.int64).reshape(n, kept)
-        scores = round_scores(np.array([[data.draw(probabilities) for _ in range(kept)] for _ in range(n)],
-                                       dtype=float).reshape(n, kept))
-        values = [sorted(data.draw(st.sets(st.sampled_from(task_labels)))) if multi else
-                  data.draw(st.sampled_from(task_labels)) for _ in range(n)]
-        tasks.append((f"task{number}", task_labels, order, scores, values))
+    odd = st.sampled_from([["a,b", 'c"d', "e\rf", "g\nh"], ["é", "è ", " x"]])
+    tasks = [(f"task{number}", *_draw_task(data, n, labels | odd)) for number in range(data.draw(st.integers(1, 3)))]
     doc_ids = [data.draw(ids | st.sampled_from(["a,b", "", " ", "x\ry"])) for _ in range(n)]
     langs = [data.draw(st.sampled_from(["fr", "en", None])) for _ in range(n)]
     names = [t[0] for t in tasks]
@@ -178,18 +183,9 @@ def test_csv_records_are_the_python_rows(data):
     lines = _module().csv_records(doc_ids, langs, [(t[4], lab, cells, t[2], t[3]) for (_, lab, cells), t in
                                                    zip(spec, tasks)], sep_given, csv_field)
     for i in range(n):
-        prediction = Prediction(doc_ids[i], {t[0]: t[4][i] for t in tasks},
-                                {t[0]: dict(zip([t[1][j] for j in t[2][i]], t[3][i].tolist())) for t in tasks},
-                                lang=langs[i])
         writer = PredictionWriter(None, "csv", names, labels_of, label_sep=sep)
-        writer.write(prediction)  # the row waits in `pending`, the header apart
-        expected = "".join(writer.pending)
-        try:
-            expected.encode()
-        except UnicodeEncodeError:  # a lone surrogate: left to Python
-            assert lines[i] is None
-            continue
-        assert lines[i] == expected
+        writer.write(_prediction(tasks, doc_ids[i], langs[i], i))  # the row waits in `pending`, the header apart
+        _check_line(lines[i], "".join(writer.pending))
 
 
 def test_a_task_named_as_a_field_of_the_record_is_written_by_python():
