@@ -392,7 +392,9 @@ class Adapted:
 
     documents: list
     scores: dict  # task -> adjusted probabilities, one row per document (NaN: could not be read)
-    shares: dict  # task -> {"labels", "training", "estimated", "iterations", "multi"}
+    # task -> {"labels", "training", "estimated", "iterations", "multi", and per label of a multi-label task
+    # (one value for a single-label task) "p_values" and "adjusted" (`quantify.adapt_batch`)}
+    shares: dict
     n_documents: int  # readable documents
     sources: dict | None = None  # the batch's estimated mix of the training sources (a model of several)
 
@@ -401,8 +403,9 @@ def adapt(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=Non
           min_documents: int | None = None) -> Adapted:
     """`predict --adapt`: the batch's label shares re-estimated by EM (Saerens, Latinne and Decaestecker
     2002) from the model's calibrated probabilities, per single-label task and per label of multi-label
-    tasks, and every document's probabilities adjusted to them. Holds the batch in memory (EM needs every
-    document's probabilities before the first can be adjusted). Raises QuantifyError below
+    tasks, and every document's probabilities adjusted to them where their likelihood-ratio test finds that
+    the shares differ from the training ones (`quantify.adapt_batch`). Holds the batch in memory (EM needs
+    every document's probabilities before the first can be adjusted). Raises QuantifyError below
     `min_documents` readable documents."""
     import numpy as np
 
@@ -421,26 +424,34 @@ def adapt(documents: Iterable, loaded: LoadedModel, *, jobs: int = 1, client=Non
     scores, shares = {}, {}
     mix = quantify.composition(getattr(loaded.model, "sources_", None),
                                raw[quantify.SOURCES_KEY][good] if quantify.SOURCES_KEY in raw else None)
+    S = raw[quantify.SOURCES_KEY][good] if mix is not None else None
     for name, task in loaded.model.tasks_.items():
         P = raw[name]
         adjusted = np.full_like(P, np.nan)
         priors = quantify.batch_priors(task, loaded.provenance, mix)
         if task.multi:
-            estimated, iterations = [], 0
+            estimated, iterations, p_values, changed = [], 0, [], []
             for j in range(len(task.labels)):
-                P2 = quantify.binary_probabilities(P[good, j])
-                q, it = quantify.em(P2, priors[j])
-                adjusted[good, j] = quantify.adapted_probabilities(P2, q, priors[j])[:, 1]
-                estimated.append(float(q[1]))
-                iterations = max(iterations, it)
+                result = quantify.adapt_batch(quantify.binary_probabilities(P[good, j]), priors[j])
+                adjusted[good, j] = result["P"][:, 1]
+                estimated.append(float(result["shares"][1]))
+                iterations = max(iterations, result["iterations"])
+                p_values.append(result["p_value"])
+                changed.append(result["adjusted"])
             training = [float(p[1]) for p in priors]
         else:
-            q, iterations = quantify.em(P[good], priors)
-            adjusted[good] = quantify.adapted_probabilities(P[good], q, priors)
-            estimated, training = q.tolist(), [float(p) for p in priors]
+            # the test runs on the probabilities recalibrated per source when the model has them (as the EM
+            # of `classify shares`): the likelihood it compares needs them calibrated for the batch's kind
+            test = quantify.source_calibrated(P[good], getattr(task, "rates", None), S,
+                                              None if S is None else loaded.model.sources_["names"], mix)
+            result = quantify.adapt_batch(P[good], priors, test)
+            adjusted[good] = result["P"]
+            estimated, training = result["shares"].tolist(), [float(p) for p in priors]
+            iterations, p_values, changed = result["iterations"], [result["p_value"]], [result["adjusted"]]
         scores[name] = adjusted
         shares[name] = {"labels": list(task.labels), "multi": task.multi, "training": training,
-                        "estimated": estimated, "iterations": iterations}
+                        "estimated": estimated, "iterations": iterations, "p_values": p_values,
+                        "adjusted": changed}
     return Adapted(documents, scores, shares, readable, mix)
 
 

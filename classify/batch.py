@@ -30,11 +30,11 @@ def _scores_chunk(chunk: list, model) -> list[dict]:
     if sources is not None:
         out[quantify.SOURCES_KEY] = np.full((len(chunk), len(sources["names"])), np.nan)
     if good:
-        X = model.transform([chunk[i].text for i in good])
-        for name, task in model.tasks_.items():
-            out[name][good] = task.scores(X)
-        if sources is not None:  # here, where the features are at hand: computing them again would double the time
-            out[quantify.SOURCES_KEY][good] = quantify.source_probabilities(sources, X)
+        # as predict computes them (the compiled kernel when there is one), the source classifier's layer
+        # scored with the tasks': computing the features again would double the time
+        scored = model.predict_scores([chunk[i].text for i in good], jobs=1, sources=sources is not None)
+        for name, values in scored.items():
+            out[name][good] = values
     return [out]
 
 

@@ -493,7 +493,7 @@ def predict(
     jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Parallel workers (0: one per core): threads when the compiled core computes all of the model's features, processes otherwise; the output order is kept."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on a Dask cluster: its scheduler's address (tcp://HOST:PORT). Needs classify[dask]."),
     dask: Optional[str] = typer.Option(None, "--dask", help="'local': start a Dask LocalCluster here (--jobs workers, default one per core)."),
-    adapt: bool = typer.Option(False, "--adapt", help="Re-estimate this batch's label shares (EM, Saerens et al. 2002) and adjust every document's probabilities and labels to them; prints the shares on stderr. Reads the whole batch first (memory); needs 100 documents or more."),
+    adapt: bool = typer.Option(False, "--adapt", help="Re-estimate this batch's label shares (EM, Saerens et al. 2002) and adjust every document's probabilities and labels to them where they differ from the training shares (likelihood-ratio test, p < 0.05); prints the shares and the test on stderr. Reads the whole batch first (memory); needs 100 documents or more."),
     with_model: bool = typer.Option(False, "--with-model", help="Write the model's fingerprint in every JSONL record (\"model\"), so that `classify shares` can read the file and check which model wrote it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No notes on stderr."),
 ):

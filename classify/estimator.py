@@ -126,13 +126,13 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_on_features(self, normalizer, features, X, dense_tail: int, values: list, multi: bool, *,
                          labels=None, indicator=False, name="y", subject=None, progress=None,
-                         n_jobs=None, sources=None, guessed=None, sample_weight=None) -> TextClassifier:
+                         n_jobs=None, sources=None, guessed=None, like=None, sample_weight=None) -> TextClassifier:
         """Fit the task on features already fitted (shared with other tasks), X their matrix on its rows."""
         config = self.model_config()
         n_jobs = _jobs(self.n_jobs) if n_jobs is None else n_jobs
         task, metrics = fit_task(config, features, X, values, multi, name=name, labels=labels, n_jobs=n_jobs,
                                  dense_tail=dense_tail, progress=progress, subject=subject, sources=sources,
-                                 guessed=guessed, sample_weight=sample_weight)
+                                 guessed=guessed, like=like, sample_weight=sample_weight)
         return self._set_fitted(normalizer, features, task, metrics if config.cv_folds else None, indicator)
 
     def _set_fitted(self, normalizer, features, task, cv_metrics, indicator=False) -> TextClassifier:

@@ -52,7 +52,7 @@ class ClassifyModel:
         normalizer, features, X, dense_tail = fit_shared_features(self.config, corpus.texts, self.n_jobs_)
         # a corpus of several sources gets rates per source and a classifier of the source (`classify shares`)
         sources = quantify.sources_of(corpus.ids)
-        source_model, guessed = (None, None) if sources is None else \
+        source_model, guessed, like = (None, None, None) if sources is None else \
             quantify.fit_source_classifier(X, sources, self.config.seed)
         tasks, cv_metrics = {}, {}
         for task in corpus.tasks.values():
@@ -63,6 +63,7 @@ class ClassifyModel:
                 normalizer, features, X[rows], dense_tail, values, task.multi, name=task.name, progress=progress,
                 sources=None if sources is None else [sources[i] for i in rows],
                 guessed=None if guessed is None else [guessed[i] for i in rows],
+                like=None if like is None else like[rows],
                 sample_weight=sample_weights(self.config.weights, task.name, [corpus.ids[i] for i in rows]))
             tasks[task.name] = estimator.task_
             if estimator.cv_metrics_ is not None:
@@ -108,35 +109,69 @@ class ClassifyModel:
         # models before 0.1.0's last change normalise inside; a large batch: the compiled normaliser
         return normalize_texts(getattr(self, "normalizer_", None), texts)
 
-    def predict_scores(self, texts, jobs: int | None = None) -> dict[str, np.ndarray]:
-        """Each task's probabilities of `texts`. A small batch (`classify.rows.SMALL_BATCH`) is computed
-        without scipy, whose import would be most of a one-text command's time: the same numbers, to the
-        bit. A large one, when the compiled core computes every feature block without the GIL, is split over
-        `jobs` threads (default: the model's `n_jobs`; at most one per core; `_thread_parts`): each row's
-        numbers are the same whichever part it is in."""
+    def predict_scores(self, texts, jobs: int | None = None, sources: bool = False) -> dict[str, np.ndarray]:
+        """Each task's probabilities of `texts`; with `sources`, in a model trained on several sources, also
+        each text's source probabilities (under `quantify.SOURCES_KEY`: what `classify shares` needs). A
+        small batch (`classify.rows.SMALL_BATCH`) is computed without scipy, whose import would be most of a
+        one-text command's time: the same numbers, to the bit. A large one, when the compiled core computes
+        every feature block without the GIL, is split over `jobs` threads (default: the model's `n_jobs`; at
+        most one per core; `_thread_parts`): each row's numbers are the same whichever part it is in."""
         texts = texts if isinstance(texts, list) else list(texts)
         parts = self._thread_parts(texts, jobs)
         if parts is None:
-            return self._scores(texts)
+            return self._scores(texts, sources)
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(len(parts), thread_name_prefix="classify") as pool:
-            scored = list(pool.map(self._scores, parts))
-        return {name: np.vstack([s[name] for s in scored]) for name in self.tasks_}
+            scored = list(pool.map(lambda part: self._scores(part, sources), parts))
+        return {name: np.vstack([s[name] for s in scored]) for name in scored[0]}
 
-    def _scores(self, texts: list) -> dict[str, np.ndarray]:
+    def _scores(self, texts: list, sources: bool = False) -> dict[str, np.ndarray]:
+        from classify import quantify
+
+        source = quantify.source_scorer(getattr(self, "sources_", None)) if sources else None
         X = self._rows(texts)
         if X is None:
             from classify.core import decisions
 
             texts = self._normalized(texts)
             tasks = list(self.tasks_.items())
-            # the compiled kernel scores each text as it counts it: no matrix (same numbers)
-            found = decisions(self.features_, [task.scorer for _, task in tasks], texts)
+            # the compiled kernel scores each text as it counts it: no matrix (same numbers); the source
+            # classifier is one more linear layer of the same features
+            scorers = [task.scorer for _, task in tasks] + ([source] if source is not None else [])
+            merged = self._merged_layer(scorers)
+            found = decisions(self.features_, [merged], texts)
             if found is not None:
-                return {name: task.calibrator.transform(D) for (name, task), D in zip(tasks, found, strict=True)}
+                found = np.split(found[0], np.cumsum([s.coef.shape[0] for s in scorers])[:-1], axis=1)
+                out = {name: task.calibrator.transform(D)
+                       for (name, task), D in zip(tasks, found[:len(tasks)], strict=True)}
+                if source is not None:
+                    out[quantify.SOURCES_KEY] = quantify.source_softmax(found[-1])
+                return out
             X = self.features_.transform(texts).tocsr()
-        return {name: task.scores(X) for name, task in self.tasks_.items()}
+        out = {name: task.scores(X) for name, task in self.tasks_.items()}
+        if source is not None:
+            out[quantify.SOURCES_KEY] = quantify.source_softmax(source.decision(X))
+        return out
+
+    def _merged_layer(self, scorers: list):
+        """The scorers' layers side by side as one `LinearScorer`, kept while the model lives (not saved):
+        the compiled kernel reads a text's n-gram's weights for every label in one cache line instead of one
+        per layer. Each label's column is summed on its own, as in its layer: the same numbers to the bit."""
+        from classify.scoring import LinearScorer
+
+        cache = self.__dict__.setdefault("_merged", {})  # with and without the source classifier's layer
+        key = tuple((id(s.coef), s.coef.shape) for s in scorers)
+        merged = cache.get(key)
+        if merged is None:
+            if len(cache) >= 4:  # layers changed since (a model's tasks replaced): keep the newest only
+                cache.clear()
+            merged = LinearScorer(np.vstack([s.coef for s in scorers]), np.concatenate([s.intercept for s in scorers]))
+            cache[key] = merged
+        return merged
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_merged"}
 
     def _thread_parts(self, texts: list, jobs: int | None = None) -> list[list] | None:
         """`texts` in one part per thread, or None: one thread asked for (`jobs`, else `n_jobs`, 1 in a model

@@ -62,6 +62,9 @@ RESAMPLES = 1000
 CONFIDENCE = 0.95
 ESTIMATORS = ("cc", "acc", "em", "pcc", "pacc")
 EM_TOLERANCE = 1e-6
+# `predict --adapt` adjusts a batch's probabilities when their shares differ from the training ones at this
+# level (`shift_test`): the usual 5 %
+SHIFT_LEVEL = 0.05
 EM_MAX_ITERATIONS = 1000
 # the prior of measured rates, in pseudo-documents per label, spread as the pooled rates: as much as
 # Laplace's rule of succession adds (one per label), centred on what is known instead of on uniform rates
@@ -74,17 +77,20 @@ class QuantifyError(ClassifyError):
 
 # -- what training stores --------------------------------------------------------------------------------------
 def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresholds=None,
-                   sources: list[str] | None = None, guessed: list[str] | None = None) -> dict:
+                   sources: list[str] | None = None, guessed: list[str] | None = None,
+                   like: np.ndarray | None = None) -> dict:
     """What ACC, PACC and EM need from the training data, measured on out-of-fold (or held-out) calibrated
     probabilities `P` and their true labels (`truth`: a label per document, or for multi-label tasks a 0/1
     matrix). With `sources` (each document's, see `sources_of`), the same per source too, under "sources";
     with `guessed` (the source the source classifier took each document for, out of fold), the rates of
     the documents taken for each source, under "guessed" (every source taken at least once: `posterior`
-    draws a source's few documents towards the pooled rates). Plain lists and floats, so that the model file
-    stays loadable by skops."""
+    draws a source's few documents towards the pooled rates); with `like` (each document's group of like
+    documents, `source_groups`), the rates of each group and the source its documents are mostly taken for,
+    under "groups". Plain lists and floats, so that the model file stays loadable by skops."""
     P = np.asarray(P, dtype=float)
     groups = _source_rows(sources, len(P))
     taken = _guessed_rows(guessed) if groups else {}
+    alike = _like_rows(like, guessed) if taken else []
     if multi:
         Y = np.asarray(truth, dtype=bool)
         per_label = []
@@ -97,6 +103,9 @@ def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresho
                 per_label[-1]["sources"] = {name: _rates(P2[r], predicted[r], y[r], 2) for name, r in groups.items()}
             if taken:
                 per_label[-1]["guessed"] = {name: _rates(P2[r], predicted[r], y[r], 2) for name, r in taken.items()}
+            if alike:
+                per_label[-1]["groups"] = [{**_rates(P2[r], predicted[r], y[r], 2), "source": name}
+                                           for name, r in alike]
         return {"multi": True, "labels": list(labels), "per_label": per_label}
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[t] for t in truth])
@@ -108,6 +117,8 @@ def training_rates(labels: list[str], multi: bool, P: np.ndarray, truth, thresho
                           for name, r in groups.items()}
     if taken:
         out["guessed"] = {name: _rates(P[r], predicted[r], y[r], k) for name, r in taken.items()}
+    if alike:
+        out["groups"] = [{**_rates(P[r], predicted[r], y[r], k), "source": name} for name, r in alike]
     return out
 
 
@@ -117,6 +128,22 @@ def _guessed_rows(guessed) -> dict:
         return {}
     guessed = np.asarray(guessed, dtype=object)
     return {name: np.flatnonzero(guessed == name) for name in sorted(set(guessed.tolist()))}
+
+
+def _like_rows(like, guessed) -> list:
+    """(the source most of the group's documents are taken for, its rows) for every group in `like`, in
+    group order (a group no document of the task falls in: no rows, and its source's rates serve it);
+    [] without groups."""
+    if like is None:
+        return []
+    like = np.asarray(like, dtype=int)
+    guessed = np.asarray(guessed, dtype=object)
+    out = []
+    for g in range(int(like.max()) + 1 if len(like) else 0):
+        rows = np.flatnonzero(like == g)
+        names, counts = np.unique(guessed[rows], return_counts=True) if len(rows) else ([None], [0])
+        out.append((names[int(np.argmax(counts))], rows))
+    return out
 
 
 def _source_calibration(P: np.ndarray, y: np.ndarray) -> dict:
@@ -237,6 +264,15 @@ SOURCE_FOLDS = 3
 # stochastic gradient descent took 3 s on the bundled corpus (3 folds and the final fit), scikit-learn's
 # LogisticRegression 17 to 32 s, and told the sources apart no better (81-94 % against 69-92 % per source)
 SOURCE_ALPHA = 1e-4
+# ACC's strata: the training documents' out-of-fold source probabilities in groups of like documents
+# (k-means on their logarithms), at most SOURCE_GROUPS and GROUP_DOCUMENTS documents per group on average; a
+# group's rates are drawn towards those of the source its documents are mostly taken for by
+# GROUP_PRIOR_PER_LABEL pseudo-documents per label (few of a label in a group say little about it)
+SOURCE_GROUPS = 16
+GROUP_DOCUMENTS = 250
+GROUP_PRIOR_PER_LABEL = 30.0
+# source probabilities below this are equally far from a group: the logarithm stays bounded
+GROUP_FLOOR = 1e-6
 
 
 def sources_of(ids) -> list[str] | None:
@@ -247,10 +283,12 @@ def sources_of(ids) -> list[str] | None:
     return out if _source_rows(out, len(out)) else None
 
 
-def fit_source_classifier(X, sources: list[str], seed: int = 0) -> tuple[dict, list[str]]:
+def fit_source_classifier(X, sources: list[str], seed: int = 0) -> tuple[dict, list[str], np.ndarray | None]:
     """A linear classifier of the source on the model's features `X` (logistic loss, one against the rest),
-    and its cross-validated confusion ([predicted, true], columns sum to 1), as plain arrays and lists; and
-    the source it took each document for out of fold (what `training_rates` measures ACC's rates per)."""
+    and its cross-validated confusion ([predicted, true], columns sum to 1), as plain arrays and lists; the
+    source it took each document for out of fold (what `training_rates` measures ACC's rates per); and each
+    document's group of like documents (`source_groups`: None when too few documents for two groups), the
+    groups fitted on the out-of-fold source probabilities and stored in the classifier ("groups")."""
     from sklearn.linear_model import SGDClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -258,19 +296,70 @@ def fit_source_classifier(X, sources: list[str], seed: int = 0) -> tuple[dict, l
     y = np.array([names.index(s) for s in sources])
     classifier = SGDClassifier(loss="log_loss", alpha=SOURCE_ALPHA, random_state=seed)
     folds = StratifiedKFold(SOURCE_FOLDS, shuffle=True, random_state=seed)
-    predicted = cross_val_predict(classifier, X, y, cv=folds)
+    # the decision values, not only the decision: their argmax is `predict`'s, and the groups need them
+    S = source_softmax(cross_val_predict(classifier, X, y, cv=folds, method="decision_function"))
+    predicted = S.argmax(axis=1)
     confusion = np.zeros((len(names), len(names)))
     np.add.at(confusion, (predicted, y), 1.0)
     confusion /= confusion.sum(axis=0, keepdims=True)
     classifier.fit(X, y)
-    return ({"names": names, "coef": classifier.coef_.astype(np.float32), "intercept": classifier.intercept_.tolist(),
-             "confusion": confusion.tolist()}, [names[i] for i in predicted])
+    out = {"names": names, "coef": classifier.coef_.astype(np.float32), "intercept": classifier.intercept_.tolist(),
+           "confusion": confusion.tolist()}
+    out["groups"] = fit_source_groups(S, seed) or []  # [] : too few documents (None: saved before groups)
+    return out, [names[i] for i in predicted], source_groups(out, S)
+
+
+def fit_source_groups(S: np.ndarray, seed: int = 0) -> list | None:
+    """Centres of groups of like documents: k-means on the logarithm of the training documents' (out of
+    fold) source probabilities `S`, `GROUP_DOCUMENTS` documents per group on average and at most
+    `SOURCE_GROUPS`. None below two groups' worth of documents."""
+    k = min(SOURCE_GROUPS, len(S) // GROUP_DOCUMENTS)
+    if k < 2:
+        return None
+    from sklearn.cluster import KMeans
+
+    return KMeans(k, n_init=4, random_state=seed).fit(_group_space(S)).cluster_centers_.tolist()
+
+
+def _group_space(S: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(np.asarray(S, dtype=float), GROUP_FLOOR, 1.0))
+
+
+def source_groups(classifier: dict | None, S: np.ndarray | None) -> np.ndarray | None:
+    """Each document's group of like documents: the nearest of the classifier's group centres to the
+    logarithm of its source probabilities `S`. None for a classifier without groups (too few training
+    documents, or saved before them)."""
+    if classifier is None or S is None or not classifier.get("groups"):
+        return None
+    Z = _group_space(S)
+    centres = np.asarray(classifier["groups"], dtype=float)
+    distances = (Z ** 2).sum(axis=1)[:, None] - 2.0 * Z @ centres.T + (centres ** 2).sum(axis=1)[None, :]
+    return distances.argmin(axis=1)
 
 
 def source_probabilities(classifier: dict, X) -> np.ndarray:
     """(n, sources) scores of each document's source, summing to 1 (a softmax of the decision values for
     three sources or more): their argmax is the classifier's decision, which is all `composition` uses."""
-    z = np.asarray(X @ np.asarray(classifier["coef"]).T) + np.asarray(classifier["intercept"])
+    return source_softmax(source_scorer(classifier).decision(X))
+
+
+def source_scorer(classifier: dict | None):
+    """The source classifier as a `LinearScorer` (the compiled kernel scores it with the tasks' layers), or
+    None for a model of one source."""
+    if classifier is None:
+        return None
+    from classify.scoring import LinearScorer
+
+    if not isinstance(classifier["coef"], np.ndarray) or classifier["coef"].dtype != np.float32:
+        classifier["coef"] = np.asarray(classifier["coef"], dtype=np.float32)  # once: the layer is this array
+    return LinearScorer(classifier["coef"], classifier["intercept"])
+
+
+def source_softmax(z: np.ndarray) -> np.ndarray:
+    """Source probabilities from the source classifier's decision values (one column for two sources)."""
+    z = np.asarray(z)
+    if z.ndim == 1:  # cross_val_predict's binary form
+        z = z[:, None]
     if z.shape[1] == 1:  # scikit-learn's binary form: one column, the second source's log-odds
         p = 1.0 / (1.0 + np.exp(-np.clip(z[:, 0], -30, 30)))
         return np.column_stack([1.0 - p, p])
@@ -326,15 +415,18 @@ def batch_priors(task, provenance: dict, mix: dict | None):
 
 
 # -- ACC's rates for a batch -----------------------------------------------------------------------------------
-def posterior(measured: dict, pooled: dict, key: str = "confusion") -> np.ndarray:
+def posterior(measured: dict, pooled: dict, key: str = "confusion", base: dict | None = None) -> np.ndarray:
     """Dirichlet parameters of each column (true label) of measured rates (`_rates`' `key`: "confusion" or
     "soft_confusion"): the documents counted in it, plus `PRIOR_PER_LABEL` pseudo-documents per label spread
     as the `pooled` rates' column. Its mean is the measured column drawn towards the pooled one by as many
     documents, which matters only for a column of few documents; a label with no document anywhere keeps an
-    empty column, as measured."""
+    empty column, as measured. With `base` (a group's source's rates), `GROUP_PRIOR_PER_LABEL` pseudo-documents
+    spread as that source's posterior mean instead."""
     M = np.asarray(measured[key], dtype=float)
     counted = M * (np.asarray(measured["priors"], dtype=float) * measured["n"])
-    return counted + PRIOR_PER_LABEL * M.shape[1] * np.asarray(pooled[key], dtype=float)
+    if base is None:
+        return counted + PRIOR_PER_LABEL * M.shape[1] * np.asarray(pooled[key], dtype=float)
+    return counted + GROUP_PRIOR_PER_LABEL * M.shape[1] * _columns(posterior(base, pooled, key))
 
 
 def _columns(A: np.ndarray) -> np.ndarray:
@@ -346,9 +438,10 @@ def _columns(A: np.ndarray) -> np.ndarray:
 @dataclass
 class Strata:
     """What ACC and PACC correct a batch's counts with: the batch's documents in strata (`of`, each
-    document's; one stratum for the whole batch, or one per source its documents are taken for), and each
-    stratum's rates, a weighted mix of measured rates (`(weight, _rates)` pairs: one, or the sources' of an
-    older model mixed as the batch), uncertain as `posterior` says around the `pooled` rates."""
+    document's; one stratum for the whole batch, one per group of like documents, or one per source its
+    documents are taken for), and each stratum's rates, a weighted mix of measured rates (`(weight, _rates)`
+    pairs: one, or the sources' of an older model mixed as the batch; `(weight, _rates, base)` for a group,
+    whose rates are drawn towards its source's `base` rates), uncertain as `posterior` says."""
 
     of: np.ndarray
     parts: list
@@ -359,8 +452,8 @@ class Strata:
         out = []
         for part in self.parts:
             mixed = 0.0
-            for weight, measured in part:
-                A = posterior(measured, self.pooled, key)
+            for weight, measured, *base in part:
+                A = posterior(measured, self.pooled, key, *base)
                 drawn = A if rng is None else rng.gamma(np.broadcast_to(A, (size, *A.shape)))
                 mixed = mixed + weight * _columns(drawn)
             out.append(mixed)
@@ -368,18 +461,32 @@ class Strata:
 
 
 def strata_for(rates: dict | None, n: int, S: np.ndarray | None = None, names=None,
-               mix: dict | None = None) -> Strata | None:
+               mix: dict | None = None, like: np.ndarray | None = None) -> Strata | None:
     """ACC's rates for a batch of `n` documents (one single-label task, or one label of a multi-label task).
-    With the documents' source probabilities `S` (columns in `names` order) and rates measured per source the
-    training documents were taken for (`guessed`), a stratum per source the batch's documents are taken for,
-    with those rates (the pooled ones for a source no training document was taken for). Else, for a model
-    saved before those were stored, the sources' rates mixed as the batch's `mix`; else the pooled rates.
-    None for a model without rates."""
+    With each document's group of like documents (`like`, `source_groups`) and rates measured per group, a
+    stratum per group, with its rates drawn towards those of the source its training documents were mostly
+    taken for (a group without training documents of the task: the rates of the source each document is
+    taken for). Else, with the documents' source probabilities `S` (columns in `names` order) and rates
+    measured per source the training documents were taken for (`guessed`), a stratum per source the batch's
+    documents are taken for, with those rates (the pooled ones for a source no training document was taken
+    for). Else, for a model saved before those were stored, the sources' rates mixed as the batch's `mix`;
+    else the pooled rates. None for a model without rates."""
     if rates is None:
         return None
     if S is not None and names is not None and "guessed" in rates:
-        present, of = np.unique(np.asarray(S).argmax(axis=1), return_inverse=True)
-        return Strata(of.ravel(), [[(1.0, rates["guessed"].get(names[i], rates))] for i in present], rates)
+        guessed = rates["guessed"]
+        taken = np.asarray(S).argmax(axis=1)
+        groups = rates.get("groups") if like is not None and len(like) else None
+        if groups:
+            # strata keys: a group with the task's training documents, else the source taken for (after them)
+            known = np.asarray([g < len(groups) and groups[g]["n"] > 0 for g in range(int(np.max(like)) + 1)])
+            key = np.where(known[like], like, len(groups) + taken)
+            present, of = np.unique(key, return_inverse=True)
+            parts = [[(1.0, groups[g], guessed.get(groups[g]["source"], rates))] if g < len(groups)
+                     else [(1.0, guessed.get(names[g - len(groups)], rates))] for g in present]
+            return Strata(of.ravel(), parts, rates)
+        present, of = np.unique(taken, return_inverse=True)
+        return Strata(of.ravel(), [[(1.0, guessed.get(names[i], rates))] for i in present], rates)
     one = np.zeros(n, dtype=int)
     weights = {name: w for name, w in (mix or {}).items() if name in rates.get("sources", {}) and w > 0}
     total = sum(weights.values())
@@ -416,13 +523,17 @@ def adjust(observed: np.ndarray, confusion) -> np.ndarray:
 def _adjusted(X: np.ndarray, W: np.ndarray, total: np.ndarray, of: np.ndarray, matrices: list) -> np.ndarray:
     """ACC (`X`: the decisions, one-hot) or PACC (`X`: the probabilities) of each stratum, on the simplex,
     weighted by the stratum's share of each resample (`W`: r x n counts; `total`: their sums)."""
-    q = np.zeros((len(W), X.shape[1]))
-    for s, M in enumerate(matrices):
+    sizes, observed = [], []
+    for s in range(len(matrices)):
         rows = of == s
-        size = W[:, rows].sum(axis=1, keepdims=True)
-        observed = (W[:, rows] @ X[rows]) / np.clip(size, 1e-300, None)
-        q += size / total * adjust(observed, M)
-    return q
+        sizes.append(W[:, rows].sum(axis=1, keepdims=True))
+        observed.append((W[:, rows] @ X[rows]) / np.clip(sizes[-1], 1e-300, None))
+    if np.ndim(matrices[0]) == 2:  # the rates' posterior means: one system per stratum
+        q = np.stack([adjust(o, M) for o, M in zip(observed, matrices, strict=True)])
+    else:  # rates drawn per resample: every stratum's resamples in one call
+        M = np.concatenate(matrices)
+        q = adjust(np.concatenate(observed), M).reshape(len(matrices), len(W), -1)
+    return (np.stack(sizes) / total * q).sum(axis=0)
 
 
 def em(P: np.ndarray, priors, weights: np.ndarray | None = None, start: np.ndarray | None = None,
@@ -450,6 +561,37 @@ def em(P: np.ndarray, priors, weights: np.ndarray | None = None, start: np.ndarr
         q[active] = new
         active = active[~done]
     return (q[0] if single else q), iterations
+
+
+def shift_test(P: np.ndarray, priors, shares) -> float:
+    """The p-value of Saerens, Latinne and Decaestecker's (2002, section 3.3) likelihood-ratio test of a
+    batch's label shares: do EM's `shares` explain the batch's calibrated probabilities `P` better than the
+    training `priors` do, beyond chance? `2 * sum_i log(sum_j p_ij q_j / pi_j)`, chi-squared with (labels - 1)
+    degrees of freedom when the shares did not change."""
+    from scipy.stats import chi2
+
+    ratio = np.asarray(shares, dtype=float) / np.clip(np.asarray(priors, dtype=float), 1e-12, None)
+    statistic = 2.0 * np.log(np.clip(np.asarray(P, dtype=float) @ ratio, 1e-300, None)).sum()
+    return float(chi2.sf(max(statistic, 0.0), np.shape(P)[1] - 1))
+
+
+def adapt_batch(P: np.ndarray, priors, test: tuple | None = None) -> dict:
+    """`predict --adapt` for one problem (a single-label task, or one label of a multi-label task): EM's
+    shares of the batch whose calibrated probabilities are `P` under the training `priors`, and each
+    document's probabilities adjusted to them, when the likelihood-ratio test (`shift_test`) finds that the
+    shares differ from the training ones at `SHIFT_LEVEL`; else the probabilities as they are (calibrated
+    for shares the batch does not differ from: adjusting them to EM's noise moves labels at random). `test`:
+    the (probabilities, training shares) the test is run on when better calibrated than `P` for the batch
+    (`source_calibrated`). Returns {"shares", "iterations", "p_value", "adjusted", "P"}."""
+    q, iterations = em(P, priors)
+    if test is None:
+        p_value = shift_test(P, priors, q)
+    else:
+        test_P, test_priors = test
+        p_value = shift_test(test_P, test_priors, em(test_P, test_priors)[0])
+    adjusted = p_value < SHIFT_LEVEL
+    return {"shares": q, "iterations": iterations, "p_value": p_value, "adjusted": bool(adjusted),
+            "P": adapted_probabilities(P, q, priors) if adjusted else np.asarray(P, dtype=float)}
 
 
 def adapted_probabilities(P: np.ndarray, shares, priors) -> np.ndarray:
@@ -557,6 +699,21 @@ def bootstrap(problem: Problem, point: dict, *, resamples: int = RESAMPLES, conf
 MAX_ROWS = 3000  # documents (or groups of them) a bootstrap resamples one by one
 
 
+def _row_keys(columns: np.ndarray) -> np.ndarray:
+    """Rows of non-negative integers as one integer each (mixed radix), equal where the rows are: sorting
+    integers is some ten times faster than sorting rows (`np.unique(axis=0)`). The rows themselves when the
+    key would not fit in 63 bits (many labels)."""
+    key = np.zeros(len(columns), dtype=np.int64)
+    room = 1
+    for column in columns.T:
+        radix = int(column.max(initial=0)) + 1
+        room *= radix
+        if room >= 1 << 62:
+            return columns
+        key = key * radix + column
+    return key
+
+
 def _grouped(problem: Problem) -> tuple[Problem, np.ndarray]:
     """The documents grouped by probabilities on a grid (and decision and stratum), at most `MAX_ROWS` groups
     unless the grid's coarsest step (0.1) leaves more: (each group's mean probabilities, decision and
@@ -564,8 +721,8 @@ def _grouped(problem: Problem) -> tuple[Problem, np.ndarray]:
     P, predicted = problem.P, problem.predicted
     of = np.zeros(len(P), dtype=int) if problem.strata is None else problem.strata.of
     for step in (0.01, 0.02, 0.05, 0.1):
-        keys = np.column_stack([np.floor(P / step).astype(np.int64), predicted, of])
-        _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+        keys = _row_keys(np.column_stack([np.floor(P / step).astype(np.int64), predicted, of]))
+        _, inverse, counts = np.unique(keys, axis=keys.ndim - 1, return_inverse=True, return_counts=True)
         if len(counts) <= MAX_ROWS:
             break
     inverse = inverse.ravel()

@@ -426,13 +426,22 @@ def _mix(mix: dict) -> str:
 
 def adaptation_lines(shares: dict, n_documents: int, sources: dict | None = None) -> list[str]:
     """What `predict --adapt` re-estimated, for stderr."""
-    lines = [f"Label shares re-estimated on these {n_documents} documents (EM, Saerens et al. 2002); "
-             f"probabilities and labels adjusted to them:"]
+    lines = [f"Label shares re-estimated on these {n_documents} documents (EM, Saerens et al. 2002); probabilities and",
+             "labels adjusted to them where they differ from the training shares (likelihood-ratio test, p < 0.05):"]
     if sources:
         lines.append(f"  (training shares of the model's sources, mixed as these documents look: {_mix(sources)})")
     rows = []
     for task, s in shares.items():
         for i, (label, training, estimated) in enumerate(zip(s["labels"], s["training"], s["estimated"])):
-            rows.append([task if i == 0 else "", label, f"{100 * training:.1f} %", f"{100 * estimated:.1f} %"])
-    lines += ["  " + line for line in table(rows, ["task", "label", "training", "this batch"], {2, 3}).splitlines()]
+            # a single-label task is tested as a whole (its first row), a multi-label one label by label
+            k = i if s["multi"] else 0
+            verdict = "" if not s["multi"] and i else \
+                f"{'yes' if s['adjusted'][k] else 'no'} (p {_p_value(s['p_values'][k])})"
+            rows.append([task if i == 0 else "", label, f"{100 * training:.1f} %", f"{100 * estimated:.1f} %", verdict])
+    lines += ["  " + line for line in
+              table(rows, ["task", "label", "training", "this batch", "adjusted"], {2, 3}).splitlines()]
     return lines
+
+
+def _p_value(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"

@@ -207,17 +207,19 @@ def periods(dates, every: str) -> tuple[list[str], list]:
 
 # -- estimating ----------------------------------------------------------------------------------------------
 def _problems(task, P: np.ndarray, provenance: dict, mix: dict | None = None, S: np.ndarray | None = None,
-              source_names=None):
+              sources: dict | None = None):
     """(label, quantify.Problem, index of the label's share in the problem's classes) for a task, with the
     training shares of a batch whose sources are mixed as `mix` (`quantify.composition`). With the documents'
-    source probabilities `S` (columns: `source_names`), ACC and PACC correct each document with the rates of
-    the source it is taken for (`quantify.strata_for`), and a single-label task's EM runs on its
-    probabilities recalibrated per source (`quantify.source_calibrated`)."""
+    source probabilities `S` and the model's source classifier (`sources`), ACC and PACC correct each
+    document with the rates of the training documents like it (`quantify.strata_for`), and a single-label
+    task's EM runs on its probabilities recalibrated per source (`quantify.source_calibrated`)."""
     priors = quantify.batch_priors(task, provenance, mix)
     rates = getattr(task, "rates", None)
+    source_names = None if sources is None else sources["names"]
+    like = None if S is None else quantify.source_groups(sources, S)
     if not task.multi:
         problem = quantify.Problem(P, P.argmax(axis=1), rates, np.asarray(priors),
-                                   strata=quantify.strata_for(rates, len(P), S, source_names, mix))
+                                   strata=quantify.strata_for(rates, len(P), S, source_names, mix, like))
         recalibrated = quantify.source_calibrated(P, rates, S, source_names, mix)
         if recalibrated is not None:
             problem.em_P, problem.em_priors = recalibrated
@@ -227,7 +229,7 @@ def _problems(task, P: np.ndarray, provenance: dict, mix: dict | None = None, S:
         P2 = quantify.binary_probabilities(P[:, j])
         label_rates = None if rates is None else rates["per_label"][j]
         problem = quantify.Problem(P2, (P[:, j] >= task.thresholds[j]).astype(int), label_rates, priors[j],
-                                   strata=quantify.strata_for(label_rates, len(P2), S, source_names, mix))
+                                   strata=quantify.strata_for(label_rates, len(P2), S, source_names, mix, like))
         out.append((label, problem, 1))
         problems.append(problem)
     return out, problems
@@ -279,9 +281,16 @@ def estimate_shares(P: dict, ids: list, values: list, loaded, *, by=None, date_c
     rates = [r for task in model.tasks_.values() if getattr(task, "rates", None) is not None
              for r in (task.rates["per_label"] if task.multi else [task.rates])]
     if getattr(model, "sources_", None) is not None and quantify.SOURCES_KEY in P:
-        if all("guessed" in r for r in rates):
+        if all("groups" in r for r in rates) and model.sources_.get("groups"):
+            notes.append("ACC corrects each document with the error rates of the training documents like it (the "
+                         "same group of source probabilities).")
+        elif all("guessed" in r for r in rates) and "groups" in model.sources_:  # too few documents for groups
             notes.append("ACC corrects each document with the error rates of the training documents the model took "
                          "for the same source as this one.")
+        elif all("guessed" in r for r in rates):
+            notes.append(f"{loaded.path} was trained before ACC's error rates were stored per group of like "
+                         f"documents: ACC corrects each document with the error rates of the training documents "
+                         f"the model took for the same source; retrain for the rates per group.")
         else:
             notes.append(f"{loaded.path} was trained before ACC's error rates were stored per source the documents "
                          f"are taken for: ACC uses the sources' rates mixed as the group's documents look, which "
@@ -310,7 +319,7 @@ def estimate_shares(P: dict, ids: list, values: list, loaded, *, by=None, date_c
         for t, (name, task) in enumerate(model.tasks_.items()):
             per_label, problems = _problems(task, P[name][rows], loaded.provenance, mix,
                                             P[quantify.SOURCES_KEY][rows] if mix is not None else None,
-                                            model.sources_["names"] if mix is not None else None)
+                                            model.sources_ if mix is not None else None)
             points, intervals = {}, {}
             for p, problem in enumerate(problems):
                 points[p] = quantify.estimate(problem)

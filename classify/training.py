@@ -357,7 +357,7 @@ def _held_out_fold(multi: bool, Y, k: int, seed: int) -> list | None:
 def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, name: str = "y",
              labels: list | None = None, n_jobs: int = 1, dense_tail: int = 0, progress=None,
              subject: str | None = None, sources: list | None = None, guessed: list | None = None,
-             sample_weight=None) -> tuple[TaskModel, dict]:
+             like=None, sample_weight=None) -> tuple[TaskModel, dict]:
     """Fit one task on the rows of X (`features` fitted, the rows of the documents annotated for it) and their
     `values`: one label each, or for a multi-label task a list of labels each (`labels`: every label, in
     order, when some may have no example). Returns the task and the metrics of its out-of-fold predictions.
@@ -426,7 +426,7 @@ def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, nam
         return per_document if per_document is None or not held_out else [per_document[i] for i in folds[0][1]]
 
     task, metrics = finish_task(name, multi, labels, scorers[-1], oof, values_scored, Y_scored,
-                                scored_part(sources), scored_part(guessed))
+                                scored_part(sources), scored_part(guessed), scored_part(like))
     if held_out:
         metrics["held_out"] = len(values_scored)
     else:
@@ -436,7 +436,8 @@ def fit_task(config: ModelConfig, features, X, values: list, multi: bool, *, nam
 
 
 def finish_task(name: str, multi: bool, labels: list, scorer: LinearScorer, scores: np.ndarray, values: list,
-                Y=None, sources: list | None = None, guessed: list | None = None) -> tuple[TaskModel, dict]:
+                Y=None, sources: list | None = None, guessed: list | None = None,
+                like=None) -> tuple[TaskModel, dict]:
     """How every training ends, in memory or streamed: the calibration fitted on decision `scores` of
     documents the scorer did not learn from (out-of-fold or held out) and their `values` (for a multi-label
     task, also `Y`, their indicator matrix), each label's threshold (multi-label), the misclassification
@@ -457,7 +458,7 @@ def finish_task(name: str, multi: bool, labels: list, scorer: LinearScorer, scor
         thresholds = np.array([best_threshold(Y[:, j], P[:, j]) for j in range(len(labels))])
     # the misclassification rates of these predictions are what `classify shares` corrects counts with
     # (ACC): measured on documents the scoring model did not see
-    rates = (training_rates(labels, multi, P, Y if multi else values, thresholds, sources, guessed)
+    rates = (training_rates(labels, multi, P, Y if multi else values, thresholds, sources, guessed, like)
              if len(values) else None)
     task = TaskModel(name, multi, labels, scorer, calibrator, thresholds, rates)
     pred = task.decide(P)

@@ -46,12 +46,18 @@ def test_skewed_resamples_and_real_set(tiny_model_path, tmp_path):
             "timing": {"documents": 10, "source": "s", "predict_s": 1.0, "shares_s": 1.1, "ratio": 1.1}}
     text = bench_shares.render(data)
     assert "| 80/10/10 |" in text and "negative share 33.3 %" in text and "ratio 1.10" in text
+    assert real["accuracy"]["adjusted"] in ([True], [False]) and 0 <= real["accuracy"]["p_values"][0] <= 1
+    decided = "adjusted" if real["accuracy"]["adjusted"][0] else "kept"
+    assert f"points; {decided}, p " in text and f"| +0.00 | {decided}, p " in text
     # a model of several sources: how ACC's strata split the resamples, and ACC as models saved before gave it
     result["10/10/80"]["cc"]["mae"] = 0.1  # (the tiny model's counts are exact)
     result["10/10/80"].update({"sources": {"message": 0.2, "written": 0.8}, "acc_mixed": {"mae": 0.05},
-                               "taken_for": {"message": 0.1, "written": 0.9}, "acc_written": {"mae": 0.04}})
+                               "taken_for": {"message": 0.1, "written": 0.9}, "acc_written": {"mae": 0.04},
+                               "acc_taken": {"mae": 0.06}})
     text = bench_shares.render(data)
-    assert "10/10/80 message 10.0 % / written 90.0 %" in text and "estimated source mix instead" in text
+    assert "10/10/80 message 10.0 % / written 90.0 %" in text and "estimated source mix (models" in text
+    assert "per source the documents are taken for instead of per group (models saved before the groups): " \
+           "10/10/80 6.00 (0.60)" in text
     data["real"], data["real_note"] = None, "seeds/real-test.csv does not exist yet"
     assert "does not exist yet" in bench_shares.render(data)
 

@@ -254,6 +254,33 @@ def test_kernel_decisions_are_the_matrix_ones(settings_, monkeypatch):
         assert a.dtype == b.dtype == np.float32 and a.tobytes() == b.tobytes()
 
 
+def test_a_model_scores_its_layers_side_by_side_as_each_alone(tiny_model_path, monkeypatch):
+    """`ClassifyModel` gives the kernel its tasks' layers (and the source classifier's) as one layer, one
+    cache line per n-gram: each label's column is the same to the bit as its layer's alone, and as the
+    matrix way's."""
+    from classify import api
+    from classify.scoring import LinearScorer
+
+    monkeypatch.setattr(core, "FAST_BATCH", 0)
+    model = api.load(tiny_model_path).model
+    texts = model._normalized(load_corpus(TINY).texts * 7)  # 252 texts: past the small batches
+    scorers = [task.scorer for task in model.tasks_.values()]
+    scorers.append(LinearScorer(np.ones((4, scorers[0].coef.shape[1]), np.float32), np.zeros(4, np.float32)))
+    merged = model._merged_layer(scorers)
+    assert merged is model._merged_layer(scorers) and merged.coef.shape[0] == sum(s.coef.shape[0] for s in scorers)
+    (together,) = core.decisions(model.features_, [merged], texts)
+    alone = core.decisions(model.features_, scorers, texts)
+    X = model.features_.transform(texts).tocsr()
+    at = 0
+    for scorer, values in zip(scorers, alone, strict=True):
+        part = together[:, at:at + scorer.coef.shape[0]]
+        at += scorer.coef.shape[0]
+        assert part.tobytes() == np.ascontiguousarray(values).tobytes() == scorer.decision(X).tobytes()
+    scores = model.predict_scores(load_corpus(TINY).texts * 7)
+    assert all(np.array_equal(scores[name], task.scores(X)) for name, task in model.tasks_.items())
+    assert "_merged" not in model.__getstate__()  # kept while the model lives, never saved
+
+
 def test_kernel_decisions_are_none_where_the_kernel_cannot_score(monkeypatch):
     from classify.lexicon import LexiconFeatures
 

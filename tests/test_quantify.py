@@ -248,3 +248,32 @@ def test_strata_are_corrected_each_with_their_own_rates():
     low, high = quantify.bootstrap(quantify.Problem(P, predicted, pooled, np.array([0.5, 0.5]), strata=strata),
                                    stratified, resamples=100, seed=0)["acc"]
     assert np.all(low <= stratified["acc"] + 1e-9) and np.all(stratified["acc"] <= high + 1e-9)
+
+
+def test_the_shift_test_rejects_at_its_level_when_the_shares_are_the_training_ones():
+    """Saerens et al.'s likelihood-ratio test on calibrated batches drawn with the training shares rejects
+    about 5 % of them (its level), and every batch whose shares moved."""
+    priors = np.array([0.5, 0.3, 0.2])
+    rejected = []
+    for seed in range(300):
+        P, _ = calibrated_batch(priors, 300, seed=seed, train_priors=priors)
+        rejected.append(quantify.shift_test(P, priors, quantify.em(P, priors)[0]) < quantify.SHIFT_LEVEL)
+    assert 0.02 <= np.mean(rejected) <= 0.09, np.mean(rejected)
+    for seed in range(20):
+        P, _ = calibrated_batch([0.3, 0.3, 0.4], 300, seed=seed, train_priors=priors)
+        assert quantify.shift_test(P, priors, quantify.em(P, priors)[0]) < 0.001
+
+
+def test_adapt_batch_keeps_the_probabilities_of_a_batch_like_the_training_data():
+    priors = [1 / 3] * 3
+    P, _ = calibrated_batch(priors, 2000, seed=5)
+    kept = quantify.adapt_batch(P, priors)
+    assert not kept["adjusted"] and kept["p_value"] >= quantify.SHIFT_LEVEL
+    assert np.array_equal(kept["P"], P) and abs(kept["shares"] - 1 / 3).max() < 0.03  # EM's estimate, reported
+    P, y = calibrated_batch([0.8, 0.1, 0.1], 2000, seed=5)
+    moved = quantify.adapt_batch(P, priors)
+    assert moved["adjusted"] and moved["p_value"] < 0.001
+    assert np.array_equal(moved["P"], quantify.adapted_probabilities(P, moved["shares"], priors))
+    assert (moved["P"].argmax(axis=1) == y).mean() > (P.argmax(axis=1) == y).mean() + 0.05
+    # the test may run on other probabilities (recalibrated per source) than those adjusted
+    assert not quantify.adapt_batch(P, priors, test=calibrated_batch(priors, 2000, seed=6)[0:1] + (priors,))["adjusted"]

@@ -225,9 +225,23 @@ def test_predict_adapt_follows_a_skewed_batch(cli, tiny_model, tmp_path):
     _, plain, _ = cli("predict", path, "--model", tiny_model, "--format", "jsonl", "-q")
     code, adapted, err = cli("predict", path, "--model", tiny_model, "--format", "jsonl", "--adapt")
     assert code == 0, err
+    assert "sentiment  negative" in err and "yes (p < 0.001)" in err
     before = [json.loads(line)["scores"]["sentiment"]["negative"] for line in plain.splitlines()]
     after = [json.loads(line)["scores"]["sentiment"]["negative"] for line in adapted.splitlines()]
     assert all(a >= b - 1e-4 for a, b in zip(after, before)) and sum(after) > sum(before)
+
+
+def test_predict_adapt_keeps_a_batch_like_the_training_data(cli, tiny_model):
+    """The tiny corpus itself, four times (144 documents): its shares are the training ones, so --adapt says
+    so and keeps every probability; labels and scores are predict's own."""
+    code, plain, _ = cli("predict", TINY, TINY, TINY, TINY, "--model", tiny_model, "--format", "jsonl", "-q")
+    assert code == 0
+    code, adapted, err = cli("predict", TINY, TINY, TINY, TINY, "--model", tiny_model, "--format", "jsonl", "--adapt")
+    assert code == 0, err
+    assert "likelihood-ratio test, p < 0.05" in err and "sentiment  negative" in err
+    assert "yes (p" not in err and err.count("no (p = ") == 4  # sentiment, and each of the 3 topics
+    strip = [{k: v for k, v in json.loads(line).items() if k != "adapted"} for line in adapted.splitlines()]
+    assert strip == [json.loads(line) for line in plain.splitlines()]
 
 
 def test_predict_adapt_refuses_a_small_batch(cli, tiny_model):

@@ -129,14 +129,113 @@ def test_acc_per_source_taken_for_when_what_a_document_is_taken_for_depends_on_i
             assert errors["mixed"] > 0.02, errors  # the messages' rates mixed in
 
 
-def _two_source_corpus(path):
-    """tiny.csv three times as written texts and three times as real messages (lower case, with a mention):
-    108 documents of each source."""
+def _looks(source: str, y, rng):
+    """Decisions (one-hot) and source probabilities (columns: offtopic, written) of documents of a source and
+    labels `y`. Off-topic texts are hard to classify and clearly off-topic; written texts are easy, and some of
+    them (more of label c) look somewhat off-topic: taken for off-topic texts, with less confidence."""
+    n = len(y)
+    if source == "offtopic":
+        s_offtopic = rng.uniform(0.85, 0.99, n)
+    else:
+        looks = rng.random(n) < np.where(y == 2, 0.5, 0.2)
+        s_offtopic = np.where(looks, rng.uniform(0.55, 0.7, n), rng.uniform(0.01, 0.2, n))
+    rates = HARD if source == "offtopic" else EASY
+    predicted = (rng.random(n)[:, None] > np.cumsum(rates[:, y].T, axis=1)).sum(axis=1)
+    return np.eye(3)[predicted], np.column_stack([s_offtopic, 1 - s_offtopic])
+
+
+def test_acc_per_group_of_like_documents_when_documents_taken_for_one_source_err_differently():
+    """Written texts taken for off-topic ones err as written texts do: ACC with the rates of all the training
+    documents taken for off-topic texts (mostly off-topic, hard) over-corrects them; the rates of their group
+    of like documents (source probabilities alike) do not."""
+    rng = np.random.default_rng(0)
+    names = ["offtopic", "written"]
+    y_offtopic, y_written = rng.choice(3, 20_000), rng.choice(3, 20_000)
+    (P_o, S_o), (P_w, S_w) = _looks("offtopic", y_offtopic, rng), _looks("written", y_written, rng)
+    S = np.vstack([S_o, S_w])
+    classifier = {"names": names, "groups": quantify.fit_source_groups(S)}
+    assert len(classifier["groups"]) == quantify.SOURCE_GROUPS  # 40,000 documents: the most groups
+    rates = quantify.training_rates(list(LABELS), False, np.vstack([P_o, P_w]), LABELS[np.r_[y_offtopic, y_written]],
+                                    sources=["offtopic"] * 20_000 + ["written"] * 20_000,
+                                    guessed=[names[i] for i in S.argmax(axis=1)],
+                                    like=quantify.source_groups(classifier, S))
+    assert len(rates["groups"]) == quantify.SOURCE_GROUPS and {g["source"] for g in rates["groups"]} == set(names)
+    for shares in [(0.8, 0.1, 0.1), (0.1, 0.1, 0.8)]:
+        y = rng.choice(3, 50_000, p=shares)
+        P, S_batch = _looks("written", y, rng)
+        truth = np.bincount(y, minlength=3) / len(y)
+        errors = {}
+        for name, like in (("groups", quantify.source_groups(classifier, S_batch)), ("taken for", None)):
+            strata = quantify.strata_for(rates, len(y), S_batch, names, like=like)
+            problem = quantify.Problem(P, P.argmax(axis=1), rates, np.asarray(rates["priors"]), strata=strata)
+            errors[name] = np.abs(quantify.estimate(problem)["acc"] - truth).max()
+        assert errors["groups"] < 0.01 and errors["taken for"] > 0.03, errors
+
+
+def test_groups_of_like_documents():
+    S = np.array([[0.9, 0.1]] * 300 + [[0.2, 0.8]] * 300)
+    assert quantify.fit_source_groups(S[:499]) is None  # under two groups' worth of documents: none
+    classifier = {"names": ["a", "b"], "groups": quantify.fit_source_groups(S)}
+    like = quantify.source_groups(classifier, S)
+    assert len(set(like[:300])) == len(set(like[300:])) == 1 and like[0] != like[-1]
+    # a document whose source probability is 0 is as far as one of GROUP_FLOOR, not infinitely far
+    assert quantify.source_groups(classifier, np.array([[1.0, 0.0], [0.0, 1.0]])).tolist() == [like[0], like[-1]]
+    assert quantify.source_groups({"names": ["a", "b"]}, S) is None  # a classifier saved before groups
+    assert quantify.source_groups({"names": ["a", "b"], "groups": []}, S) is None  # too few documents for them
+    assert quantify.source_groups(None, S) is None and quantify.source_groups(classifier, None) is None
+    # a group with no training document of the task: its documents take the rates of the source taken for
+    rates = quantify.training_rates(list("xy"), False, np.eye(2)[[0, 1] * 150], list("xy") * 150,
+                                    sources=["a"] * 150 + ["b"] * 150, guessed=["a"] * 150 + ["b"] * 150,
+                                    like=np.zeros(300, dtype=int))
+    assert len(rates["groups"]) == 1
+    strata = quantify.strata_for(rates, 4, np.array([[0.9, 0.1]] * 2 + [[0.2, 0.8]] * 2), ["a", "b"],
+                                 like=np.array([0, 0, 1, 1]))
+    assert strata.of.tolist() == [0, 0, 1, 1]
+    assert strata.parts[0][0][1] is rates["groups"][0] and strata.parts[1][0][1] is rates["guessed"]["b"]
+
+
+def _real_batch(tmp_path):
+    """tiny.csv four times as real messages: 144 documents to estimate the shares of."""
+    batch = tmp_path / "batch.csv"
+    with open(batch, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text"])
+        for i, row in enumerate(list(csv.DictReader(open(TINY, encoding="utf-8"))) * 4):
+            writer.writerow([i, f"@operateur {row['text'].lower()} svp"])
+    return batch
+
+
+def _shares_without(loaded, key: str, path, batch, cli):
+    """`classify shares` of `batch` (its one group, and the notes) with the model saved at `path` without its
+    rates' `key`, as a model saved before they were stored."""
+    from classify.persist import save_model
+
+    for task in loaded.model.tasks_.values():
+        for rates in task.rates["per_label"] if task.multi else [task.rates]:
+            del rates[key]
+    save_model(loaded.model, loaded.provenance, path)
+    code, out, err = cli("shares", batch, "--model", path, "--format", "json", "--resamples", "20", "-q")
+    assert code == 0, err
+    (group,) = json.loads(out)["groups"]
+    return group, json.loads(out)["notes"]
+
+
+def _same_cc_and_em(group, other):
+    for task, entry in group["tasks"].items():
+        for label, estimates in entry["labels"].items():
+            before = other["tasks"][task]["labels"][label]
+            assert before["cc"] == estimates["cc"] and before["em"] == estimates["em"], (task, label)
+            assert before["acc"] is not None
+
+
+def _two_source_corpus(path, copies=3):
+    """tiny.csv `copies` times as written texts and as many times as real messages (lower case, with a
+    mention): 108 documents of each source by default."""
     rows = list(csv.DictReader(open(TINY, encoding="utf-8")))
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
-        for copy in range(3):
+        for copy in range(copies):
             for row in rows:
                 writer.writerow({**row, "id": f"news-{copy}-{row['id']}"})
                 writer.writerow({**row, "id": f"real-{copy}-{row['id']}", "text": f"@operateur {row['text'].lower()} svp"})
@@ -156,12 +255,7 @@ def test_a_model_of_two_sources_stores_them_and_one_saved_before_still_works(tmp
     assert all(set(r["sources"]) == {"real", "written"} for r in loaded.model.tasks_["topics"].rates["per_label"])
     assert set(loaded.model.tasks_["sentiment"].rates["guessed"]) <= {"real", "written"}
     assert all("guessed" in r for r in loaded.model.tasks_["topics"].rates["per_label"])
-    batch = tmp_path / "batch.csv"
-    with open(batch, "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "text"])
-        for i, row in enumerate(list(csv.DictReader(open(TINY, encoding="utf-8"))) * 4):
-            writer.writerow([i, f"@operateur {row['text'].lower()} svp"])
+    batch = _real_batch(tmp_path)
     code, out, err = cli("shares", batch, "--model", model_path, "--format", "json", "--resamples", "20", "-q")
     assert code == 0, err
     (group,) = json.loads(out)["groups"]
@@ -176,20 +270,9 @@ def test_a_model_of_two_sources_stores_them_and_one_saved_before_still_works(tmp
 
     # the same model as saved before the rates per source taken for were stored: the same CC and EM, and ACC
     # with the sources' rates mixed as the batch's estimated source mix
-    for task in loaded.model.tasks_.values():
-        for rates in task.rates["per_label"] if task.multi else [task.rates]:
-            del rates["guessed"]
-    mixed_path = tmp_path / "mixed.joblib"
-    save_model(loaded.model, loaded.provenance, mixed_path)
-    code, out, err = cli("shares", batch, "--model", mixed_path, "--format", "json", "--resamples", "20", "-q")
-    assert code == 0, err
-    (mixed_group,) = json.loads(out)["groups"]
-    assert any("trained before ACC's error rates were stored per source" in note for note in json.loads(out)["notes"])
-    for task, entry in group["tasks"].items():
-        for label, estimates in entry["labels"].items():
-            before = mixed_group["tasks"][task]["labels"][label]
-            assert before["cc"] == estimates["cc"] and before["em"] == estimates["em"], (task, label)
-            assert before["acc"] is not None
+    mixed_group, notes = _shares_without(loaded, "guessed", tmp_path / "mixed.joblib", batch, cli)
+    assert any("trained before ACC's error rates were stored per source" in note for note in notes)
+    _same_cc_and_em(group, mixed_group)
 
     # the same model as saved before sources were stored: no classifier of the source, no rates per source
     del loaded.model.sources_
@@ -204,6 +287,40 @@ def test_a_model_of_two_sources_stores_them_and_one_saved_before_still_works(tmp
     assert "sources" not in old_group and old_group["tasks"]["sentiment"]["labels"]["negative"]["acc"] is not None
     code, out, err = cli("predict", batch, "--model", old_path, "--adapt", "--format", "jsonl", "-q")
     assert code == 0, err
+
+
+def test_a_model_of_enough_documents_stores_groups_of_like_documents(tmp_path, cli):
+    from classify import api
+    from classify.model import ModelConfig
+    from classify.persist import export_skops
+
+    model_path = tmp_path / "two.joblib"
+    api.train(_two_source_corpus(tmp_path / "two.csv", copies=7), model_path, config=ModelConfig(cv_folds=3))
+    loaded = api.load(model_path)
+    assert len(loaded.model.sources_["groups"]) == 504 // quantify.GROUP_DOCUMENTS  # 504 documents: 2 groups
+    sentiment = loaded.model.tasks_["sentiment"].rates
+    assert len(sentiment["groups"]) == 2 and sum(g["n"] for g in sentiment["groups"]) == sentiment["n"]
+    assert all(len(r["groups"]) == 2 for r in loaded.model.tasks_["topics"].rates["per_label"])
+    # the source probabilities as the tasks' are computed (the compiled kernel, one layer with theirs): the
+    # matrix way's numbers, and what the groups are found from
+    texts = [r["text"] for r in csv.DictReader(open(tmp_path / "two.csv", encoding="utf-8"))]
+    scored = loaded.model.predict_scores(texts, sources=True)
+    X = loaded.model.transform(texts)
+    assert np.array_equal(scored[quantify.SOURCES_KEY], quantify.source_probabilities(loaded.model.sources_, X))
+    assert all(np.array_equal(scored[name], task.scores(X)) for name, task in loaded.model.tasks_.items())
+    skops = api.load(export_skops(model_path, tmp_path / "two.skops"))
+    assert skops.model.sources_["groups"] == loaded.model.sources_["groups"]
+    assert skops.model.tasks_["sentiment"].rates["groups"] == sentiment["groups"]
+    batch = _real_batch(tmp_path)
+    code, out, err = cli("shares", batch, "--model", model_path, "--format", "json", "--resamples", "20", "-q")
+    assert code == 0, err
+    (group,) = json.loads(out)["groups"]
+    assert any("training documents like it" in note for note in json.loads(out)["notes"])
+    # the same model as saved before the groups: ACC per source taken for, the same CC and EM, and a note
+    del loaded.model.sources_["groups"]
+    before, notes = _shares_without(loaded, "groups", tmp_path / "before.joblib", batch, cli)
+    assert any("before ACC's error rates were stored per group" in note for note in notes)
+    _same_cc_and_em(group, before)
 
 
 def _skewed(P):

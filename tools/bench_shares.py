@@ -41,7 +41,7 @@ TASK = "sentiment"
 LABELS = ("negative", "neutral", "positive")  # the order of SETTINGS' shares
 SHOWN = ("cc", "acc", "em", "pcc", "pacc")
 # other estimates of the skewed resamples, to explain the errors (`render` says what each is)
-DIAGNOSES = ("acc_own_rates", "acc_pooled", "em_pooled", "em_uncalibrated", "acc_mixed", "acc_written")
+DIAGNOSES = ("acc_own_rates", "acc_pooled", "em_pooled", "em_uncalibrated", "acc_mixed", "acc_written", "acc_taken")
 TIMED_DOCUMENTS = 100_000
 
 
@@ -85,7 +85,8 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
     order = [task.labels.index(label) for label in LABELS]
     # diagnosis: ACC with the misclassification rates of this labelled set itself instead of the
     # cross-validated ones stored in the model (what ACC would do if the stored rates were exact here)
-    source_names = None if S is None else loaded.model.sources_["names"]
+    sources = None if S is None else loaded.model.sources_
+    source_names = None if S is None else sources["names"]
     own_rates = quantify.training_rates(task.labels, False, P, np.asarray(task.labels, dtype=object)[y].tolist())
     out = {}
     for setting, shares in SETTINGS.items():
@@ -106,7 +107,7 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
             if S is not None:  # the share of the documents taken for each source (ACC's strata)
                 taken.append(np.bincount(S[rows].argmax(axis=1), minlength=S.shape[1]) / len(rows))
             (_, problem, _), *_ = _problems(task, P[rows], loaded.provenance, mix, None if S is None else S[rows],
-                                            source_names)[0]
+                                            sources)[0]
             point = quantify.estimate(problem)
             # what the model's pooled rates and training shares give (the estimate before sources were stored)
             (_, pooled, _), *_ = _problems(task, P[rows], loaded.provenance)[0]
@@ -115,10 +116,12 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
             errors["em_pooled"].append(float(np.abs(pooled["em"] - truth).mean()))
             intervals = quantify.bootstrap(problem, point, resamples=resamples, seed=seed)
             pairs += len(truth)
-            # --adapt adjusts the model's probabilities (not recalibrated per source), as `api.adapt` does
-            adapt_shares = quantify.em(problem.P, problem.priors)[0]
+            # --adapt adjusts the model's probabilities (not recalibrated per source) where its test finds the
+            # shares moved, as `api.adapt` does
+            result = quantify.adapt_batch(problem.P, problem.priors,
+                                          None if problem.em_P is None else (problem.em_P, problem.em_priors))
+            adapt_shares, adapted = result["shares"], result["P"]
             errors["em_uncalibrated"].append(float(np.abs(adapt_shares - truth).mean()))
-            adapted = quantify.adapted_probabilities(problem.P, adapt_shares, problem.priors)
             accuracy["without"].append(float((problem.predicted == y[rows]).mean()))
             accuracy["with"].append(float((adapted.argmax(axis=1) == y[rows]).mean()))
             own = quantify.adjust(point["cc"], own_rates["confusion"])[0]
@@ -127,8 +130,10 @@ def skewed_resamples(loaded, P: np.ndarray, y: np.ndarray, *, resamples: int = 1
             if rates is not None:
                 # ACC as before the strata: the sources' rates mixed as the batch's estimated source mix; and
                 # with the written source's rates, as a source classifier that is never wrong would give them
+                # and with a stratum per source the documents are taken for, not per group of like documents
                 for name, strata in (("acc_mixed", quantify.strata_for(rates, len(rows), mix=mix)),
-                                     ("acc_written", quantify.strata_for(rates, len(rows), mix={"written": 1.0}))):
+                                     ("acc_written", quantify.strata_for(rates, len(rows), mix={"written": 1.0})),
+                                     ("acc_taken", quantify.strata_for(rates, len(rows), S[rows], source_names))):
                     shares = quantify.estimate(quantify.Problem(P[rows], problem.predicted, rates, problem.priors,
                                                                 strata=strata))["acc"]
                     errors[name].append(float(np.abs(shares - truth).mean()))
@@ -174,7 +179,11 @@ def _adapt_accuracy(loaded, texts: list[str], truth: dict) -> dict:
                      "estimated": dict(zip(adapted_batch.shares[name]["labels"],
                                            map(lambda x: round(x, 4), adapted_batch.shares[name]["estimated"]))),
                      "training": dict(zip(adapted_batch.shares[name]["labels"],
-                                          map(lambda x: round(x, 4), adapted_batch.shares[name]["training"])))}
+                                          map(lambda x: round(x, 4), adapted_batch.shares[name]["training"]))),
+                     # the likelihood-ratio test's p-values (one per label of a multi-label task), and whether
+                     # --adapt adjusted the probabilities
+                     "p_values": [round(p, 4) for p in adapted_batch.shares[name]["p_values"]],
+                     "adjusted": adapted_batch.shares[name]["adjusted"]}
     return out
 
 
@@ -204,7 +213,7 @@ def real_set(loaded, path: Path, resamples: int = 1000) -> dict:
     mix = quantify.composition(getattr(loaded.model, "sources_", None), raw.get(quantify.SOURCES_KEY))
     S = raw.get(quantify.SOURCES_KEY)
     (_, problem, _), *_ = _problems(task, raw[TASK], loaded.provenance, mix, S,
-                                    None if S is None else loaded.model.sources_["names"])[0]
+                                    None if S is None else loaded.model.sources_)[0]
     point = quantify.estimate(problem)
     intervals = quantify.bootstrap(problem, point, resamples=resamples, seed=0)
     j = task.labels.index("negative")
@@ -334,7 +343,15 @@ def _real_rows(r: dict) -> list[str]:
                      f"{100 * e['low']:.1f}-{100 * e['high']:.1f} |")
     a = r["accuracy"]
     return lines + ["", f"Sentiment accuracy: {a['without']:.4f} without `--adapt`, {a['with']:.4f} with it "
-                        f"({a['change_points']:+.2f} points)."]
+                        f"({a['change_points']:+.2f} points; {_test(a)})."]
+
+
+def _test(a: dict) -> str:
+    """What --adapt's likelihood-ratio test decided (reports written before it: nothing)."""
+    if "adjusted" not in a:
+        return "no test"
+    return ", ".join(f"{'adjusted' if adjusted else 'kept'}, p {'< 0.001' if p < 0.001 else f'= {p:.3f}'}"
+                     for adjusted, p in zip(a["adjusted"], a["p_values"]))
 
 
 def render(data: dict) -> str:
@@ -366,11 +383,15 @@ def render(data: dict) -> str:
         def mae(r, name):
             return f"{100 * r[name]['mae']:.2f} ({r[name]['mae'] / r['cc']['mae']:.2f})"
 
-        lines += ["", "ACC corrects each document with the rates of the training documents the source classifier "
-                  "took for the same source (out of fold); the resamples' documents were taken for (mean over seeds): "
+        lines += ["", "ACC corrects each document with the rates of the training documents in its group of like "
+                  "documents (groups of their source probabilities, out of fold); the resamples' documents were "
+                  "taken for (mean over seeds): "
                   + ", ".join(f"{setting} " + " / ".join(f"{k} {100 * v:.1f} %" for k, v in r["taken_for"].items())
                               for setting, r in stratified)
-                  + ". ACC with the sources' rates mixed as the estimated source mix instead (models saved before "
+                  + ". ACC with a stratum per source the documents are taken for instead of per group (models saved "
+                  "before the groups): " + ", ".join(f"{setting} {mae(r, 'acc_taken')}" for setting, r in stratified
+                                                   if "acc_taken" in r)
+                  + "; with the sources' rates mixed as the estimated source mix (models saved before "
                   "the rates per source taken for): "
                   + ", ".join(f"{setting} {mae(r, 'acc_mixed')}" for setting, r in stratified)
                   + "; with the written source's rates, as a source classifier that is never wrong would give them: "
@@ -391,9 +412,11 @@ def render(data: dict) -> str:
         lines.append(f"| {setting} | " + " | ".join(f"{100 * r[n]['coverage']:.0f} % / {100 * r[n]['mean_width']:.1f}"
                                                     for n in SHOWN) + " |")
     lines += ["", "## `--adapt` on the whole held-out set (its label shares are the training ones)", "",
-              "| task | accuracy without | with `--adapt` | change (points) |", "|---|---:|---:|---:|"]
+              "`--adapt` adjusts a task's (a multi-label task's label's) probabilities where its likelihood-ratio test "
+              "finds the batch's shares differ from the training ones (p < 0.05), else keeps them.", "",
+              "| task | accuracy without | with `--adapt` | change (points) | test |", "|---|---:|---:|---:|---|"]
     for name, r in data["balanced"].items():
-        lines.append(f"| {name} | {r['without']:.4f} | {r['with']:.4f} | {r['change_points']:+.2f} |")
+        lines.append(f"| {name} | {r['without']:.4f} | {r['with']:.4f} | {r['change_points']:+.2f} | {_test(r)} |")
     lines += ["", "## Annotated real messages", ""]
     if data.get("real"):
         r = data["real"]
