@@ -132,17 +132,12 @@ class ClassifyModel:
         source = quantify.source_scorer(getattr(self, "sources_", None)) if sources else None
         X = self._rows(texts)
         if X is None:
-            from classify.core import decisions
-
             texts = self._normalized(texts)
             tasks = list(self.tasks_.items())
-            # the compiled kernel scores each text as it counts it: no matrix (same numbers); the source
-            # classifier is one more linear layer of the same features
+            # the source classifier is one more linear layer of the same features
             scorers = [task.scorer for _, task in tasks] + ([source] if source is not None else [])
-            merged = self._merged_layer(scorers)
-            found = decisions(self.features_, [merged], texts)
+            found = self._kernel_decisions(texts, scorers)
             if found is not None:
-                found = np.split(found[0], np.cumsum([s.coef.shape[0] for s in scorers])[:-1], axis=1)
                 out = {name: task.calibrator.transform(D)
                        for (name, task), D in zip(tasks, found[:len(tasks)], strict=True)}
                 if source is not None:
@@ -153,6 +148,17 @@ class ClassifyModel:
         if source is not None:
             out[quantify.SOURCES_KEY] = quantify.source_softmax(source.decision(X))
         return out
+
+    def _kernel_decisions(self, normalized: list, scorers: list) -> list | None:
+        """Each scorer's decision values of the `normalized` texts as the compiled kernel computes them while
+        it counts each text (`classify.core.decisions`: no matrix, the same numbers), every layer read as one
+        (`_merged_layer`); None where the kernel does not apply."""
+        from classify.core import decisions
+
+        found = decisions(self.features_, [self._merged_layer(scorers)], normalized)
+        if found is None:
+            return None
+        return np.split(found[0], np.cumsum([s.coef.shape[0] for s in scorers])[:-1], axis=1)
 
     def _merged_layer(self, scorers: list):
         """The scorers' layers side by side as one `LinearScorer`, kept while the model lives (not saved):

@@ -161,7 +161,7 @@ def steps(model_path: Path, texts: list[str]) -> dict:
     scorers = [t.scorer for t in model.tasks_.values()]
 
     def scored_as_counted(normalized):  # what `ClassifyModel.predict` runs on the compiled core: no matrix
-        found = core.decisions(model.features_, scorers, normalized)
+        found = model._kernel_decisions(normalized, scorers)
         return None if found is None else {n: t.calibrator.transform(D)
                                            for (n, t), D in zip(model.tasks_.items(), found, strict=True)}
 
