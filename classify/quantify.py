@@ -333,8 +333,8 @@ def source_groups(classifier: dict | None, S: np.ndarray | None) -> np.ndarray |
         return None
     Z = _group_space(S)
     centres = np.asarray(classifier["groups"], dtype=float)
-    distances = (Z ** 2).sum(axis=1)[:, None] - 2.0 * Z @ centres.T + (centres ** 2).sum(axis=1)[None, :]
-    return distances.argmin(axis=1)
+    # the squared distance to each centre, less |Z|^2, the same for every centre of a row
+    return ((centres ** 2).sum(axis=1)[None, :] - 2.0 * Z @ centres.T).argmin(axis=1)
 
 
 def source_probabilities(classifier: dict, X) -> np.ndarray:
@@ -350,8 +350,6 @@ def source_scorer(classifier: dict | None):
         return None
     from classify.scoring import LinearScorer
 
-    if not isinstance(classifier["coef"], np.ndarray) or classifier["coef"].dtype != np.float32:
-        classifier["coef"] = np.asarray(classifier["coef"], dtype=np.float32)  # once: the layer is this array
     return LinearScorer(classifier["coef"], classifier["intercept"])
 
 
